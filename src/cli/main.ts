@@ -1,0 +1,204 @@
+import { Command, CommanderError, Option } from 'commander';
+import type { Config } from '../config.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { isTwofoldError, notFound } from '../core/errors.js';
+import { startServer } from '../http/server.js';
+import { ADMIN_ROLE } from '../services/accounts.js';
+import type { Runtime } from '../services/bootstrap.js';
+import { openRuntime } from '../services/bootstrap.js';
+import type { Organisation } from '../store/index.js';
+import { organisations } from '../store/index.js';
+
+const CLI_ACTOR = { userId: null, meta: { ip: 'cli', userAgent: 'twofold-cli' } };
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) throw new ConfigError('--password-stdin expects the password on standard input (e.g. echo "$PW" | twofold ...)');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+async function withRuntime<T>(run: (runtime: Runtime, config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const runtime = await openRuntime(config);
+  try {
+    return await run(runtime, config);
+  } finally {
+    await runtime.close();
+  }
+}
+
+/** Finds an organisation by id or exact name. */
+async function resolveOrganisation(runtime: Runtime, ref: string): Promise<Organisation> {
+  const all = await organisations.listOrganisations(runtime.database.db);
+  const match = all.find((o) => o.id === ref) ?? all.filter((o) => o.name === ref)[0];
+  if (!match) throw notFound('organisation_not_found', `No organisation "${ref}". List them with: twofold orgs list`);
+  return match;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function buildProgram(): Command {
+  const program = new Command('twofold').description('Twofold two-factor authentication server').exitOverride();
+
+  program
+    .command('serve')
+    .description('Start the server (applies migrations first); prints a setup link on an empty database')
+    .action(async () => {
+      const config = loadConfig();
+      const runtime = await openRuntime(config);
+      const server = await startServer(config, runtime);
+      const link = await runtime.services.setup.issueSetupLink();
+      if (link) process.stdout.write(`\nNo users yet. Create the first admin here (link works once, for 24 hours):\n  ${link}\n\n`);
+      const stop = async () => {
+        await server.close();
+        await runtime.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void stop());
+      process.once('SIGTERM', () => void stop());
+    });
+
+  program
+    .command('migrate')
+    .description('Apply database migrations and exit')
+    .action(() =>
+      withRuntime(async (runtime) => {
+        const applied = runtime.appliedMigrations;
+        process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
+      }),
+    );
+
+  const users = program.command('users').description('Manage users');
+  users
+    .command('create')
+    .description('Create a user; on an empty database this creates the first organisation and admin')
+    .requiredOption('--email <email>', 'email address (unique)')
+    .option('--password-stdin', 'read the password from standard input')
+    .option('--name <name>', 'display name')
+    .option('--org <org>', 'organisation id or name (default: the first organisation)')
+    .option('--role <role>', 'grant a role (repeatable)', collect, [] as string[])
+    .option('--time-zone <tz>', 'IANA time zone', 'UTC')
+    .action((opts: { email: string; passwordStdin?: boolean; name?: string; org?: string; role: string[]; timeZone: string }) =>
+      withRuntime(async (runtime, config) => {
+        if (!opts.passwordStdin) throw new ConfigError('pass --password-stdin and the password on standard input');
+        const password = await readStdin();
+        const db = runtime.database.db;
+        const existing = await organisations.listOrganisations(db);
+        const firstUser = await runtime.services.setup.needsSetup();
+        let org: Organisation;
+        if (opts.org) org = await resolveOrganisation(runtime, opts.org);
+        else if (existing[0]) org = existing[0];
+        else org = await runtime.services.accounts.createOrganisation(config.companyName, null, CLI_ACTOR);
+        const roles = firstUser && !opts.role.includes(ADMIN_ROLE) ? [...opts.role, ADMIN_ROLE] : opts.role;
+        const user = await runtime.services.accounts.createUser(
+          { orgId: org.id, email: opts.email, password, displayName: opts.name, timeZone: opts.timeZone, roles },
+          CLI_ACTOR,
+        );
+        process.stdout.write(`created user ${user.id} <${user.email}> in ${org.name}${roles.length ? ` with roles ${roles.join(', ')}` : ''}\n`);
+      }),
+    );
+
+  const orgs = program.command('orgs').description('Manage organisations');
+  orgs
+    .command('create')
+    .description('Create an organisation, optionally below a parent (an agency and its sub-accounts)')
+    .requiredOption('--name <name>', 'organisation name')
+    .option('--parent <org>', 'parent organisation id or name')
+    .action((opts: { name: string; parent?: string }) =>
+      withRuntime(async (runtime) => {
+        const parent = opts.parent ? await resolveOrganisation(runtime, opts.parent) : null;
+        const org = await runtime.services.accounts.createOrganisation(opts.name, parent?.id ?? null, CLI_ACTOR);
+        process.stdout.write(`${org.id}\t${org.name}${parent ? `\t(parent: ${parent.name})` : ''}\n`);
+      }),
+    );
+  orgs
+    .command('list')
+    .description('List organisations')
+    .action(() =>
+      withRuntime(async (runtime) => {
+        for (const o of await organisations.listOrganisations(runtime.database.db)) process.stdout.write(`${o.id}\t${o.name}\t${o.parent_id ?? '-'}\n`);
+      }),
+    );
+
+  const roles = program.command('roles').description('Manage roles');
+  roles
+    .command('create')
+    .description('Create a role in an organisation')
+    .requiredOption('--org <org>', 'organisation id or name')
+    .requiredOption('--name <name>', 'role name')
+    .action((opts: { org: string; name: string }) =>
+      withRuntime(async (runtime) => {
+        const org = await resolveOrganisation(runtime, opts.org);
+        const role = await runtime.database.db.transaction().execute((trx) => runtime.services.accounts.ensureRole(trx, org.id, opts.name, CLI_ACTOR));
+        process.stdout.write(`${role.id}\t${role.name}\n`);
+      }),
+    );
+  roles
+    .command('grant')
+    .description('Grant a role to a user, or to a group with --group')
+    .requiredOption('--role <role>', 'role name')
+    .option('--email <email>', 'user email')
+    .option('--group <group>', 'group name (needs --org)')
+    .option('--org <org>', 'organisation id or name, for --group')
+    .action((opts: { role: string; email?: string; group?: string; org?: string }) =>
+      withRuntime(async (runtime) => {
+        if (opts.email) {
+          await runtime.services.accounts.grantRoleToUser(opts.email, opts.role, CLI_ACTOR);
+          process.stdout.write(`granted ${opts.role} to ${opts.email}\n`);
+        } else if (opts.group && opts.org) {
+          const org = await resolveOrganisation(runtime, opts.org);
+          await runtime.services.accounts.grantRoleToGroup(org.id, opts.group, opts.role, CLI_ACTOR);
+          process.stdout.write(`granted ${opts.role} to group ${opts.group}\n`);
+        } else {
+          throw new ConfigError('give --email, or --group with --org');
+        }
+      }),
+    );
+
+  const groups = program.command('groups').description('Manage groups');
+  groups
+    .command('create')
+    .description('Create a group in an organisation')
+    .requiredOption('--org <org>', 'organisation id or name')
+    .requiredOption('--name <name>', 'group name')
+    .action((opts: { org: string; name: string }) =>
+      withRuntime(async (runtime) => {
+        const org = await resolveOrganisation(runtime, opts.org);
+        const group = await runtime.services.accounts.createGroup(org.id, opts.name, CLI_ACTOR);
+        process.stdout.write(`${group.id}\t${group.name}\n`);
+      }),
+    );
+  groups
+    .command('add-member')
+    .description('Add a user to a group')
+    .requiredOption('--org <org>', 'organisation id or name')
+    .requiredOption('--group <group>', 'group name')
+    .requiredOption('--email <email>', 'user email')
+    .action((opts: { org: string; group: string; email: string }) =>
+      withRuntime(async (runtime) => {
+        const org = await resolveOrganisation(runtime, opts.org);
+        await runtime.services.accounts.addGroupMember(org.id, opts.group, opts.email, CLI_ACTOR);
+        process.stdout.write(`added ${opts.email} to ${opts.group}\n`);
+      }),
+    );
+
+  program.addOption(new Option('--version', 'print the version').hideHelp());
+  return program;
+}
+
+/** Runs the CLI; every failure becomes one line on stderr and a non-zero exit. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    const message = isTwofoldError(error) ? `${error.message} (${error.code})` : error instanceof ConfigError ? error.message : error instanceof Error ? error.message : String(error);
+    process.stderr.write(`twofold: ${message}\n`);
+    process.exitCode = 1;
+  }
+}

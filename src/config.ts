@@ -1,0 +1,79 @@
+import { resolve } from 'node:path';
+
+/** Every setting the server reads, with its environment variable. The README's table mirrors this. */
+export interface Config {
+  host: string;
+  port: number;
+  /** Origin users reach the server at; links in messages and the CSRF origin check use it. */
+  publicUrl: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  secretKey: string | undefined;
+  companyName: string;
+  logLevel: string;
+  trustProxy: boolean;
+  sessionIdleMinutes: number;
+  sessionMaxHours: number;
+  reauthMinutes: number;
+  totpWindow: number;
+  trustBrowserDays: number;
+  signInFlowMinutes: number;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function boolVar(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const host = env.TWOFOLD_HOST || '127.0.0.1';
+  const port = intVar(env, 'TWOFOLD_PORT', 8080, 0, 65535);
+  const publicUrl = (env.TWOFOLD_PUBLIC_URL || `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
+  try {
+    new URL(publicUrl);
+  } catch {
+    throw new ConfigError(`TWOFOLD_PUBLIC_URL must be an absolute URL, got "${publicUrl}"`);
+  }
+  const databaseUrl = env.TWOFOLD_DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('TWOFOLD_DATABASE_URL must be a postgres:// URL (leave it unset for SQLite)');
+  }
+  const companyName = env.TWOFOLD_COMPANY_NAME || 'Twofold';
+  // The name is the TOTP issuer; authenticator apps split their label at the first colon.
+  if (companyName.includes(':') || companyName.length > 100) {
+    throw new ConfigError('TWOFOLD_COMPANY_NAME must be at most 100 characters and contain no colon');
+  }
+  return {
+    host,
+    port,
+    publicUrl,
+    dataDir: resolve(env.TWOFOLD_DATA_DIR || './data'),
+    databaseUrl,
+    secretKey: env.TWOFOLD_SECRET_KEY || undefined,
+    companyName,
+    logLevel: env.TWOFOLD_LOG_LEVEL || 'info',
+    trustProxy: boolVar(env, 'TWOFOLD_TRUST_PROXY', false),
+    sessionIdleMinutes: intVar(env, 'TWOFOLD_SESSION_IDLE_MINUTES', 30, 1, 60 * 24 * 30),
+    sessionMaxHours: intVar(env, 'TWOFOLD_SESSION_MAX_HOURS', 12, 1, 24 * 90),
+    reauthMinutes: intVar(env, 'TWOFOLD_REAUTH_MINUTES', 5, 1, 60),
+    totpWindow: intVar(env, 'TWOFOLD_TOTP_WINDOW', 1, 0, 5),
+    trustBrowserDays: intVar(env, 'TWOFOLD_TRUST_BROWSER_DAYS', 90, 0, 365),
+    signInFlowMinutes: intVar(env, 'TWOFOLD_SIGN_IN_FLOW_MINUTES', 10, 1, 60),
+  };
+}

@@ -1,0 +1,111 @@
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import Fastify from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { Services } from '../services/index.js';
+import { assertSameOrigin } from './csrf.js';
+import { sendError } from './errors.js';
+import { installMetrics } from './metrics.js';
+import { installPageKit } from './page-kit.js';
+import { COOKIE, cookieSettingsFor } from './request-context.js';
+import { apiAccountRoutes } from './routes/api-account.js';
+import { apiAuthRoutes } from './routes/api-auth.js';
+import { apiFactorRoutes } from './routes/api-factors.js';
+import { healthRoutes } from './routes/health.js';
+import { accountPageRoutes } from './routes/pages-account.js';
+import { authPageRoutes } from './routes/pages-auth.js';
+
+export interface AppOptions {
+  services: Services;
+  publicUrl: string;
+  companyName: string;
+  trustProxy?: boolean;
+  /** pino options, or false to stay quiet (tests, benchmarks). */
+  logger?: FastifyServerOptions['logger'];
+}
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+/** Log redaction: nothing that authenticates anyone reaches the logs. */
+export const LOG_REDACT = [
+  'req.headers.cookie',
+  'req.headers.authorization',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.currentPassword',
+  '*.newPassword',
+  '*.code',
+  '*.token',
+  '*.challenge',
+  '*.secret',
+];
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { services } = options;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    trustProxy: options.trustProxy ?? false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Wrong types are refused, not coerced: "123" is not a boolean and {} is not a string.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+  const cookies = cookieSettingsFor(options.publicUrl);
+  const publicOrigin = new URL(options.publicUrl).origin;
+
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES });
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        objectSrc: ["'none'"],
+      },
+    },
+    strictTransportSecurity: cookies.secure ? { maxAge: 31536000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Twofold API', version: '1' },
+      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: COOKIE.session } } },
+      security: [{ session: [] }],
+    },
+  });
+
+  app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  app.decorateRequest('auth', null);
+  app.addHook('onRequest', async (request) => {
+    // Only requests that carry our cookies can be forged cross-site.
+    if (request.cookies[COOKIE.session] || request.cookies[COOKIE.csrf] || request.cookies[COOKIE.flow]) {
+      assertSameOrigin(request, publicOrigin);
+    }
+    request.auth = await services.sessions.authenticate(request.cookies[COOKIE.session]);
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.url.startsWith('/api/')) reply.header('Cache-Control', 'no-store');
+    return payload;
+  });
+
+  installMetrics(app);
+  healthRoutes(app, services.deps.database);
+  const kit = installPageKit(app, options.companyName, cookies);
+  apiAuthRoutes(app, services, cookies);
+  apiAccountRoutes(app, services);
+  apiFactorRoutes(app, services);
+  authPageRoutes(app, services, cookies, kit);
+  accountPageRoutes(app, services, cookies, kit);
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.ready();
+  return app;
+}

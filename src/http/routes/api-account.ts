@@ -1,0 +1,83 @@
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../services/index.js';
+import type { Session } from '../../store/index.js';
+import { requestMeta, requireAuth } from '../request-context.js';
+import { idParams, str } from '../schemas.js';
+
+export function sessionView(s: Session, currentId: string) {
+  return {
+    id: s.id,
+    current: s.id === currentId,
+    createdAt: new Date(s.created_at).toISOString(),
+    lastSeenAt: new Date(s.last_seen_at).toISOString(),
+    expiresAt: new Date(s.expires_at).toISOString(),
+    authenticatedAt: new Date(s.authenticated_at).toISOString(),
+    ip: s.ip,
+    userAgent: s.user_agent,
+    amr: JSON.parse(s.amr) as string[],
+  };
+}
+
+export function apiAccountRoutes(app: FastifyInstance, services: Services): void {
+  app.get('/api/v1/session', { schema: { tags: ['account'], summary: 'The signed-in user and this session' } }, async (request) => {
+    const auth = requireAuth(request);
+    return { user: await services.accounts.profile(auth.user), session: sessionView(auth.session, auth.session.id) };
+  });
+
+  app.get('/api/v1/sessions', { schema: { tags: ['account'], summary: 'Your active sessions' } }, async (request) => {
+    const auth = requireAuth(request);
+    return { sessions: (await services.sessions.listActive(auth.user.id)).map((s) => sessionView(s, auth.session.id)) };
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/v1/sessions/:id', { schema: { tags: ['account'], summary: 'End one of your sessions', params: idParams } }, async (request, reply) => {
+    const auth = requireAuth(request);
+    await services.signOut.revokeSession(auth.user, request.params.id, requestMeta(request));
+    return reply.code(204).send();
+  });
+
+  app.post<{ Body: { currentPassword: string; newPassword: string } }>(
+    '/api/v1/me/password',
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'Change your password (ends your other sessions and trusted browsers)',
+        body: { type: 'object', required: ['currentPassword', 'newPassword'], additionalProperties: false, properties: { currentPassword: str(1024), newPassword: str(1024) } },
+      },
+    },
+    async (request, reply) => {
+      const auth = requireAuth(request);
+      await services.accounts.changePassword(auth.user, auth.session.id, request.body.currentPassword, request.body.newPassword, requestMeta(request));
+      return reply.code(204).send();
+    },
+  );
+
+  app.get<{ Querystring: { cursor?: string; limit?: string; type?: string; scope?: 'self' | 'organisation' } }>(
+    '/api/v1/audit',
+    {
+      schema: {
+        tags: ['audit'],
+        summary: 'Audit events, newest first: admins see their organisation and below, others their own',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            cursor: str(64),
+            limit: { type: 'string', pattern: '^(?:[1-9]|[1-9][0-9]|1[0-9][0-9]|200)$' },
+            type: str(512),
+            scope: { type: 'string', enum: ['self', 'organisation'] },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const auth = requireAuth(request);
+      const q = request.query;
+      return services.audit.page(auth.user, {
+        cursor: q.cursor,
+        limit: q.limit === undefined ? undefined : Number(q.limit),
+        types: q.type ? q.type.split(',') : undefined,
+        scope: q.scope,
+      });
+    },
+  );
+}

@@ -1,0 +1,88 @@
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../services/index.js';
+import type { ReauthProof } from '../../services/reauthentication.js';
+import type { CookieSettings } from '../request-context.js';
+import { COOKIE, clearSessionCookie, requestMeta, requireAuth, setSessionCookie, setTrustCookie } from '../request-context.js';
+import { str } from '../schemas.js';
+
+export function apiAuthRoutes(app: FastifyInstance, services: Services, cookies: CookieSettings): void {
+  app.post<{ Body: { email: string; password: string } }>(
+    '/api/v1/auth/sign-in',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Password step of sign-in',
+        body: {
+          type: 'object',
+          required: ['email', 'password'],
+          additionalProperties: false,
+          properties: { email: str(254), password: str(1024) },
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await services.signIn.withPassword(
+        { email: request.body.email, password: request.body.password, trustedBrowserToken: request.cookies[COOKIE.trust] },
+        requestMeta(request),
+      );
+      if (result.status === 'second_factor_required') {
+        return { status: result.status, challenge: result.challenge, methods: result.methods, expiresAt: new Date(result.expiresAt).toISOString() };
+      }
+      setSessionCookie(reply, cookies, result.session.token);
+      return { status: 'signed_in', user: await services.accounts.profile(result.user), amr: JSON.parse(result.session.session.amr) as string[] };
+    },
+  );
+
+  app.post<{ Body: { challenge: string; method: string; code: string; trustBrowser?: boolean } }>(
+    '/api/v1/auth/second-factor',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Second step of sign-in: a code from one of the offered methods',
+        body: {
+          type: 'object',
+          required: ['challenge', 'method', 'code'],
+          additionalProperties: false,
+          properties: { challenge: str(128), method: str(32), code: str(64), trustBrowser: { type: 'boolean' } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await services.signIn.withSecondFactor(request.body, requestMeta(request));
+      setSessionCookie(reply, cookies, result.session.token);
+      if (result.trustedBrowser) setTrustCookie(reply, cookies, result.trustedBrowser.token, result.trustedBrowser.expiresAt, services.deps.clock());
+      return { status: 'signed_in', user: await services.accounts.profile(result.user), amr: JSON.parse(result.session.session.amr) as string[] };
+    },
+  );
+
+  app.post('/api/v1/auth/sign-out', { schema: { tags: ['auth'], summary: 'End the current session' } }, async (request, reply) => {
+    const auth = requireAuth(request);
+    await services.signOut.signOut(auth.user, auth.session, requestMeta(request));
+    clearSessionCookie(reply, cookies);
+    return reply.code(204).send();
+  });
+
+  app.post<{ Body: { password?: string; method?: string; code?: string } }>(
+    '/api/v1/auth/reauthenticate',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Prove it is you again (password, or a code if you have 2FA) before a sensitive action',
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { password: str(1024), method: str(32), code: str(64) },
+          oneOf: [{ required: ['password'] }, { required: ['method', 'code'] }],
+        },
+      },
+    },
+    async (request, reply) => {
+      const auth = requireAuth(request);
+      const body = request.body;
+      const proof: ReauthProof = body.password !== undefined ? { password: body.password } : { method: body.method ?? '', code: body.code ?? '' };
+      const token = await services.reauth.reauthenticate(auth.user, auth.session, proof, requestMeta(request));
+      setSessionCookie(reply, cookies, token);
+      return { status: 'ok', validUntil: new Date(services.deps.clock() + services.deps.settings.reauthMs).toISOString() };
+    },
+  );
+}

@@ -1,0 +1,86 @@
+import type { AuditEvent, Executor } from '../store/index.js';
+import { audit } from '../store/index.js';
+import type { RequestMeta } from './context.js';
+
+/** Every event type the server writes. Adding one here is how a new event is introduced. */
+export const AUDIT_EVENT_TYPES = [
+  'setup.completed',
+  'user.created',
+  'user.disabled',
+  'user.enabled',
+  'password.changed',
+  'sign_in.succeeded',
+  'sign_in.failed',
+  'sign_in.limited',
+  'sign_out',
+  'session.revoked',
+  'reauthentication.succeeded',
+  'reauthentication.failed',
+  'second_factor.succeeded',
+  'second_factor.failed',
+  'second_factor.locked_out',
+  'factor.enrolment_started',
+  'factor.confirmed',
+  'factor.removed',
+  'backup_codes.generated',
+  'backup_codes.regenerated',
+  'backup_code.used',
+  'trusted_browser.created',
+  'trusted_browser.revoked',
+  'organisation.created',
+  'role.created',
+  'group.created',
+  'role.granted',
+  'group.member_added',
+] as const;
+
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+export interface AuditEntry {
+  type: AuditEventType;
+  actorUserId?: string | null;
+  subjectUserId?: string | null;
+  orgId?: string | null;
+  meta?: RequestMeta | null;
+  details?: Record<string, unknown>;
+}
+
+/** Call with the transaction that makes the change, so the record and the change commit together. */
+export async function recordAudit(db: Executor, nowMs: number, entry: AuditEntry): Promise<void> {
+  await audit.appendAuditEvent(db, {
+    occurred_at: nowMs,
+    event_type: entry.type,
+    actor_user_id: entry.actorUserId ?? null,
+    subject_user_id: entry.subjectUserId ?? null,
+    org_id: entry.orgId ?? null,
+    ip: entry.meta?.ip ?? null,
+    user_agent: entry.meta?.userAgent ?? null,
+    details: JSON.stringify(entry.details ?? {}),
+  });
+}
+
+export interface AuditView {
+  id: number;
+  occurredAt: string;
+  type: string;
+  actorUserId: string | null;
+  subjectUserId: string | null;
+  orgId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  details: Record<string, unknown>;
+}
+
+export function toAuditView(e: AuditEvent): AuditView {
+  return {
+    id: Number(e.id),
+    occurredAt: new Date(e.occurred_at).toISOString(),
+    type: e.event_type,
+    actorUserId: e.actor_user_id,
+    subjectUserId: e.subject_user_id,
+    orgId: e.org_id,
+    ip: e.ip,
+    userAgent: e.user_agent,
+    details: JSON.parse(e.details) as Record<string, unknown>,
+  };
+}

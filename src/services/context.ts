@@ -1,0 +1,30 @@
+import type { SecretBox } from '../core/crypto.js';
+import type { Database } from '../store/index.js';
+
+export type Clock = () => number;
+
+/** Who is asking: recorded on sessions and audit events, and used for per-IP limits. */
+export interface RequestMeta {
+  ip: string;
+  userAgent: string;
+}
+
+export interface ServiceSettings {
+  companyName: string;
+  publicUrl: string;
+  sessionIdleMs: number;
+  sessionMaxMs: number;
+  reauthMs: number;
+  totpWindow: number;
+  trustBrowserDays: number;
+  signInFlowMs: number;
+  /** How long an unconfirmed authenticator enrolment stays usable. */
+  enrolmentMs: number;
+}
+
+export interface ServiceDeps {
+  database: Database;
+  box: SecretBox;
+  settings: ServiceSettings;
+  clock: Clock;
+}

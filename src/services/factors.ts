@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import QRCode from 'qrcode';
+import { conflict, forbidden, gone, invalidInput, notFound } from '../core/errors.js';
+import { formatSecretForDisplay, generateTotpSecret, totpKeyUri } from '../core/totp.js';
+import type { Factor, User } from '../store/index.js';
+import { backupCodes, factors, trustedBrowsers } from '../store/index.js';
+import { recordAudit } from './audit-log.js';
+import { totpSecretContext } from './secret-contexts.js';
+import type { BackupCodeService } from './backup-codes.js';
+import type { RequestMeta, ServiceDeps } from './context.js';
+import type { SecondFactorPolicy } from './policy.js';
+import { TotpStrategy } from './second-factor/totp-strategy.js';
+import type { SecondFactorVerifier } from './second-factor/verifier.js';
+
+export interface TotpEnrolment {
+  id: string;
+  label: string;
+  secret: string;
+  secretGroups: string;
+  uri: string;
+  qrSvg: string;
+  expiresAt: string;
+}
+
+export interface FactorView {
+  id: string;
+  type: string;
+  label: string;
+  status: string;
+  createdAt: string;
+  confirmedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+export function toFactorView(f: Factor): FactorView {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    id: f.id,
+    type: f.type,
+    label: f.label,
+    status: f.status,
+    createdAt: new Date(f.created_at).toISOString(),
+    confirmedAt: iso(f.confirmed_at),
+    lastUsedAt: iso(f.last_used_at),
+  };
+}
+
+const MAX_FACTORS = 10;
+
+export class FactorService {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly verifier: SecondFactorVerifier,
+    private readonly backupCodeService: BackupCodeService,
+    private readonly policy: SecondFactorPolicy,
+  ) {}
+
+  private get db() {
+    return this.deps.database.db;
+  }
+
+  async startTotpEnrolment(user: User, label: string | undefined, meta: RequestMeta): Promise<TotpEnrolment> {
+    const name = (label ?? '').trim() || 'Authenticator app';
+    if (name.length > 64) throw invalidInput('label_invalid', 'A label is at most 64 characters.');
+    const now = this.deps.clock();
+    await factors.deleteExpiredPendingFactors(this.db, user.id, now);
+    const existing = await factors.countActiveFactors(this.db, user.id);
+    if (existing >= MAX_FACTORS) throw conflict('too_many_factors', `A user can hold at most ${MAX_FACTORS} factors.`);
+    const id = randomUUID();
+    const secret = generateTotpSecret();
+    const expiresAt = now + this.deps.settings.enrolmentMs;
+    await this.db.transaction().execute(async (trx) => {
+      await factors.insertFactor(trx, {
+        id,
+        user_id: user.id,
+        type: 'totp',
+        label: name,
+        secret_encrypted: this.deps.box.encrypt(secret, totpSecretContext(id)),
+        status: 'pending',
+        created_at: now,
+        expires_at: expiresAt,
+        confirmed_at: null,
+        last_used_at: null,
+      });
+      await recordAudit(trx, now, { type: 'factor.enrolment_started', actorUserId: user.id, subjectUserId: user.id, orgId: user.org_id, meta, details: { factorId: id, type: 'totp' } });
+    });
+    const uri = totpKeyUri({ issuer: this.deps.settings.companyName, account: user.email, secret });
+    const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+    return { id, label: name, secret, secretGroups: formatSecretForDisplay(secret), uri, qrSvg, expiresAt: new Date(expiresAt).toISOString() };
+  }
+
+  /**
+   * Switches an authenticator on after a valid current code, through the same verifier as
+   * sign-in (so the code is once-only and counts toward lockout). The first factor also
+   * creates the backup codes, returned here once.
+   */
+  async confirmTotp(user: User, factorId: string, code: string, meta: RequestMeta): Promise<{ factor: FactorView; backupCodes?: string[] }> {
+    const now = this.deps.clock();
+    const pending = await factors.findFactor(this.db, user.id, factorId);
+    if (!pending || pending.type !== 'totp') throw notFound('factor_not_found', 'No such factor.');
+    if (pending.status === 'active') throw conflict('factor_already_confirmed', 'This authenticator is already switched on.');
+    if ((pending.expires_at ?? 0) <= now) throw gone('enrolment_expired', 'This enrolment has expired. Start again.');
+
+    const strategy = new TotpStrategy(this.deps, factorId);
+    return this.verifier.verifyWith(strategy, user, code, meta, 'enrolment', async (trx, proof) => {
+      const hadFactor = (await factors.countActiveFactors(trx, user.id)) > 0;
+      if (!(await factors.activateFactor(trx, factorId, this.deps.clock()))) {
+        throw gone('enrolment_expired', 'This enrolment has expired. Start again.');
+      }
+      await recordAudit(trx, this.deps.clock(), {
+        type: 'factor.confirmed',
+        actorUserId: user.id,
+        subjectUserId: user.id,
+        orgId: user.org_id,
+        meta,
+        details: { factorId, type: 'totp', ...proof.details },
+      });
+      const active = await factors.findFactor(trx, user.id, factorId);
+      const view = toFactorView(active ?? pending);
+      if (hadFactor && (await backupCodes.countUnusedBackupCodes(trx, user.id)) > 0) return { factor: view };
+      const codes = await this.backupCodeService.issueSet(trx, user, 'generated', user.id, meta);
+      return { factor: view, backupCodes: codes };
+    });
+  }
+
+  async list(userId: string): Promise<FactorView[]> {
+    return (await factors.listActiveFactors(this.db, userId)).map(toFactorView);
+  }
+
+  /** Caller must have checked recent re-authentication. */
+  async remove(user: User, factorId: string, meta: RequestMeta): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const factor = await factors.findFactor(trx, user.id, factorId);
+      if (!factor) throw notFound('factor_not_found', 'No such factor.');
+      const active = await factors.countActiveFactors(trx, user.id);
+      const isLast = factor.status === 'active' && active <= 1;
+      if (isLast && (await this.policy.requiresSecondFactor(user))) {
+        throw forbidden('factor_required_by_policy', 'Your organisation requires two-factor authentication, so you cannot remove your last factor. Add another first.');
+      }
+      const now = this.deps.clock();
+      await factors.deleteFactor(trx, user.id, factorId);
+      let revokedBrowsers = 0;
+      if (isLast) {
+        // With no factor left, backup codes and trusted browsers would be orphans that still open doors.
+        await backupCodes.deleteBackupCodes(trx, user.id);
+        revokedBrowsers = await trustedBrowsers.revokeAllTrustedBrowsers(trx, user.id, now);
+      }
+      await recordAudit(trx, now, {
+        type: 'factor.removed',
+        actorUserId: user.id,
+        subjectUserId: user.id,
+        orgId: user.org_id,
+        meta,
+        details: { factorId, type: factor.type, label: factor.label, lastFactor: isLast, revokedBrowsers },
+      });
+    });
+  }
+}

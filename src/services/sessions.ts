@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { randomToken, sha256 } from '../core/crypto.js';
+import type { Executor, Session, User } from '../store/index.js';
+import { sessions, users } from '../store/index.js';
+import type { RequestMeta, ServiceDeps } from './context.js';
+
+export interface IssuedSession {
+  /** The raw token: goes into the cookie and nowhere else. Only its hash is stored. */
+  token: string;
+  session: Session;
+}
+
+export interface AuthenticatedSession {
+  session: Session;
+  user: User;
+  amr: string[];
+}
+
+/** last_seen_at is written at most this often, so a session check is usually a pure read. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export class SessionService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  async issue(db: Executor, userId: string, amr: string[], meta: RequestMeta): Promise<IssuedSession> {
+    const now = this.deps.clock();
+    const token = randomToken(32);
+    const session: Session = {
+      id: randomUUID(),
+      token_hash: sha256(token),
+      user_id: userId,
+      created_at: now,
+      last_seen_at: now,
+      expires_at: now + this.deps.settings.sessionMaxMs,
+      ip: meta.ip,
+      user_agent: meta.userAgent.slice(0, 512),
+      amr: JSON.stringify(amr),
+      authenticated_at: now,
+      revoked_at: null,
+    };
+    await sessions.insertSession(db, session);
+    return { token, session };
+  }
+
+  /** Resolves a cookie token to a live session, or null for anything expired, revoked or unknown. */
+  async authenticate(token: string | undefined): Promise<AuthenticatedSession | null> {
+    if (!token || token.length > 128) return null;
+    const db = this.deps.database.db;
+    const now = this.deps.clock();
+    const session = await sessions.findSessionByTokenHash(db, sha256(token));
+    if (!session || !this.isLive(session, now)) return null;
+    const user = await users.findUser(db, session.user_id);
+    if (!user || user.status !== 'active') return null;
+    if (now - session.last_seen_at >= TOUCH_INTERVAL_MS) {
+      await sessions.touchSession(db, session.id, now);
+      session.last_seen_at = now;
+    }
+    return { session, user, amr: JSON.parse(session.amr) as string[] };
+  }
+
+  isLive(session: Session, now: number): boolean {
+    return (
+      session.revoked_at === null &&
+      session.expires_at > now &&
+      session.last_seen_at + this.deps.settings.sessionIdleMs > now
+    );
+  }
+
+  /**
+   * Gives the session a new token after a privilege change (a factor proven, re-authentication),
+   * so a token captured before the change is worthless after it.
+   */
+  async elevate(db: Executor, session: Session, amr: string[]): Promise<string> {
+    const token = randomToken(32);
+    const now = this.deps.clock();
+    await sessions.updateSessionAuthentication(db, session.id, { tokenHash: sha256(token), amr, authenticatedAt: now });
+    return token;
+  }
+
+  async listActive(userId: string): Promise<Session[]> {
+    const now = this.deps.clock();
+    return sessions.listActiveSessions(this.deps.database.db, userId, now, now - this.deps.settings.sessionIdleMs);
+  }
+}

@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import { randomToken, sha256 } from '../core/crypto.js';
+import { unauthenticated } from '../core/errors.js';
+import type { SecondFactorMethod } from '../core/sign-in-flow.js';
+import { assertFlowAccepts, offeredMethods } from '../core/sign-in-flow.js';
+import type { SignInFlow, User } from '../store/index.js';
+import { backupCodes, factors, signInFlows, users } from '../store/index.js';
+import { normaliseEmail } from './accounts.js';
+import { recordAudit } from './audit-log.js';
+import type { RequestMeta, ServiceDeps } from './context.js';
+import { burnPasswordCheck, verifyPassword } from './passwords.js';
+import type { FailureLimiter } from './rate-limiter.js';
+import { SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_IP } from './rate-limiter.js';
+import type { SecondFactorVerifier } from './second-factor/verifier.js';
+import type { IssuedSession, SessionService } from './sessions.js';
+import type { IssuedTrust, TrustedBrowserService } from './trusted-browsers.js';
+
+export type SignInResult =
+  | { status: 'signed_in'; user: User; session: IssuedSession; trustedBrowser: IssuedTrust | null }
+  | { status: 'second_factor_required'; user: User; challenge: string; methods: SecondFactorMethod[]; expiresAt: number };
+
+export interface PasswordStep {
+  email: string;
+  password: string;
+  /** Raw trusted-browser cookie, if the browser sent one. */
+  trustedBrowserToken?: string | undefined;
+}
+
+export interface SecondFactorStep {
+  challenge: string;
+  method: string;
+  code: string;
+  trustBrowser?: boolean | undefined;
+}
+
+const INVALID_CREDENTIALS = 'Email or password is incorrect.';
+
+/** The sign-in flow: password first, then (if the user has factors) one second-factor strategy. */
+export class SignInService {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly limiter: FailureLimiter,
+    private readonly sessions: SessionService,
+    private readonly verifier: SecondFactorVerifier,
+    private readonly trust: TrustedBrowserService,
+  ) {}
+
+  private get db() {
+    return this.deps.database.db;
+  }
+
+  async withPassword(step: PasswordStep, meta: RequestMeta): Promise<SignInResult> {
+    const email = normaliseEmail(step.email);
+    const accountKey = `signin:acct:${email}`;
+    const ipKey = `signin:ip:${meta.ip}`;
+    try {
+      await this.limiter.assertAllowed(
+        [
+          [accountKey, SIGN_IN_PER_ACCOUNT],
+          [ipKey, SIGN_IN_PER_IP],
+        ],
+        'too_many_attempts',
+        'Too many failed sign-in attempts. Wait a while and try again.',
+      );
+    } catch (error) {
+      const user = await users.findUserByEmail(this.db, email);
+      await recordAudit(this.db, this.deps.clock(), {
+        type: 'sign_in.limited',
+        subjectUserId: user?.id ?? null,
+        orgId: user?.org_id ?? null,
+        meta,
+        details: { email },
+      });
+      throw error;
+    }
+
+    const user = await users.findUserByEmail(this.db, email);
+    // Unknown emails pay the same argon2 cost as wrong passwords: same answer, similar timing.
+    const passwordOk = user ? await verifyPassword(user.password_hash, step.password) : (await burnPasswordCheck(step.password), false);
+    if (!user || !passwordOk || user.status !== 'active') {
+      await this.db.transaction().execute(async (trx) => {
+        const now = this.deps.clock();
+        await this.limiter.recordFailure(accountKey, SIGN_IN_PER_ACCOUNT, trx);
+        await this.limiter.recordFailure(ipKey, SIGN_IN_PER_IP, trx);
+        const reason = !user ? 'unknown_email' : !passwordOk ? 'wrong_password' : 'account_disabled';
+        await recordAudit(trx, now, { type: 'sign_in.failed', subjectUserId: user?.id ?? null, orgId: user?.org_id ?? null, meta, details: { email, reason } });
+      });
+      throw unauthenticated('invalid_credentials', INVALID_CREDENTIALS);
+    }
+    await this.limiter.reset(accountKey);
+
+    const userFactors = await factors.listActiveFactors(this.db, user.id);
+    if (userFactors.length === 0) return this.finish(user, ['pwd'], meta, { secondFactor: 'none' });
+
+    const trusted = await this.trust.recognise(user, step.trustedBrowserToken);
+    if (trusted) return this.finish(user, ['pwd'], meta, { secondFactor: 'trusted_browser', trustedBrowserId: trusted.id });
+
+    const methods = offeredMethods(
+      userFactors.map((f) => f.type),
+      await backupCodes.countUnusedBackupCodes(this.db, user.id),
+    );
+    const now = this.deps.clock();
+    const challenge = randomToken(32);
+    const flow: SignInFlow = {
+      id: randomUUID(),
+      token_hash: sha256(challenge),
+      user_id: user.id,
+      state: 'second_factor_required',
+      methods: JSON.stringify(methods),
+      amr: JSON.stringify(['pwd']),
+      created_at: now,
+      expires_at: now + this.deps.settings.signInFlowMs,
+      ip: meta.ip,
+      user_agent: meta.userAgent.slice(0, 512),
+    };
+    await signInFlows.deleteExpiredSignInFlows(this.db, now);
+    await signInFlows.insertSignInFlow(this.db, flow);
+    return { status: 'second_factor_required', user, challenge, methods, expiresAt: flow.expires_at };
+  }
+
+  /** The methods a pending flow still offers, for the second-step page. */
+  async pendingFlow(challenge: string | undefined): Promise<{ user: User; methods: string[]; expiresAt: number } | null> {
+    if (!challenge || challenge.length > 128) return null;
+    const flow = await signInFlows.findSignInFlowByTokenHash(this.db, sha256(challenge));
+    if (!flow || flow.state !== 'second_factor_required' || flow.expires_at <= this.deps.clock()) return null;
+    const user = await users.findUser(this.db, flow.user_id);
+    return user ? { user, methods: JSON.parse(flow.methods) as string[], expiresAt: flow.expires_at } : null;
+  }
+
+  async withSecondFactor(step: SecondFactorStep, meta: RequestMeta): Promise<Extract<SignInResult, { status: 'signed_in' }>> {
+    const flow = step.challenge.length <= 128 ? await signInFlows.findSignInFlowByTokenHash(this.db, sha256(step.challenge)) : undefined;
+    assertFlowAccepts(flow && { state: flow.state, expiresAt: flow.expires_at, methods: JSON.parse(flow.methods) as string[] }, step.method, this.deps.clock());
+    const pending = flow as SignInFlow;
+    const user = await users.findUser(this.db, pending.user_id);
+    if (!user || user.status !== 'active') throw unauthenticated('challenge_invalid', 'This sign-in has ended. Sign in again.');
+
+    return this.verifier.verify(user, step.method, step.code, meta, 'sign_in', async (trx, proof) => {
+      const amr = mergeAmr(JSON.parse(pending.amr) as string[], proof.amr);
+      // The flow is completed once: a second request with another valid code finds it closed.
+      if (!(await signInFlows.transitionSignInFlow(trx, pending.id, 'second_factor_required', 'completed', amr))) {
+        throw unauthenticated('challenge_invalid', 'This sign-in has already been completed.');
+      }
+      const now = this.deps.clock();
+      const session = await this.sessions.issue(trx, user.id, amr, meta);
+      const trustedBrowser = step.trustBrowser ? await this.trust.issue(trx, user, meta) : null;
+      const base = { actorUserId: user.id, subjectUserId: user.id, orgId: user.org_id, meta };
+      await recordAudit(trx, now, { ...base, type: 'second_factor.succeeded', details: { method: proof.method, ...proof.details } });
+      if (proof.method === 'backup_code') await recordAudit(trx, now, { ...base, type: 'backup_code.used', details: proof.details });
+      await recordAudit(trx, now, { ...base, type: 'sign_in.succeeded', details: { sessionId: session.session.id, amr } });
+      return { status: 'signed_in' as const, user, session, trustedBrowser };
+    });
+  }
+
+  private async finish(user: User, amr: string[], meta: RequestMeta, details: Record<string, unknown>): Promise<SignInResult> {
+    return this.db.transaction().execute(async (trx) => {
+      const session = await this.sessions.issue(trx, user.id, amr, meta);
+      await recordAudit(trx, this.deps.clock(), {
+        type: 'sign_in.succeeded',
+        actorUserId: user.id,
+        subjectUserId: user.id,
+        orgId: user.org_id,
+        meta,
+        details: { sessionId: session.session.id, amr, ...details },
+      });
+      return { status: 'signed_in' as const, user, session, trustedBrowser: null };
+    });
+  }
+}
+
+/** Adds a factor's method references; `mfa` marks that more than one kind was used. */
+export function mergeAmr(existing: readonly string[], added: readonly string[]): string[] {
+  const set = new Set([...existing, ...added]);
+  set.delete('mfa');
+  if (set.size >= 2) set.add('mfa');
+  return [...set];
+}

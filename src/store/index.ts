@@ -1,0 +1,16 @@
+export type { Database, DialectName, Executor } from './database.js';
+export type * from './schema.js';
+export { connectDatabase } from './connect.js';
+export type { StoreLocation } from './connect.js';
+export { migrateToLatest, MIGRATIONS } from './migrate.js';
+export * as organisations from './organisations.js';
+export * as users from './users.js';
+export * as roles from './roles.js';
+export * as sessions from './sessions.js';
+export * as signInFlows from './sign-in-flows.js';
+export * as audit from './audit.js';
+export * as rateLimits from './rate-limits.js';
+export * as setupTokens from './setup-tokens.js';
+export * as factors from './factors.js';
+export * as backupCodes from './backup-codes.js';
+export * as trustedBrowsers from './trusted-browsers.js';

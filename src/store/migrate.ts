@@ -1,0 +1,42 @@
+import { Migrator } from 'kysely';
+import type { Kysely, Migration, MigrationProvider, MigrationResultSet } from 'kysely';
+import type { Database } from './database.js';
+import type { VersionedMigration } from './migrations/helpers.js';
+import { foundation } from './migrations/0001-foundation.js';
+import { secondFactors } from './migrations/0002-second-factors.js';
+
+/** Ordered list: append only. A released migration is never edited. */
+export const MIGRATIONS: readonly VersionedMigration[] = [foundation, secondFactors];
+
+export interface MigrationOutcome {
+  applied: string[];
+}
+
+/**
+ * Kysely's migrator takes a lock (a table lock on PostgreSQL), so several nodes starting at
+ * once apply each migration exactly once.
+ */
+export async function migrateToLatest(database: Database): Promise<MigrationOutcome> {
+  const provider: MigrationProvider = {
+    async getMigrations() {
+      const entries: Record<string, Migration> = {};
+      for (const migration of MIGRATIONS) {
+        entries[migration.name] = { up: (db: Kysely<unknown>) => migration.up(db, database.dialect) };
+      }
+      return entries;
+    },
+  };
+  const migrator = new Migrator({
+    db: database.db,
+    provider,
+    migrationTableName: 'twofold_migrations',
+    migrationLockTableName: 'twofold_migrations_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return { applied: appliedNames(results) };
+}
+
+function appliedNames(results: MigrationResultSet['results']): string[] {
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

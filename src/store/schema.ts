@@ -1,0 +1,189 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * The one schema both dialects share. Times are epoch milliseconds (bigint), booleans are
+ * integers 0/1 and structured values are JSON text, so that SQLite and PostgreSQL read and
+ * write the same shapes and no dialect-specific conversion leaks into the repositories.
+ */
+export interface OrganisationTable {
+  id: string;
+  name: string;
+  parent_id: string | null;
+  created_at: number;
+}
+
+export type UserStatus = 'active' | 'disabled';
+
+export interface UserTable {
+  id: string;
+  org_id: string;
+  email: string;
+  email_normalized: string;
+  display_name: string;
+  time_zone: string;
+  password_hash: string;
+  status: UserStatus;
+  password_changed_at: number;
+  created_at: number;
+  /** Highest TOTP time step ever accepted for this user: codes are strictly once-only. */
+  totp_last_step: number | null;
+  second_factor_failures: Generated<number>;
+  second_factor_locked_until: number | null;
+}
+
+export interface RoleTable {
+  id: string;
+  org_id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface GroupTable {
+  id: string;
+  org_id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface GroupMemberTable {
+  group_id: string;
+  user_id: string;
+}
+
+export interface UserRoleTable {
+  user_id: string;
+  role_id: string;
+}
+
+export interface GroupRoleTable {
+  group_id: string;
+  role_id: string;
+}
+
+export interface SessionTable {
+  id: string;
+  token_hash: string;
+  user_id: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  ip: string;
+  user_agent: string;
+  /** JSON array of RFC 8176 method references, e.g. ["pwd","otp"]. */
+  amr: string;
+  /** Last time the user proved a factor in this session (sign-in or re-authentication). */
+  authenticated_at: number;
+  revoked_at: number | null;
+}
+
+export type SignInFlowState = 'second_factor_required' | 'enrolment_required' | 'completed';
+
+export interface SignInFlowTable {
+  id: string;
+  token_hash: string;
+  user_id: string;
+  state: SignInFlowState;
+  /** JSON array of the methods still allowed in this flow. */
+  methods: string;
+  amr: string;
+  created_at: number;
+  expires_at: number;
+  ip: string;
+  user_agent: string;
+}
+
+export interface AuditEventTable {
+  id: Generated<number>;
+  occurred_at: number;
+  event_type: string;
+  actor_user_id: string | null;
+  subject_user_id: string | null;
+  org_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  details: string;
+}
+
+export interface RateLimitTable {
+  key: string;
+  count: number;
+  reset_at: number;
+}
+
+export interface SetupTokenTable {
+  token_hash: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export type FactorType = 'totp';
+export type FactorStatus = 'pending' | 'active';
+
+export interface FactorTable {
+  id: string;
+  user_id: string;
+  type: FactorType;
+  label: string;
+  /** AES-256-GCM sealed secret, bound to the factor id. */
+  secret_encrypted: string;
+  status: FactorStatus;
+  created_at: number;
+  /** Pending enrolments expire; active factors have null. */
+  expires_at: number | null;
+  confirmed_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface BackupCodeTable {
+  id: string;
+  user_id: string;
+  /** Keyed hash used to find and spend a code. */
+  code_hash: string;
+  /** Sealed code, kept only so an admin can show the set again. */
+  code_encrypted: string;
+  created_at: number;
+  used_at: number | null;
+}
+
+export interface TrustedBrowserTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  user_agent: string;
+  ip: string;
+  created_at: number;
+  expires_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface Schema {
+  organisations: OrganisationTable;
+  users: UserTable;
+  roles: RoleTable;
+  groups: GroupTable;
+  group_members: GroupMemberTable;
+  user_roles: UserRoleTable;
+  group_roles: GroupRoleTable;
+  sessions: SessionTable;
+  sign_in_flows: SignInFlowTable;
+  audit_events: AuditEventTable;
+  rate_limits: RateLimitTable;
+  setup_tokens: SetupTokenTable;
+  factors: FactorTable;
+  backup_codes: BackupCodeTable;
+  trusted_browsers: TrustedBrowserTable;
+}
+
+export type Organisation = Selectable<OrganisationTable>;
+export type User = Selectable<UserTable>;
+export type NewUser = Insertable<UserTable>;
+export type UserUpdate = Updateable<UserTable>;
+export type Session = Selectable<SessionTable>;
+export type SignInFlow = Selectable<SignInFlowTable>;
+export type AuditEvent = Selectable<AuditEventTable>;
+export type Factor = Selectable<FactorTable>;
+export type BackupCode = Selectable<BackupCodeTable>;
+export type TrustedBrowser = Selectable<TrustedBrowserTable>;
+export type Role = Selectable<RoleTable>;
+export type Group = Selectable<GroupTable>;

@@ -1,0 +1,59 @@
+import type { ComponentChildren } from 'preact';
+import { renderToString } from 'preact-render-to-string';
+
+export interface PageChrome {
+  companyName: string;
+  title: string;
+  /** Signed-in user's name for the header; absent on public pages. */
+  userName?: string | undefined;
+  csrf: string;
+  assets: { css: string; js: string };
+}
+
+export function Layout(props: PageChrome & { children: ComponentChildren }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{`${props.title} · ${props.companyName}`}</title>
+        <link rel="stylesheet" href={props.assets.css} />
+        <script src={props.assets.js} defer />
+      </head>
+      <body>
+        <a class="skip" href="#main">Skip to content</a>
+        <header class="top">
+          <a class="brand" href="/">{props.companyName}</a>
+          {props.userName ? (
+            <nav aria-label="Account">
+              <a href="/account">Account</a>
+              <a href="/account/security">Security</a>
+              <form method="post" action="/sign-out" class="inline">
+                <input type="hidden" name="_csrf" value={props.csrf} />
+                <button type="submit" class="link">Sign out</button>
+              </form>
+            </nav>
+          ) : null}
+        </header>
+        <main id="main">{props.children}</main>
+      </body>
+    </html>
+  );
+}
+
+export function Alert(props: { kind: 'error' | 'info' | 'warn'; children: ComponentChildren }) {
+  return (
+    <div class={`alert ${props.kind}`} role={props.kind === 'error' ? 'alert' : 'status'}>
+      {props.children}
+    </div>
+  );
+}
+
+export function CsrfField(props: { token: string }) {
+  return <input type="hidden" name="_csrf" value={props.token} />;
+}
+
+/** Renders a page; preact escapes every interpolated value, so user data cannot become markup. */
+export function renderDocument(node: preact.VNode): string {
+  return `<!doctype html>${renderToString(node)}`;
+}

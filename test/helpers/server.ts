@@ -1,0 +1,71 @@
+import type { Config } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
+import { buildApp } from '../../src/http/app.js';
+import type { Runtime } from '../../src/services/bootstrap.js';
+import { openRuntime } from '../../src/services/bootstrap.js';
+import type { Services } from '../../src/services/index.js';
+import type { TestDatabaseLocation } from './backend.js';
+import { freshDatabaseLocation } from './backend.js';
+import type { TestClock } from './clock.js';
+
+export interface TestServer {
+  url: string;
+  config: Config;
+  runtime: Runtime;
+  services: Services;
+  location: TestDatabaseLocation;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  clock?: TestClock;
+  env?: Record<string, string>;
+  /** Share another server's database (two nodes, one database). */
+  location?: TestDatabaseLocation;
+}
+
+/** A real listening server on 127.0.0.1 with its own empty database. */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const ownsLocation = !options.location;
+  const location = options.location ?? (await freshDatabaseLocation());
+  const env: Record<string, string> = {
+    TWOFOLD_DATA_DIR: location.dataDir,
+    TWOFOLD_SECRET_KEY: 'a'.repeat(64),
+    TWOFOLD_PORT: '0',
+    ...(location.databaseUrl ? { TWOFOLD_DATABASE_URL: location.databaseUrl } : {}),
+    ...options.env,
+  };
+  const config = loadConfig(env);
+  const runtime = await openRuntime(config, {
+    ...(options.clock ? { clock: options.clock.now } : {}),
+    ...(location.postgresSchema ? { postgresSchema: location.postgresSchema } : {}),
+  });
+  // The public URL must name the real port; build the app once the port is known.
+  const probe = await import('node:net').then(
+    (net) =>
+      new Promise<number>((resolve, reject) => {
+        const srv = net.createServer();
+        srv.once('error', reject);
+        srv.listen(0, '127.0.0.1', () => {
+          const address = srv.address();
+          const port = typeof address === 'object' && address ? address.port : 0;
+          srv.close(() => resolve(port));
+        });
+      }),
+  );
+  const url = `http://127.0.0.1:${probe}`;
+  const app = await buildApp({ services: runtime.services, publicUrl: url, companyName: config.companyName, logger: false });
+  await app.listen({ host: '127.0.0.1', port: probe });
+  return {
+    url,
+    config,
+    runtime,
+    services: runtime.services,
+    location,
+    async close() {
+      await app.close();
+      await runtime.close();
+      if (ownsLocation) await location.dispose();
+    },
+  };
+}
