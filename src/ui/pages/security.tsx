@@ -119,21 +119,22 @@ export function SecurityPage(props: { chrome: PageChrome; view: SecurityView; no
         ) : (
           <>
             <p class="muted">Removing a factor or creating backup codes needs a fresh confirmation.</p>
+            {v.hasFactor ? (
+              <form method="post" action="/account/security/reauthenticate">
+                {csrf}
+                <label for="reauth-code">Code from your authenticator app</label>
+                <input id="reauth-code" name="code" type="text" inputMode="numeric" autocomplete="one-time-code" required />
+                <button type="submit" class="secondary">
+                  Confirm with code
+                </button>
+              </form>
+            ) : null}
             <form method="post" action="/account/security/reauthenticate">
               {csrf}
-              {v.hasFactor ? (
-                <>
-                  <label for="reauth-code">Code from your authenticator app</label>
-                  <input id="reauth-code" name="code" type="text" inputMode="numeric" autocomplete="one-time-code" required />
-                </>
-              ) : (
-                <>
-                  <label for="reauth-password">Password</label>
-                  <input id="reauth-password" name="password" type="password" autocomplete="current-password" required />
-                </>
-              )}
+              <label for="reauth-password">{v.hasFactor ? 'Or your password' : 'Password'}</label>
+              <input id="reauth-password" name="password" type="password" autocomplete="current-password" required />
               <button type="submit" class="secondary">
-                Confirm
+                Confirm with password
               </button>
             </form>
           </>
