@@ -18,9 +18,9 @@ function files(dir) {
     .sort();
 }
 
-const all = ['test/unit', 'test/store', 'test/services', 'test/http', 'test/cli', 'test/e2e'].flatMap(files);
+const all = ['test/unit', 'test/delivery', 'test/store', 'test/services', 'test/http', 'test/cli', 'test/e2e'].flatMap(files);
 // Suites that touch a database run on both backends; pure unit tests and browser tests once.
-const databaseSuites = ['test/store', 'test/services', 'test/http'].flatMap(files);
+const databaseSuites = ['test/store', 'test/services', 'test/http', 'test/cli'].flatMap(files);
 
 function runSuite(label, suiteFiles, env) {
   if (suiteFiles.length === 0) return { pass: 0, fail: 0 };

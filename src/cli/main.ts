@@ -1,4 +1,5 @@
-import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
 import type { Config } from '../config.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { isTwofoldError, notFound } from '../core/errors.js';
@@ -36,10 +37,24 @@ async function resolveOrganisation(runtime: Runtime, ref: string): Promise<Organ
   return match;
 }
 
+/** package.json sits two levels above both src/cli/main.ts and dist/cli/main.js. */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function buildProgram(): Command {
-  const program = new Command('twofold').description('Twofold two-factor authentication server').exitOverride();
+  const program = new Command('twofold')
+    .description('Twofold two-factor authentication server')
+    .version(packageVersion(), '--version', 'print the version')
+    .exitOverride()
+    // Usage errors are one line: commander puts its "(Did you mean ...?)" hint on a second one.
+    .configureOutput({ outputError: (text, write) => write(`${text.trim().replace(/\s*\n\s*/g, ' ')}\n`) });
 
   program
     .command('serve')
@@ -195,7 +210,6 @@ export function buildProgram(): Command {
       }),
     );
 
-  program.addOption(new Option('--version', 'print the version').hideHelp());
   return program;
 }
 

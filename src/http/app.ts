@@ -3,10 +3,10 @@ import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import Fastify from 'fastify';
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { Services } from '../services/index.js';
 import { assertSameOrigin } from './csrf.js';
-import { sendError } from './errors.js';
+import { errorBody, sendError } from './errors.js';
 import { installMetrics } from './metrics.js';
 import { installPageKit } from './page-kit.js';
 import { COOKIE, cookieSettingsFor } from './request-context.js';
@@ -85,6 +85,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
   app.decorateRequest('auth', null);
+  app.addHook('onRequest', async (request, reply) => {
+    // The API speaks JSON only: a form or text/plain body (what a cross-site form can send
+    // without a preflight) is refused before any parser sees it.
+    if (request.url.startsWith('/api/') && carriesBody(request.headers) && !isJson(request.headers['content-type'])) {
+      return reply.code(415).type('application/json; charset=utf-8').send(errorBody('unsupported_media_type', 'Send the body as application/json.'));
+    }
+  });
   app.addHook('onRequest', async (request) => {
     // Only requests that carry our cookies can be forged cross-site.
     if (request.cookies[COOKIE.session] || request.cookies[COOKIE.csrf] || request.cookies[COOKIE.flow]) {
@@ -108,4 +115,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();
   return app;
+}
+
+function carriesBody(headers: FastifyRequest['headers']): boolean {
+  const length = headers['content-length'];
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+function isJson(contentType: string | undefined): boolean {
+  return contentType !== undefined && /^application\/json\s*(?:;|$)/i.test(contentType);
 }

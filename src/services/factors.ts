@@ -64,8 +64,9 @@ export class FactorService {
     if (name.length > 64) throw invalidInput('label_invalid', 'A label is at most 64 characters.');
     const now = this.deps.clock();
     await factors.deleteExpiredPendingFactors(this.db, user.id, now);
-    const existing = await factors.countActiveFactors(this.db, user.id);
-    if (existing >= MAX_FACTORS) throw conflict('too_many_factors', `A user can hold at most ${MAX_FACTORS} factors.`);
+    // Expired pending rows were just deleted, so this counts active plus in-progress enrolments.
+    const existing = await factors.countLiveFactors(this.db, user.id);
+    if (existing >= MAX_FACTORS) throw conflict('too_many_factors', `A user can hold at most ${MAX_FACTORS} factors, counting unfinished enrolments.`);
     const id = randomUUID();
     const secret = generateTotpSecret();
     const expiresAt = now + this.deps.settings.enrolmentMs;

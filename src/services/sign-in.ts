@@ -93,7 +93,10 @@ export class SignInService {
     if (userFactors.length === 0) return this.finish(user, ['pwd'], meta, { secondFactor: 'none' });
 
     const trusted = await this.trust.recognise(user, step.trustedBrowserToken);
-    if (trusted) return this.finish(user, ['pwd'], meta, { secondFactor: 'trusted_browser', trustedBrowserId: trusted.id });
+    if (trusted) {
+      await this.trust.markUsed(trusted.id);
+      return this.finish(user, ['pwd'], meta, { secondFactor: 'trusted_browser', trustedBrowserId: trusted.id });
+    }
 
     const methods = offeredMethods(
       userFactors.map((f) => f.type),

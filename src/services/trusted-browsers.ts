@@ -57,6 +57,10 @@ export class TrustedBrowserService {
     return found ?? null;
   }
 
+  async markUsed(id: string): Promise<void> {
+    await trustedBrowsers.markTrustedBrowserUsed(this.deps.database.db, id, this.deps.clock());
+  }
+
   async list(userId: string): Promise<TrustedBrowser[]> {
     return trustedBrowsers.listTrustedBrowsers(this.deps.database.db, userId, this.deps.clock());
   }

@@ -23,6 +23,12 @@ export async function countActiveFactors(db: Executor, userId: string): Promise<
   return Number(row.n);
 }
 
+/** Active and still-pending factors: the per-user cap counts both so pending rows cannot pile up. */
+export async function countLiveFactors(db: Executor, userId: string): Promise<number> {
+  const row = await db.selectFrom('factors').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', userId).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 /** Switches a pending factor on, once, and only while its enrolment has not expired. */
 export async function activateFactor(db: Executor, id: string, nowMs: number): Promise<boolean> {
   const r = await db

@@ -17,6 +17,7 @@ export function Layout(props: PageChrome & { children: ComponentChildren }) {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${props.title} · ${props.companyName}`}</title>
+        <link rel="icon" href="data:," />
         <link rel="stylesheet" href={props.assets.css} />
         <script src={props.assets.js} defer />
       </head>

@@ -21,6 +21,27 @@ export interface TestDatabaseLocation {
   dispose(): Promise<void>;
 }
 
+/**
+ * Kysely's migrator introspects *every* schema (`has_schema_privilege(name, ...)`), so a
+ * schema dropped by a test running in parallel, between the catalog scan and that call, fails
+ * another test's migration with 'schema "t_..." does not exist'. Migrations hold this advisory
+ * lock shared and schema drops hold it exclusively, across all test processes.
+ */
+const SCHEMA_DROP_LOCK = 7_410_221;
+
+/** Runs `fn` (something that migrates) while no test can drop a schema. SQLite: just runs it. */
+export async function withSchemasStable<T>(location: TestDatabaseLocation, fn: () => Promise<T>): Promise<T> {
+  if (!location.databaseUrl) return fn();
+  const client = new pg.Client({ connectionString: location.databaseUrl });
+  await client.connect();
+  try {
+    await client.query('select pg_advisory_lock_shared($1)', [SCHEMA_DROP_LOCK]);
+    return await fn();
+  } finally {
+    await client.end(); // ending the session releases the lock
+  }
+}
+
 /** A fresh, empty place for one test: a temp dir for SQLite, a new schema for PostgreSQL. */
 export async function freshDatabaseLocation(backend: Backend = currentBackend()): Promise<TestDatabaseLocation> {
   const dataDir = mkdtempSync(join(tmpdir(), 'twofold-test-'));
@@ -42,8 +63,12 @@ export async function freshDatabaseLocation(backend: Backend = currentBackend())
     dispose: async () => {
       const c = new pg.Client({ connectionString: url });
       await c.connect();
-      await c.query(`drop schema if exists ${schema} cascade`);
-      await c.end();
+      try {
+        await c.query('select pg_advisory_lock($1)', [SCHEMA_DROP_LOCK]);
+        await c.query(`drop schema if exists ${schema} cascade`);
+      } finally {
+        await c.end();
+      }
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -55,6 +80,6 @@ export async function openTestDatabase(location: TestDatabaseLocation): Promise<
     dataDir: location.dataDir,
     ...(location.postgresSchema ? { postgresSchema: location.postgresSchema } : {}),
   });
-  await migrateToLatest(database);
+  await withSchemasStable(location, () => migrateToLatest(database));
   return database;
 }

@@ -1,6 +1,9 @@
-import jsQR from 'jsqr';
+import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import { chromium } from 'playwright-core';
+
+// jsqr is CommonJS with an `export default` typing: under NodeNext the function is `.default`.
+const jsQR = jsQRModule.default;
 
 /**
  * Decodes a QR code given as SVG markup the way a phone camera would see it: Chromium renders

@@ -5,7 +5,7 @@ import type { Runtime } from '../../src/services/bootstrap.js';
 import { openRuntime } from '../../src/services/bootstrap.js';
 import type { Services } from '../../src/services/index.js';
 import type { TestDatabaseLocation } from './backend.js';
-import { freshDatabaseLocation } from './backend.js';
+import { freshDatabaseLocation, withSchemasStable } from './backend.js';
 import type { TestClock } from './clock.js';
 
 export interface TestServer {
@@ -36,10 +36,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...options.env,
   };
   const config = loadConfig(env);
-  const runtime = await openRuntime(config, {
-    ...(options.clock ? { clock: options.clock.now } : {}),
-    ...(location.postgresSchema ? { postgresSchema: location.postgresSchema } : {}),
-  });
+  const runtime = await withSchemasStable(location, () =>
+    openRuntime(config, {
+      ...(options.clock ? { clock: options.clock.now } : {}),
+      ...(location.postgresSchema ? { postgresSchema: location.postgresSchema } : {}),
+    }),
+  );
   // The public URL must name the real port; build the app once the port is known.
   const probe = await import('node:net').then(
     (net) =>

@@ -1,17 +1,74 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, sql } from 'kysely';
+import type { DatabaseConnection, Driver } from 'kysely';
 import type { Database } from '../database.js';
 import type { Schema } from '../schema.js';
 
+/** How long a statement waits for another connection's write lock before giving up. */
+const BUSY_WAIT_MS = 5000;
+
+function isBusy(error: unknown): boolean {
+  return typeof (error as { code?: unknown })?.code === 'string' && (error as { code: string }).code.startsWith('SQLITE_BUSY');
+}
+
+/**
+ * Several nodes (processes, or runtimes in one process) may share the file. Two rules make
+ * that safe:
+ * - Transactions start with BEGIN IMMEDIATE, taking the write lock up front. A deferred BEGIN
+ *   that reads and then writes fails at once with SQLITE_BUSY when another connection wrote
+ *   in between; no waiting can save it.
+ * - Waiting for the lock is asynchronous. better-sqlite3 is synchronous, so SQLite's own
+ *   busy_timeout would block the event loop — including the one that holds the lock, when
+ *   two connections live in one process. So busy_timeout is 0 and a busy statement that is not
+ *   inside a transaction (BEGIN IMMEDIATE itself, or a lone statement) is retried after a timer.
+ */
+class SharedFileSqliteDriver extends SqliteDriver {
+  constructor(private readonly native: BetterSqlite3.Database) {
+    super({ database: native });
+  }
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const inner = await super.acquireConnection();
+    const native = this.native;
+    return {
+      async executeQuery(query) {
+        const deadline = Date.now() + BUSY_WAIT_MS;
+        for (let pause = 1; ; pause = Math.min(pause * 2, 25)) {
+          try {
+            return await inner.executeQuery(query);
+          } catch (error) {
+            if (!isBusy(error) || native.inTransaction || Date.now() >= deadline) throw error;
+            await new Promise((resolve) => setTimeout(resolve, pause + Math.random() * pause));
+          }
+        }
+      },
+      streamQuery: (query, chunkSize) => inner.streamQuery(query, chunkSize),
+    };
+  }
+
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class SharedFileSqliteDialect extends SqliteDialect {
+  constructor(private readonly native: BetterSqlite3.Database) {
+    super({ database: native });
+  }
+
+  override createDriver(): Driver {
+    return new SharedFileSqliteDriver(this.native);
+  }
+}
+
 export function connectSqlite(file: string): Database {
   const native = new BetterSqlite3(file);
-  // WAL lets readers run beside the writer; busy_timeout makes a second process wait
-  // for the write lock instead of failing when several nodes share one file.
+  // WAL lets readers run beside the writer. Lock waits are handled by the driver above.
+  native.pragma('busy_timeout = 0');
   native.pragma('journal_mode = WAL');
   native.pragma('foreign_keys = ON');
-  native.pragma('busy_timeout = 5000');
   native.pragma('synchronous = NORMAL');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: native }) });
+  const db = new Kysely<Schema>({ dialect: new SharedFileSqliteDialect(native) });
   return {
     db,
     dialect: 'sqlite',

@@ -11,6 +11,16 @@ export interface AccountView {
   sessionCount: number;
 }
 
+const METHOD_NAMES: Record<string, string> = { pwd: 'password', otp: 'one-time code', sms: 'text message', hwk: 'security key' };
+
+/** "password + one-time code" rather than RFC 8176 codes; `mfa` only restates the others. */
+function describeMethods(amr: string[]): string {
+  return amr
+    .filter((m) => m !== 'mfa')
+    .map((m) => METHOD_NAMES[m] ?? m)
+    .join(' + ');
+}
+
 export function AccountPage(props: { chrome: PageChrome; account: AccountView }) {
   const a = props.account;
   return (
@@ -26,7 +36,7 @@ export function AccountPage(props: { chrome: PageChrome; account: AccountView })
           <dd>{a.timeZone}</dd>
           <dt>This session</dt>
           <dd>
-            signed in {a.signedInAt} with {a.amr.join(' + ')}
+            Signed in {a.signedInAt} with {describeMethods(a.amr)}
           </dd>
           <dt>Active sessions</dt>
           <dd>{a.sessionCount}</dd>

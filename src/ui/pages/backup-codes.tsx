@@ -15,13 +15,13 @@ export function BackupCodesPage(props: { chrome: PageChrome; codes: string[]; in
             </li>
           ))}
         </ol>
-        <div class="no-print">
+        <div class="actions no-print">
           <button type="button" data-action="download-codes">
             Download .txt
-          </button>{' '}
+          </button>
           <button type="button" class="secondary" data-action="print">
             Print
-          </button>{' '}
+          </button>
           <a class="button secondary" href="/account/security">
             Done
           </a>

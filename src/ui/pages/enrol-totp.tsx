@@ -16,21 +16,44 @@ export function EnrolTotpPage(props: { chrome: PageChrome; enrolment: EnrolmentV
       <section class="card" aria-labelledby="enrol-title">
         <h1 id="enrol-title">Add an authenticator app</h1>
         {props.error ? <Alert kind="error">{props.error}</Alert> : null}
-        <ol>
-          <li>Open your authenticator app (Google Authenticator, Authy, 1Password, …) and scan this code.</li>
-          <li>Or type the key by hand:</li>
-        </ol>
+        <p class="lead">Any authenticator app works: Google Authenticator, Authy, 1Password and others.</p>
+        <h2 class="step">
+          <span class="step-no" aria-hidden="true">1</span> Scan this QR code with the app
+        </h2>
         <div class="qr" role="img" aria-label="QR code for your authenticator app" dangerouslySetInnerHTML={{ __html: e.qrSvg }} />
-        <p>
-          Key: <span class="secret" data-testid="totp-secret">{e.secretGroups}</span>
+        <p class="muted">
+          Cannot scan it? Add an account by hand with this key (time-based, 6 digits, every 30 seconds):
         </p>
-        <p class="muted">Time-based, 6 digits, every 30 seconds.</p>
+        <p>
+          <span class="secret" data-testid="totp-secret">
+            {e.secretGroups}
+          </span>
+        </p>
+        <h2 class="step">
+          <span class="step-no" aria-hidden="true">2</span> Confirm with a code
+        </h2>
         <form method="post" action={`/account/security/totp/${e.id}/confirm`}>
           <CsrfField token={props.chrome.csrf} />
           <input type="hidden" name="label" value={e.label} />
           <label for="code">Enter the code your app shows now</label>
-          <input id="code" name="code" type="text" inputMode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" required />
-          <button type="submit">Turn on</button>
+          <input
+            id="code"
+            class="code"
+            name="code"
+            type="text"
+            inputMode="numeric"
+            autocomplete="one-time-code"
+            pattern="[0-9 ]{6,7}"
+            maxLength={7}
+            required
+            {...(props.error ? { 'aria-invalid': 'true' } : {})}
+          />
+          <div class="actions">
+            <button type="submit">Turn on</button>
+            <a class="button secondary" href="/account/security">
+              Cancel
+            </a>
+          </div>
         </form>
       </section>
     </Layout>

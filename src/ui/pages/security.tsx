@@ -1,5 +1,6 @@
 import type { PageChrome } from '../layout.js';
 import { Alert, CsrfField, Layout } from '../layout.js';
+import { describeUserAgent } from '../user-agent.js';
 
 export interface SecurityView {
   factors: Array<{ id: string; label: string; type: string; createdAt: string; lastUsedAt: string | null }>;
@@ -15,52 +16,43 @@ export function SecurityPage(props: { chrome: PageChrome; view: SecurityView; no
   const csrf = <CsrfField token={props.chrome.csrf} />;
   return (
     <Layout {...props.chrome}>
-      <h1>Security</h1>
+      <h1 class="page-title">Security</h1>
       {props.notice ? <Alert kind="info">{props.notice}</Alert> : null}
       {props.error ? <Alert kind="error">{props.error}</Alert> : null}
 
       <section class="card" aria-labelledby="factors-title">
         <h2 id="factors-title">Two-step verification</h2>
         {v.factors.length === 0 ? (
-          <p>
-            <span class="badge">Off</span> Add an authenticator app so a stolen password alone cannot open your account.
+          <p class="status">
+            <span class="badge">Off</span> <span>Add an authenticator app so a stolen password alone cannot open your account.</span>
           </p>
         ) : (
-          <table>
-            <thead>
-              <tr>
-                <th>Authenticator</th>
-                <th>Added</th>
-                <th>Last used</th>
-                <th>
-                  <span class="skip">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {v.factors.map((f) => (
-                <tr key={f.id}>
-                  <td>
+          <ul class="items">
+            {v.factors.map((f) => (
+              <li key={f.id}>
+                <div>
+                  <div class="name">
                     {f.label} <span class="badge ok">On</span>
-                  </td>
-                  <td>{f.createdAt}</td>
-                  <td>{f.lastUsedAt ?? 'never'}</td>
-                  <td>
-                    <form method="post" action={`/account/security/factors/${f.id}/remove`} class="inline">
-                      {csrf}
-                      <button type="submit" class="link">
-                        Remove
-                      </button>
-                    </form>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+                  </div>
+                  <div class="meta">
+                    Added {f.createdAt} · last used {f.lastUsedAt ?? 'never'}
+                  </div>
+                </div>
+                <form method="post" action={`/account/security/factors/${f.id}/remove`} class="inline">
+                  {csrf}
+                  <button type="submit" class="link" aria-label={`Remove ${f.label}`}>
+                    Remove
+                  </button>
+                </form>
+              </li>
+            ))}
+          </ul>
         )}
         <form method="post" action="/account/security/totp">
           {csrf}
-          <label for="label">New authenticator name</label>
+          <label for="label">
+            New authenticator name <span class="optional">(optional)</span>
+          </label>
           <input id="label" name="label" type="text" maxLength={64} placeholder="Phone" />
           <button type="submit">Add authenticator app</button>
         </form>
@@ -73,7 +65,7 @@ export function SecurityPage(props: { chrome: PageChrome; view: SecurityView; no
             {v.backupCodes.remaining} of {v.backupCodes.total} backup codes left.
           </p>
           {v.backupCodes.low ? <Alert kind="warn">You are running out of backup codes. Create a new set and keep it safe.</Alert> : null}
-          <form method="post" action="/account/security/backup-codes">
+          <form method="post" action="/account/security/backup-codes" class="single">
             {csrf}
             <button type="submit" class="secondary">
               Create new backup codes
@@ -87,28 +79,26 @@ export function SecurityPage(props: { chrome: PageChrome; view: SecurityView; no
         {v.trustedBrowsers.length === 0 ? (
           <p class="muted">No browser skips two-step verification.</p>
         ) : (
-          <table>
-            <tbody>
-              {v.trustedBrowsers.map((b) => (
-                <tr key={b.id}>
-                  <td>
-                    {b.userAgent || 'Unknown browser'}
-                    <div class="muted">
-                      {b.ip} · trusted {b.createdAt} · until {b.expiresAt}
-                    </div>
-                  </td>
-                  <td>
-                    <form method="post" action={`/account/security/trusted-browsers/${b.id}/revoke`} class="inline">
-                      {csrf}
-                      <button type="submit" class="link">
-                        Stop trusting
-                      </button>
-                    </form>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <ul class="items">
+            {v.trustedBrowsers.map((b) => (
+              <li key={b.id}>
+                <div>
+                  <div class="name" title={b.userAgent}>
+                    {describeUserAgent(b.userAgent)}
+                  </div>
+                  <div class="meta">
+                    {b.ip} · trusted {b.createdAt} · until {b.expiresAt}
+                  </div>
+                </div>
+                <form method="post" action={`/account/security/trusted-browsers/${b.id}/revoke`} class="inline">
+                  {csrf}
+                  <button type="submit" class="link">
+                    Stop trusting
+                  </button>
+                </form>
+              </li>
+            ))}
+          </ul>
         )}
       </section>
 

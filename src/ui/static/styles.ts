@@ -1,39 +1,103 @@
 /** The whole stylesheet: served at /static/app.css with a content hash, no build step. */
 export const STYLES = `
-:root { --ink:#1b1f24; --muted:#5b6470; --line:#d9dee4; --bg:#f6f7f9; --card:#fff; --accent:#2557d6; --accent-ink:#fff; --danger:#b42318; --ok:#067647; --warn:#b54708; --radius:10px; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg); }
+:root { --ink:#1b1f24; --muted:#576170; --line:#dde2e8; --field:#8a94a3; --bg:#f4f6f8; --card:#fff; --accent:#2557d6; --accent-hover:#1c45ad; --accent-ink:#fff; --danger:#b42318; --ok:#067647; --warn:#93370d; --radius:12px; --mono: ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg); -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }
 * { box-sizing: border-box; }
 body { margin: 0; line-height: 1.5; }
-a { color: var(--accent); }
-.skip { position: absolute; left: -999px; } .skip:focus { left: 1rem; top: 1rem; background: #fff; padding: .5rem; }
-header.top { display: flex; justify-content: space-between; align-items: center; padding: .75rem 1.25rem; background: var(--card); border-bottom: 1px solid var(--line); }
-header.top .brand { font-weight: 700; text-decoration: none; color: var(--ink); }
-header.top nav { display: flex; gap: 1rem; align-items: center; }
-main { max-width: 44rem; margin: 2rem auto; padding: 0 1rem; }
-.card { background: var(--card); border: 1px solid var(--line); border-radius: var(--radius); padding: 1.5rem; margin-bottom: 1.25rem; }
-.narrow { max-width: 26rem; margin-left: auto; margin-right: auto; }
-h1 { font-size: 1.5rem; margin: 0 0 1rem; } h2 { font-size: 1.15rem; margin: 0 0 .75rem; }
-label { display: block; font-weight: 600; margin: .75rem 0 .25rem; }
-input[type=text], input[type=email], input[type=password], input[type=number], select { width: 100%; padding: .6rem .7rem; border: 1px solid var(--line); border-radius: 8px; font-size: 1rem; }
-input:focus, button:focus, a:focus { outline: 3px solid #9bb5f3; outline-offset: 1px; }
-.check { display: flex; gap: .5rem; align-items: center; font-weight: 400; }
-button, .button { display: inline-block; margin-top: 1rem; padding: .6rem 1rem; border: 0; border-radius: 8px; background: var(--accent); color: var(--accent-ink); font-size: 1rem; cursor: pointer; text-decoration: none; }
-button.secondary, .button.secondary { background: #e8ecf2; color: var(--ink); }
+button, input, select, textarea { font: inherit; color: inherit; }
+a { color: var(--accent); text-underline-offset: .15em; }
+a:hover { color: var(--accent-hover); }
+:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+p { margin: 0 0 1rem; }
+.skip, .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.skip:focus { width: auto; height: auto; clip: auto; left: 1rem; top: .5rem; z-index: 10; background: var(--card); padding: .5rem .75rem; border-radius: 8px; }
+
+header.top { display: flex; flex-wrap: wrap; justify-content: space-between; align-items: center; gap: .5rem 1.5rem; padding: .875rem 1.25rem; background: var(--card); border-bottom: 1px solid var(--line); }
+header.top .brand { font-weight: 700; font-size: 1.0625rem; text-decoration: none; color: var(--ink); }
+header.top nav { display: flex; flex-wrap: wrap; gap: .25rem 1.25rem; align-items: center; }
+header.top nav a, header.top nav button.link { color: var(--ink); text-decoration: none; font-weight: 500; }
+header.top nav a:hover, header.top nav button.link:hover { color: var(--accent); text-decoration: underline; }
+
+main { max-width: 42rem; margin: 2.5rem auto; padding: 0 1rem; }
+.card { background: var(--card); border: 1px solid var(--line); border-radius: var(--radius); padding: 1.75rem; margin-bottom: 1.25rem; box-shadow: 0 1px 2px rgba(16, 24, 40, .05); }
+.card > :last-child, .card form > :last-child { margin-bottom: 0; }
+.narrow { max-width: 25rem; margin-left: auto; margin-right: auto; }
+h1 { font-size: 1.625rem; line-height: 1.25; letter-spacing: -.01em; margin: 0 0 1rem; }
+h2 { font-size: 1.1875rem; line-height: 1.3; margin: 0 0 .75rem; }
+.page-title { margin-bottom: 1.25rem; }
+.muted { color: var(--muted); font-size: .9375rem; }
+.lead { color: var(--muted); margin-bottom: 1.25rem; }
+
+label { display: block; font-weight: 600; margin: 1rem 0 .375rem; }
+label .optional { font-weight: 400; color: var(--muted); }
+input[type=text], input[type=email], input[type=password], input[type=number], select { display: block; width: 100%; min-height: 2.75rem; padding: .625rem .75rem; border: 1px solid var(--field); border-radius: 8px; background: #fff; font-size: 1rem; }
+input:focus-visible, select:focus-visible { outline-offset: 0; border-color: var(--accent); }
+input.code { font-family: var(--mono); font-size: 1.25rem; letter-spacing: .12em; }
+.card:not(.narrow) input.code { max-width: 16rem; }
+.hint { color: var(--muted); font-size: .875rem; margin: .375rem 0 0; }
+.check { display: flex; gap: .625rem; align-items: center; font-weight: 400; margin-top: 1.125rem; cursor: pointer; }
+.check input { width: 1.25rem; height: 1.25rem; margin: 0; flex: none; accent-color: var(--accent); }
+.check + .hint { margin-left: 1.875rem; }
+
+button, .button { display: inline-flex; align-items: center; justify-content: center; min-height: 2.75rem; margin-top: 1.25rem; padding: .5rem 1.125rem; border: 1px solid transparent; border-radius: 8px; background: var(--accent); color: var(--accent-ink); font-weight: 600; line-height: 1.25; cursor: pointer; text-decoration: none; }
+button:hover, .button:hover { background: var(--accent-hover); color: var(--accent-ink); }
+button.secondary, .button.secondary { background: var(--card); color: var(--ink); border-color: var(--field); }
+button.secondary:hover, .button.secondary:hover { background: #eef1f5; color: var(--ink); }
 button.danger { background: var(--danger); }
-button.link { background: none; color: var(--accent); padding: 0; margin: 0; text-decoration: underline; }
+button.link { display: inline; min-height: 0; background: none; border: 0; color: var(--accent); padding: 0; margin: 0; font-weight: inherit; text-decoration: underline; text-underline-offset: .15em; }
+button.link:hover { background: none; color: var(--accent-hover); }
+.narrow form button[type=submit] { width: 100%; }
+.actions { display: flex; flex-wrap: wrap; gap: .75rem; margin-top: 1.5rem; }
+.actions > button, .actions > .button { margin-top: 0; }
 .inline { display: inline; }
-.alert { padding: .75rem 1rem; border-radius: 8px; margin-bottom: 1rem; }
-.alert.error { background: #fef3f2; color: var(--danger); border: 1px solid #fecdca; }
-.alert.info { background: #eff4ff; border: 1px solid #c7d7fe; }
-.alert.warn { background: #fffaeb; color: var(--warn); border: 1px solid #fedf89; }
-.muted { color: var(--muted); font-size: .925rem; }
-.secret { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 1.1rem; letter-spacing: .05em; background: var(--bg); padding: .5rem .75rem; border-radius: 6px; display: inline-block; }
-.qr svg { width: 220px; height: 220px; display: block; }
-.codes { columns: 2; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 1.1rem; padding-left: 1.25rem; }
+form.single button { margin-top: 0; }
+
+.alert { padding: .75rem 1rem; border-radius: 8px; margin-bottom: 1rem; border: 1px solid; }
+.alert.error { background: #fef3f2; color: var(--danger); border-color: #fecdca; }
+.alert.info { background: #eff4ff; border-color: #c7d7fe; }
+.alert.warn { background: #fffaeb; color: var(--warn); border-color: #fedf89; }
+.alt { margin-top: 1.5rem; padding-top: 1rem; border-top: 1px solid var(--line); display: flex; flex-wrap: wrap; justify-content: space-between; gap: .5rem 1rem; }
+.alt p { margin: 0; }
+
+.step { display: flex; align-items: center; gap: .625rem; font-size: 1.0625rem; margin-top: 1.5rem; }
+.step-no { display: inline-flex; line-height: 1; align-items: center; justify-content: center; width: 1.75rem; height: 1.75rem; border-radius: 50%; background: #e3eafc; color: var(--accent); font-size: .9375rem; flex: none; }
+.qr { display: inline-block; padding: .75rem; background: #fff; border: 1px solid var(--line); border-radius: 8px; margin-bottom: 1rem; }
+.qr svg { width: 200px; height: 200px; display: block; }
+.secret { display: inline-block; font-family: var(--mono); font-size: 1.0625rem; letter-spacing: .06em; word-spacing: .15em; background: var(--bg); border: 1px solid var(--line); padding: .5rem .75rem; border-radius: 8px; overflow-wrap: anywhere; user-select: all; }
+
+.codes { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); grid-template-rows: repeat(5, auto); grid-auto-flow: column; gap: .5rem 2rem; list-style: none; counter-reset: code; margin: 0 0 1rem; padding: 1rem 1.25rem; background: var(--bg); border: 1px solid var(--line); border-radius: 8px; font-family: var(--mono); font-size: 1.0625rem; }
+.codes li { counter-increment: code; white-space: nowrap; }
+.codes li::before { content: counter(code) "."; display: inline-block; min-width: 3.5ch; margin-right: .75ch; text-align: right; color: var(--muted); font-size: .875rem; }
 .codes .used { text-decoration: line-through; color: var(--muted); }
+
+.items { list-style: none; margin: 0 0 .5rem; padding: 0; border-top: 1px solid var(--line); }
+.items li { display: flex; justify-content: space-between; align-items: flex-start; gap: .5rem 1rem; padding: .875rem 0; border-bottom: 1px solid var(--line); }
+.items .name { font-weight: 600; overflow-wrap: anywhere; }
+.items li > form { flex: none; }
+.items .meta { color: var(--muted); font-size: .875rem; margin-top: .125rem; }
 table { width: 100%; border-collapse: collapse; } th, td { text-align: left; padding: .5rem .25rem; border-bottom: 1px solid var(--line); vertical-align: top; }
-.badge { display: inline-block; padding: 0 .5rem; border-radius: 999px; background: #e8ecf2; font-size: .8rem; }
+.badge { display: inline-block; padding: .0625rem .5rem; border-radius: 999px; background: #e8ecf2; color: var(--ink); font-size: .8125rem; font-weight: 600; vertical-align: .1em; }
 .badge.ok { background: #dcfae6; color: var(--ok); }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; } dl.facts dt { font-weight: 600; } dl.facts dd { margin: 0; }
-@media (max-width: 560px) { main { margin: 1rem auto; } .card { padding: 1rem; } .codes { columns: 1; } }
-@media print { header.top, form, .no-print { display: none !important; } .card { border: 0; } }
+.status { display: flex; gap: .625rem; align-items: baseline; }
+
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .625rem 1.5rem; margin: 0 0 1.5rem; }
+dl.facts dt { font-weight: 600; color: var(--muted); }
+dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+dl.facts + .button { margin-top: 0; }
+
+@media (max-width: 560px) {
+  main { margin: 1.25rem auto; }
+  .card { padding: 1.25rem 1rem; }
+  h1 { font-size: 1.4375rem; }
+  dl.facts { grid-template-columns: 1fr; gap: 0; }
+  dl.facts dd { margin-bottom: .75rem; }
+  .codes { grid-template-columns: 1fr; grid-template-rows: none; grid-auto-flow: row; }
+  .actions > button, .actions > .button { flex: 1 1 auto; }
+  .items li { flex-wrap: wrap; }
+}
+@media print {
+  header.top, form, .no-print { display: none !important; }
+  body, :root { background: #fff; }
+  main { margin: 0; }
+  .card { border: 0; box-shadow: none; }
+}
 `;

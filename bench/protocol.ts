@@ -1,0 +1,34 @@
+/** Messages between bench/run.ts (load generator) and bench/servers.ts (the servers under test). */
+
+export interface Credentials {
+  email: string;
+  password: string;
+}
+
+/** One pending second step: a flow's raw challenge and the user's TOTP secret (code made at send time). */
+export interface PendingSecondFactor {
+  challenge: string;
+  secret: string;
+}
+
+export interface ReadyMessage {
+  type: 'ready';
+  bareUrl: string;
+  twofoldUrl: string;
+  /** Raw value of a live twofold_session cookie. */
+  sessionToken: string;
+  signInUsers: Credentials[];
+  secondFactorPool: PendingSecondFactor[];
+  setupMs: number;
+}
+
+export interface CountsMessage {
+  type: 'counts';
+  completedFlows: number;
+  sessions: number;
+  failedSecondFactorEvents: number;
+}
+
+export type ChildMessage = ReadyMessage | CountsMessage | { type: 'stopped' };
+
+export type ParentMessage = { type: 'count' } | { type: 'stop' };

@@ -1,0 +1,170 @@
+/**
+ * The words of every message, as plain functions returning `{subject, text, html}`. The SMS
+ * channel sends `text` alone, so `text` of a code message is short and starts with the company
+ * name (recipients must see who is writing before anything else). Every value placed in `html`
+ * goes through `escapeHtml`; links must be http(s).
+ */
+import { invalidInput } from '../core/errors.js';
+
+export interface RenderedMessage {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export type CodePurpose = 'sign_in' | 'enrolment';
+
+export interface CodeMessageInput {
+  companyName: string;
+  code: string;
+  minutesValid: number;
+  purpose: CodePurpose;
+  /**
+   * The site's host name (e.g. `login.example.com`). When given, the text ends with the
+   * origin-bound one-time-code line `@host #code`, so browsers (WebOTP) and phones can offer to
+   * fill the code in on that site only.
+   */
+  host?: string;
+}
+
+export interface SecurityNoticeInput {
+  companyName: string;
+  /** e.g. "New sign-in to your account". */
+  title: string;
+  /** Label/value pairs shown as a small table, e.g. ['Browser', 'Firefox on Linux']. */
+  lines: ReadonlyArray<readonly [string, string]>;
+  /** Where to review or undo (account security page). */
+  link?: string;
+}
+
+export interface PasswordResetInput {
+  companyName: string;
+  link: string;
+  minutesValid: number;
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+}
+
+const HOST = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+function minutes(n: number): string {
+  return n === 1 ? '1 minute' : `${n} minutes`;
+}
+
+function checkCommon(companyName: string, minutesValid?: number): void {
+  if (companyName.trim() === '' || /[\r\n]/.test(companyName)) throw invalidInput('template_input_invalid', 'companyName must be one non-empty line');
+  if (minutesValid !== undefined && (!Number.isInteger(minutesValid) || minutesValid < 1)) {
+    throw invalidInput('template_input_invalid', 'minutesValid must be a positive whole number');
+  }
+}
+
+function checkLink(link: string): string {
+  let url: URL;
+  try {
+    url = new URL(link);
+  } catch {
+    throw invalidInput('template_input_invalid', 'link must be an absolute URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalidInput('template_input_invalid', 'link must be an http(s) URL');
+  return url.href;
+}
+
+function layout(companyName: string, heading: string, body: string): string {
+  return [
+    '<!doctype html>',
+    '<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"></head>',
+    '<body style="font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1b1b1f;line-height:1.5;margin:0;padding:24px">',
+    '<div style="max-width:520px;margin:0 auto">',
+    `<p style="font-size:14px;color:#555;margin:0 0 16px">${escapeHtml(companyName)}</p>`,
+    `<h1 style="font-size:20px;margin:0 0 16px">${escapeHtml(heading)}</h1>`,
+    body,
+    '</div></body></html>',
+  ].join('\n');
+}
+
+/** A one-time code for signing in or for confirming a new phone number or address. */
+export function codeMessage(input: CodeMessageInput): RenderedMessage {
+  const { companyName, code, minutesValid, purpose } = input;
+  checkCommon(companyName, minutesValid);
+  if (!/^\d{4,10}$/.test(code)) throw invalidInput('template_input_invalid', 'code must be 4 to 10 digits');
+  if (input.host !== undefined && !HOST.test(input.host)) throw invalidInput('template_input_invalid', 'host must be a lower-case host name without scheme or port');
+  const what = purpose === 'sign_in' ? 'sign-in code' : 'verification code';
+  const expiry = `It expires in ${minutes(minutesValid)}.`;
+  const sms = `${companyName}: your ${what} is ${code}. ${expiry} Don't share it.`;
+  const text = input.host ? `${sms}\n\n@${input.host} #${code}` : sms;
+
+  const subject = purpose === 'sign_in' ? `${companyName} sign-in code: ${code}` : `${companyName} verification code: ${code}`;
+  const reason =
+    purpose === 'sign_in'
+      ? 'Someone, hopefully you, is signing in and asked for a code. If it was not you, ignore this message and consider changing your password.'
+      : 'Use this code to confirm this address for two-step sign-in. If you did not ask for it, ignore this message.';
+  const html = layout(
+    companyName,
+    `Your ${what}`,
+    [
+      `<p style="font-size:32px;font-weight:600;letter-spacing:6px;margin:0 0 16px">${escapeHtml(code)}</p>`,
+      `<p style="margin:0 0 12px">${escapeHtml(expiry)} Don't share it with anyone; ${escapeHtml(companyName)} will never ask you for it.</p>`,
+      `<p style="margin:0;color:#555;font-size:14px">${escapeHtml(reason)}</p>`,
+    ].join('\n'),
+  );
+  return { subject, text, html };
+}
+
+/** A notice about something that happened to the account (new sign-in, factor removed, ...). */
+export function securityNotice(input: SecurityNoticeInput): RenderedMessage {
+  const { companyName, title, lines } = input;
+  checkCommon(companyName);
+  if (title.trim() === '' || /[\r\n]/.test(title)) throw invalidInput('template_input_invalid', 'title must be one non-empty line');
+  const link = input.link === undefined ? undefined : checkLink(input.link);
+  const advice = "If this wasn't you, secure your account now: change your password and review your sign-in methods.";
+  const text = [
+    `${companyName}: ${title}`,
+    '',
+    ...lines.map(([label, value]) => `${label}: ${value}`),
+    '',
+    advice,
+    ...(link ? ['', link] : []),
+  ].join('\n');
+  const rows = lines
+    .map(
+      ([label, value]) =>
+        `<tr><td style="padding:4px 16px 4px 0;color:#555;vertical-align:top">${escapeHtml(label)}</td><td style="padding:4px 0">${escapeHtml(value)}</td></tr>`,
+    )
+    .join('\n');
+  const html = layout(
+    companyName,
+    title,
+    [
+      lines.length > 0 ? `<table style="border-collapse:collapse;margin:0 0 16px">\n${rows}\n</table>` : '',
+      `<p style="margin:0 0 16px">${escapeHtml(advice)}</p>`,
+      link ? `<p style="margin:0"><a href="${escapeHtml(link)}">Review your account security</a></p>` : '',
+    ]
+      .filter((part) => part !== '')
+      .join('\n'),
+  );
+  return { subject: `${companyName}: ${title}`, text, html };
+}
+
+/** The single-use link of a forgotten-password request. */
+export function passwordResetMessage(input: PasswordResetInput): RenderedMessage {
+  const { companyName, minutesValid } = input;
+  checkCommon(companyName, minutesValid);
+  const link = checkLink(input.link);
+  const expiry = `The link works once and expires in ${minutes(minutesValid)}.`;
+  const note = "If you didn't ask to reset your password, ignore this message: your password stays as it is.";
+  const text = [`${companyName}: reset your password`, '', 'Open this link to choose a new password:', link, '', expiry, note].join('\n');
+  const html = layout(
+    companyName,
+    'Reset your password',
+    [
+      `<p style="margin:0 0 16px"><a href="${escapeHtml(link)}">Choose a new password</a></p>`,
+      `<p style="margin:0 0 12px">${escapeHtml(expiry)}</p>`,
+      `<p style="margin:0;color:#555;font-size:14px">${escapeHtml(note)}</p>`,
+    ].join('\n'),
+  );
+  return { subject: `${companyName}: reset your password`, text, html };
+}

@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { codeMessage, escapeHtml, passwordResetMessage, securityNotice } from '../../src/delivery/templates.js';
+
+test('sign-in code: short SMS text that starts with the company name', () => {
+  const m = codeMessage({ companyName: 'Acme', code: '123456', minutesValid: 10, purpose: 'sign_in' });
+  assert.equal(m.text, "Acme: your sign-in code is 123456. It expires in 10 minutes. Don't share it.");
+  assert.ok(m.text.length <= 160, 'fits one SMS segment');
+  assert.equal(m.subject, 'Acme sign-in code: 123456');
+  assert.match(m.html, />123456</);
+  assert.match(m.html, /Acme/);
+});
+
+test('enrolment code, singular minute, and the WebOTP origin-bound line when a host is given', () => {
+  const m = codeMessage({ companyName: 'Acme', code: '004321', minutesValid: 1, purpose: 'enrolment', host: 'login.acme.test' });
+  assert.equal(m.text, "Acme: your verification code is 004321. It expires in 1 minute. Don't share it.\n\n@login.acme.test #004321");
+  assert.equal(m.text.split('\n').at(-1), '@login.acme.test #004321', 'the origin-bound line is the last line');
+  assert.equal(m.subject, 'Acme verification code: 004321');
+});
+
+test('code messages refuse bad input rather than render it', () => {
+  const base = { companyName: 'Acme', code: '123456', minutesValid: 10, purpose: 'sign_in' as const };
+  assert.throws(() => codeMessage({ ...base, code: '12ab56' }), { code: 'template_input_invalid' });
+  assert.throws(() => codeMessage({ ...base, minutesValid: 0 }), { code: 'template_input_invalid' });
+  assert.throws(() => codeMessage({ ...base, host: 'https://login.acme.test' }), { code: 'template_input_invalid' });
+  assert.throws(() => codeMessage({ ...base, host: 'login.acme.test:8443' }), { code: 'template_input_invalid' });
+  assert.throws(() => codeMessage({ ...base, companyName: 'Acme\r\nBcc: x' }), { code: 'template_input_invalid' });
+});
+
+test('HTML escapes every interpolated value', () => {
+  const evil = `<script>alert("x")</script>&'`;
+  const code = codeMessage({ companyName: evil, code: '123456', minutesValid: 10, purpose: 'sign_in' });
+  assert.ok(!code.html.includes('<script>'), code.html);
+  assert.ok(code.html.includes('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;'));
+  assert.ok(code.text.startsWith(evil), 'plain text is not HTML and stays as written');
+
+  const notice = securityNotice({
+    companyName: 'Acme',
+    title: 'New sign-in from <b>somewhere</b>',
+    lines: [
+      ['Browser', '"><img src=x onerror=alert(1)>'],
+      ['<i>Where</i>', 'Paris & Lyon'],
+    ],
+    link: 'https://login.acme.test/account/security?x="><script>',
+  });
+  for (const needle of ['<b>somewhere', '<img', '<i>Where', '"><script>']) assert.ok(!notice.html.includes(needle), needle);
+  assert.ok(notice.html.includes('New sign-in from &lt;b&gt;somewhere&lt;/b&gt;'));
+  assert.ok(notice.html.includes('&quot;&gt;&lt;img src=x onerror=alert(1)&gt;'));
+  assert.ok(notice.html.includes('Paris &amp; Lyon'));
+  assert.ok(notice.html.includes('href="https://login.acme.test/account/security?x=%22%3E%3Cscript%3E"'));
+  assert.equal(escapeHtml(`&<>"'`), '&amp;&lt;&gt;&quot;&#39;');
+});
+
+test('security notice: subject, label/value lines and the link in the text', () => {
+  const notice = securityNotice({
+    companyName: 'Acme',
+    title: 'Text-message sign-in was turned off',
+    lines: [
+      ['When', '2 Jan 2025, 03:04 UTC'],
+      ['Phone', '+1 ••• ••• 2671'],
+    ],
+    link: 'https://login.acme.test/account/security',
+  });
+  assert.equal(notice.subject, 'Acme: Text-message sign-in was turned off');
+  assert.ok(notice.text.startsWith('Acme: Text-message sign-in was turned off\n\nWhen: 2 Jan 2025, 03:04 UTC\nPhone: +1 ••• ••• 2671\n'));
+  assert.ok(notice.text.endsWith('\nhttps://login.acme.test/account/security'));
+  assert.throws(() => securityNotice({ companyName: 'Acme', title: 'x', lines: [], link: 'javascript:alert(1)' }), { code: 'template_input_invalid' });
+  assert.ok(!securityNotice({ companyName: 'Acme', title: 'x', lines: [] }).html.includes('<a '));
+});
+
+test('password reset: the link, its lifetime, and reassurance when not requested', () => {
+  const m = passwordResetMessage({ companyName: 'Acme', link: 'https://login.acme.test/reset?token=abc', minutesValid: 30 });
+  assert.equal(m.subject, 'Acme: reset your password');
+  assert.ok(m.text.includes('https://login.acme.test/reset?token=abc'));
+  assert.ok(m.text.includes('expires in 30 minutes'));
+  assert.ok(m.html.includes('href="https://login.acme.test/reset?token=abc"'));
+});

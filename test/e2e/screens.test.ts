@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { totpCodeAt } from '../../src/core/totp.js';
+import { TestClock } from '../helpers/clock.js';
+import type { TestServer } from '../helpers/server.js';
+import { startTestServer } from '../helpers/server.js';
+import { DESKTOP, MOBILE, SHOTS_DIR, createMember, cspViolations, launchBrowser, openPage, screenshot, signInWithPassword, signOut } from './browser.js';
+
+const clock = new TestClock(Math.floor(Date.now() / 30_000) * 30_000 + 5_000);
+let server: TestServer;
+let browser: Browser;
+
+before(async () => {
+  [server, browser] = await Promise.all([startTestServer({ clock }), launchBrowser()]);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Nothing may stick out sideways: a page that scrolls horizontally is broken on a phone. */
+async function assertFits(page: Page, name: string): Promise<void> {
+  const { scrollWidth, innerWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+  assert.ok(scrollWidth <= innerWidth, `${name}: content is ${scrollWidth}px wide in a ${innerWidth}px window`);
+}
+
+/** On a phone, fields and buttons must be big enough to hit with a thumb (44 px, WCAG 2.5.5). */
+async function assertTappable(page: Page, name: string): Promise<void> {
+  const small = await page.evaluate(() =>
+    Array.from(document.querySelectorAll<HTMLElement>('input:not([type=hidden]):not([type=checkbox]), button:not(.link), a.button'))
+      .filter((el) => el.offsetParent !== null && el.getBoundingClientRect().height < 44)
+      .map((el) => el.outerHTML.slice(0, 80)),
+  );
+  assert.deepEqual(small, [], `${name}: controls smaller than 44px`);
+}
+
+for (const [device, viewport] of [['desktop', DESKTOP], ['mobile', MOBILE]] as const) {
+  test(`every page renders cleanly at ${device} width (${viewport.width}px), screenshots in ${SHOTS_DIR}`, async () => {
+    const email = await createMember(server, `${device}@example.test`);
+    const { page, context, problems } = await openPage(browser, server.url, viewport);
+    const shot = async (name: string) => {
+      await assertFits(page, name);
+      if (device === 'mobile') await assertTappable(page, name);
+      await screenshot(page, `${name}-${device}`);
+    };
+    try {
+      await page.goto('/sign-in');
+      await shot('sign-in');
+      await signInWithPassword(page, email, 'wrong password, try again');
+      await page.getByRole('alert').waitFor();
+      await shot('sign-in-error');
+
+      await signInWithPassword(page, email);
+      await page.waitForURL('**/account');
+      await shot('account');
+
+      await page.goto('/account/security');
+      await shot('security');
+      await page.getByRole('button', { name: 'Add authenticator app' }).click();
+      const secretText = await page.getByTestId('totp-secret').textContent();
+      await shot('enrol');
+      const secret = (secretText ?? '').replace(/\s+/g, '');
+      await page.getByLabel('Enter the code your app shows now').fill(totpCodeAt(secret, clock.now()));
+      await page.getByRole('button', { name: 'Turn on' }).click();
+      await page.getByRole('heading', { name: 'Your backup codes' }).waitFor();
+      const backupCode = (await page.locator('[data-backup-code]').first().textContent())!.trim();
+      await shot('backup-codes');
+      // Past the re-authentication window, so the "Confirm it is you" forms show too.
+      clock.advance(6 * 60_000);
+      await page.getByRole('link', { name: 'Done' }).click();
+      await page.waitForURL('**/account/security');
+      await page.getByRole('button', { name: 'Confirm with password' }).waitFor();
+      await shot('security-enrolled');
+
+      await signOut(page);
+      await signInWithPassword(page, email);
+      await page.waitForURL('**/sign-in/second-factor');
+      await shot('second-factor');
+      await page.getByRole('link', { name: 'Backup code' }).click();
+      await page.waitForURL('**/sign-in/second-factor?method=backup_code');
+      await shot('second-factor-backup');
+      await page.getByLabel('Backup code').fill(backupCode);
+      await page.getByLabel(/Trust this browser/).check();
+      await page.getByRole('button', { name: 'Verify' }).click();
+      await page.waitForURL('**/account');
+      await shot('account-two-step');
+      await page.goto('/account/security');
+      await shot('security-trusted');
+
+      assert.deepEqual(cspViolations(problems), []);
+      assert.deepEqual(problems.filter((p) => p.startsWith('pageerror')), []);
+    } finally {
+      await context.close();
+    }
+  });
+}

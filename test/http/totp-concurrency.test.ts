@@ -1,0 +1,41 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { totpStepAt } from '../../src/core/totp.js';
+import { TestClient } from '../helpers/client.js';
+import { TestClock } from '../helpers/clock.js';
+import { startTestServer } from '../helpers/server.js';
+import { auditTypes, dbOf, enrolledMember, freshCode, passwordStep, tally, userRow } from '../helpers/authenticator.js';
+
+const PARALLEL = 50;
+
+test(`${PARALLEL} parallel second steps with one valid code: exactly one signs in`, async (t) => {
+  const clock = new TestClock();
+  const server = await startTestServer({ clock });
+  t.after(() => server.close());
+  const member = await enrolledMember(server, clock);
+
+  // Fifty separate sign-ins, each with its own challenge (successful password steps are not limited).
+  const clients = Array.from({ length: PARALLEL }, () => new TestClient(server.url));
+  const challenges = await Promise.all(clients.map((c) => passwordStep(c, member.email)));
+  assert.equal(new Set(challenges).size, PARALLEL);
+  const sessionsBefore = (await dbOf(server).selectFrom('sessions').select('id').where('user_id', '=', member.user.id).execute()).length;
+
+  const code = freshCode(member.secret, clock);
+  const results = await Promise.all(
+    clients.map((c, i) => c.post('/api/v1/auth/second-factor', { challenge: challenges[i], method: 'totp', code })),
+  );
+  const statuses = results.map((r) => r.status);
+  const counts = tally(statuses);
+  assert.equal(counts[200], 1, JSON.stringify(counts));
+  for (const r of results) {
+    if (r.status === 200) continue;
+    assert.ok(r.status === 401 || r.status === 429, `${r.status} ${r.text}`);
+    assert.ok(['code_already_used', 'second_factor_locked', 'too_many_attempts'].includes(r.json?.error?.code ?? ''), r.text);
+  }
+  assert.equal(clients.filter((c) => c.cookies.has('twofold_session')).length, 1);
+
+  const sessionsAfter = (await dbOf(server).selectFrom('sessions').select('id').where('user_id', '=', member.user.id).execute()).length;
+  assert.equal(sessionsAfter - sessionsBefore, 1);
+  assert.equal((await auditTypes(server, member.user.id)).filter((e) => e === 'sign_in.succeeded').length, 2, 'enrolment sign-in plus one');
+  assert.equal(Number((await userRow(server, member.user.id)).totp_last_step), totpStepAt(clock.now()));
+});
