@@ -1,6 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, sql } from 'kysely';
-import type { DatabaseConnection, Driver } from 'kysely';
+import type { DatabaseConnection, Driver, SqliteDatabase } from 'kysely';
 import type { Database } from '../database.js';
 import type { Schema } from '../schema.js';
 
@@ -24,7 +24,7 @@ function isBusy(error: unknown): boolean {
  */
 class SharedFileSqliteDriver extends SqliteDriver {
   constructor(private readonly native: BetterSqlite3.Database) {
-    super({ database: native });
+    super({ database: withStatementCache(native) });
   }
 
   override async acquireConnection(): Promise<DatabaseConnection> {
@@ -49,6 +49,29 @@ class SharedFileSqliteDriver extends SqliteDriver {
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
+}
+
+/** Distinct SQL texts are few (queries are built from code), so the cache stays small. */
+const STATEMENT_CACHE_LIMIT = 1000;
+
+/**
+ * Kysely prepares every statement anew; preparing costs more than running the small indexed
+ * queries this server makes. Keep prepared statements by SQL text instead.
+ */
+function withStatementCache(native: BetterSqlite3.Database): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => native.close(),
+    prepare(sqlText: string) {
+      let statement = cache.get(sqlText);
+      if (!statement) {
+        if (cache.size >= STATEMENT_CACHE_LIMIT) cache.clear();
+        statement = native.prepare(sqlText);
+        cache.set(sqlText, statement);
+      }
+      return statement;
+    },
+  };
 }
 
 class SharedFileSqliteDialect extends SqliteDialect {
