@@ -6,20 +6,12 @@ import { currentBackend } from '../helpers/backend.js';
 import { TestClient } from '../helpers/client.js';
 import type { TestServer } from '../helpers/server.js';
 import { startTestServer } from '../helpers/server.js';
+import { FORM, hiddenFields } from '../helpers/forms.js';
 
 const PASSWORD = 'correct horse battery staple 42';
 const SYSTEM = { userId: null, meta: null };
-const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
 type AuditPage = { events: AuditView[]; nextCursor: string | null };
-
-async function hiddenFields(client: TestClient, path: string): Promise<Record<string, string>> {
-  const page = await client.get(path);
-  assert.equal(page.status, 200, page.text);
-  const fields: Record<string, string> = {};
-  for (const m of page.text.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) fields[m[1]!] = m[2]!;
-  return fields;
-}
 
 async function count(s: TestServer, table: 'users' | 'organisations' | 'sessions'): Promise<number> {
   const row = await s.runtime.database.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

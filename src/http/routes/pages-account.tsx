@@ -68,9 +68,7 @@ export function accountPageRoutes(app: FastifyInstance, services: Services, cook
       }
     };
 
-  app.get('/account', { schema: { hide: true } }, async (request, reply) => {
-    const auth = signedIn(request, reply);
-    if (!auth) return reply;
+  const renderAccount = async (request: FastifyRequest, reply: FastifyReply, auth: AuthenticatedSession, message: { notice?: string; error?: string } = {}) => {
     const profile = await services.accounts.profile(auth.user);
     const account = {
       displayName: profile.displayName,
@@ -81,7 +79,25 @@ export function accountPageRoutes(app: FastifyInstance, services: Services, cook
       amr: auth.amr,
       sessionCount: (await services.sessions.listActive(auth.user.id)).length,
     };
-    return kit.html(reply, <AccountPage chrome={kit.chrome(request, reply, 'Account')} account={account} />);
+    return kit.html(reply, <AccountPage chrome={kit.chrome(request, reply, 'Account')} account={account} notice={message.notice} error={message.error} />);
+  };
+
+  app.get('/account', { schema: { hide: true } }, async (request, reply) => {
+    const auth = signedIn(request, reply);
+    if (!auth) return reply;
+    return renderAccount(request, reply, auth);
+  });
+
+  app.post<{ Body: Form }>('/account/password', { schema: { hide: true, body: formBody } }, async (request, reply) => {
+    assertFormToken(request, request.body._csrf);
+    const auth = signedIn(request, reply);
+    if (!auth) return reply;
+    try {
+      await services.accounts.changePassword(auth.user, auth.session.id, request.body.currentPassword ?? '', request.body.newPassword ?? '', requestMeta(request));
+    } catch (error) {
+      return renderAccount(request, reply.code(400), auth, { error: userMessage(error) });
+    }
+    return renderAccount(request, reply, auth, { notice: 'Your password was changed. Your other sessions were signed out.' });
   });
 
   app.get('/account/security', { schema: { hide: true } }, async (request, reply) => {

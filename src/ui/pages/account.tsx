@@ -1,5 +1,5 @@
 import type { PageChrome } from '../layout.js';
-import { Layout } from '../layout.js';
+import { Alert, CsrfField, Layout } from '../layout.js';
 
 export interface AccountView {
   displayName: string;
@@ -21,12 +21,13 @@ function describeMethods(amr: string[]): string {
     .join(' + ');
 }
 
-export function AccountPage(props: { chrome: PageChrome; account: AccountView }) {
+export function AccountPage(props: { chrome: PageChrome; account: AccountView; notice?: string | undefined; error?: string | undefined }) {
   const a = props.account;
   return (
     <Layout {...props.chrome}>
       <section class="card" aria-labelledby="account-title">
         <h1 id="account-title">Signed in as {a.displayName}</h1>
+        {props.notice ? <Alert kind="info">{props.notice}</Alert> : null}
         <dl class="facts">
           <dt>Email</dt>
           <dd data-testid="account-email">{a.email}</dd>
@@ -44,6 +45,22 @@ export function AccountPage(props: { chrome: PageChrome; account: AccountView })
         <a class="button secondary" href="/account/security">
           Security settings
         </a>
+      </section>
+      <section class="card" aria-labelledby="password-title">
+        <h2 id="password-title">Change password</h2>
+        {props.error ? <Alert kind="error">{props.error}</Alert> : null}
+        <p class="muted">Your other sessions end and trusted browsers are forgotten; two-step verification stays on.</p>
+        <form method="post" action="/account/password">
+          <CsrfField token={props.chrome.csrf} />
+          <label for="currentPassword">Current password</label>
+          <input id="currentPassword" name="currentPassword" type="password" autocomplete="current-password" required />
+          <label for="newPassword">New password</label>
+          <input id="newPassword" name="newPassword" type="password" autocomplete="new-password" required minLength={8} aria-describedby="new-password-help" />
+          <p id="new-password-help" class="muted">
+            At least 8 characters. Long passphrases are welcome; common passwords are refused.
+          </p>
+          <button type="submit">Change password</button>
+        </form>
       </section>
     </Layout>
   );
