@@ -10,8 +10,9 @@ import { randomUUID } from 'node:crypto';
 import { totpCodeAt } from '../../src/core/totp.js';
 import type { User } from '../../src/store/index.js';
 import { TestClient } from './client.js';
-import type { TestClock } from './clock.js';
+import { TestClock } from './clock.js';
 import type { TestServer } from './server.js';
+import { startTestServer } from './server.js';
 
 export const PASSWORD = 'correct horse battery staple 42';
 export const STEP_MS = 30_000;
@@ -108,4 +109,13 @@ export function tally(statuses: number[]): Record<number, number> {
   const out: Record<number, number> = {};
   for (const s of statuses) out[s] = (out[s] ?? 0) + 1;
   return out;
+}
+
+/** The usual starting point: a server on a test clock with one member who has an authenticator. */
+export async function serverWithEnrolledMember(t: { after(fn: () => Promise<void>): void }): Promise<{ clock: TestClock; server: TestServer; member: EnrolledMember }> {
+  const clock = new TestClock();
+  const server = await startTestServer({ clock });
+  t.after(() => server.close());
+  const member = await enrolledMember(server, clock);
+  return { clock, server, member };
 }

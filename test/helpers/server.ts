@@ -6,7 +6,7 @@ import { openRuntime } from '../../src/services/bootstrap.js';
 import type { Services } from '../../src/services/index.js';
 import type { TestDatabaseLocation } from './backend.js';
 import { freshDatabaseLocation, withSchemasStable } from './backend.js';
-import type { TestClock } from './clock.js';
+import { TestClock } from './clock.js';
 
 export interface TestServer {
   url: string;
@@ -70,4 +70,20 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       if (ownsLocation) await location.dispose();
     },
   };
+}
+
+/**
+ * Two nodes (two runtimes, two connection pools) over one database, closed newest first (the
+ * first owns the database). Registered before starting, so a failed start still cleans up.
+ */
+export async function startTwoNodes(t: { after(fn: () => Promise<void>): void }, clock: TestClock = new TestClock()) {
+  const started: TestServer[] = [];
+  t.after(async () => {
+    for (const server of started.reverse()) await server.close();
+  });
+  const first = await startTestServer({ clock });
+  started.push(first);
+  const second = await startTestServer({ clock, location: first.location });
+  started.push(second);
+  return { clock, nodes: [first, second] as const };
 }

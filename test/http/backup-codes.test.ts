@@ -3,18 +3,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { backupCodeContext } from '../../src/services/secret-contexts.js';
 import { TestClient } from '../helpers/client.js';
-import { TestClock } from '../helpers/clock.js';
 import type { TestServer } from '../helpers/server.js';
-import { startTestServer } from '../helpers/server.js';
-import { auditTypes, dbOf, enrolledMember, passwordStep } from '../helpers/authenticator.js';
+import { auditTypes, dbOf, passwordStep, serverWithEnrolledMember } from '../helpers/authenticator.js';
 
-async function setup(t: { after(fn: () => Promise<void>): void }) {
-  const clock = new TestClock();
-  const server = await startTestServer({ clock });
-  t.after(() => server.close());
-  const member = await enrolledMember(server, clock);
-  return { clock, server, member };
-}
+const setup = serverWithEnrolledMember;
 
 async function signInWithBackupCode(server: TestServer, email: string, code: string) {
   const client = new TestClient(server.url);

@@ -1,18 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestClient } from '../helpers/client.js';
-import { TestClock } from '../helpers/clock.js';
 import type { TestServer } from '../helpers/server.js';
-import { startTestServer } from '../helpers/server.js';
-import { auditTypes, dbOf, enrolledMember, freshCode, passwordStep, wrongCode } from '../helpers/authenticator.js';
+import { auditTypes, dbOf, freshCode, passwordStep, wrongCode, serverWithEnrolledMember } from '../helpers/authenticator.js';
 
 const MINUTE = 60_000;
 
 async function setup(t: { after(fn: () => Promise<void>): void }) {
-  const clock = new TestClock();
-  const server = await startTestServer({ clock });
-  t.after(() => server.close());
-  const member = await enrolledMember(server, clock);
+  const { clock, server, member } = await serverWithEnrolledMember(t);
   // The sign-in itself counts as recent authentication; let it age past the 5-minute window.
   clock.advance(6 * MINUTE);
   return { clock, server, member };

@@ -1,17 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestClient } from '../helpers/client.js';
-import { TestClock } from '../helpers/clock.js';
-import { startTestServer } from '../helpers/server.js';
-import { auditTypes, enrolledMember, passwordStep, tally, userRow, wrongCodes } from '../helpers/authenticator.js';
+import { auditTypes, passwordStep, tally, userRow, wrongCodes, serverWithEnrolledMember } from '../helpers/authenticator.js';
 
 const PARALLEL = 20;
 
 test(`${PARALLEL} parallel wrong codes cannot exceed the 5 free attempts`, async (t) => {
-  const clock = new TestClock();
-  const server = await startTestServer({ clock });
-  t.after(() => server.close());
-  const member = await enrolledMember(server, clock);
+  const { clock, server, member } = await serverWithEnrolledMember(t);
 
   const clients = Array.from({ length: PARALLEL }, () => new TestClient(server.url));
   const challenges = await Promise.all(clients.map((c) => passwordStep(c, member.email)));

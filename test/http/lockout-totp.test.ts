@@ -2,17 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { totpCodeAt } from '../../src/core/totp.js';
 import { TestClient } from '../helpers/client.js';
-import { TestClock } from '../helpers/clock.js';
-import { startTestServer } from '../helpers/server.js';
-import { auditTypes, enrolledMember, freshCode, passwordStep, userRow, wrongCode } from '../helpers/authenticator.js';
+import { auditTypes, freshCode, passwordStep, userRow, wrongCode, serverWithEnrolledMember } from '../helpers/authenticator.js';
 
 const SECOND = 1000;
 
 async function setup(t: { after(fn: () => Promise<void>): void }) {
-  const clock = new TestClock();
-  const server = await startTestServer({ clock });
-  t.after(() => server.close());
-  const member = await enrolledMember(server, clock);
+  const { clock, server, member } = await serverWithEnrolledMember(t);
   const client = new TestClient(server.url);
   const challenge = await passwordStep(client, member.email);
   const attempt = (code: string, flow = challenge) => client.post('/api/v1/auth/second-factor', { challenge: flow, method: 'totp', code });

@@ -2,17 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { totpStepAt } from '../../src/core/totp.js';
 import { TestClient } from '../helpers/client.js';
-import { TestClock } from '../helpers/clock.js';
-import { startTestServer } from '../helpers/server.js';
-import { auditTypes, dbOf, enrolledMember, freshCode, passwordStep, tally, userRow } from '../helpers/authenticator.js';
+import { auditTypes, dbOf, freshCode, passwordStep, tally, userRow, serverWithEnrolledMember } from '../helpers/authenticator.js';
 
 const PARALLEL = 50;
 
 test(`${PARALLEL} parallel second steps with one valid code: exactly one signs in`, async (t) => {
-  const clock = new TestClock();
-  const server = await startTestServer({ clock });
-  t.after(() => server.close());
-  const member = await enrolledMember(server, clock);
+  const { clock, server, member } = await serverWithEnrolledMember(t);
 
   // Fifty separate sign-ins, each with its own challenge (successful password steps are not limited).
   const clients = Array.from({ length: PARALLEL }, () => new TestClient(server.url));

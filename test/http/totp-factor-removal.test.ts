@@ -1,19 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestClient } from '../helpers/client.js';
-import { TestClock } from '../helpers/clock.js';
-import { startTestServer } from '../helpers/server.js';
-import { PASSWORD, dbOf, enrolledMember, freshCode, passwordStep } from '../helpers/authenticator.js';
+import { PASSWORD, dbOf, enrolledMember, freshCode, passwordStep, serverWithEnrolledMember } from '../helpers/authenticator.js';
 
 const MINUTE = 60_000;
 
-async function setup(t: { after(fn: () => Promise<void>): void }) {
-  const clock = new TestClock();
-  const server = await startTestServer({ clock });
-  t.after(() => server.close());
-  const member = await enrolledMember(server, clock);
-  return { clock, server, member };
-}
+const setup = serverWithEnrolledMember;
 
 interface AuditEvent {
   type: string;

@@ -2,17 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { totpCodeAt } from '../../src/core/totp.js';
 import { TestClient } from '../helpers/client.js';
-import { TestClock } from '../helpers/clock.js';
-import { startTestServer } from '../helpers/server.js';
-import { PASSWORD, dbOf, enrolledMember, freshCode, passwordStep, userRow, wrongCode } from '../helpers/authenticator.js';
+import { PASSWORD, dbOf, freshCode, passwordStep, userRow, wrongCode, serverWithEnrolledMember } from '../helpers/authenticator.js';
 
-async function setup(t: { after(fn: () => Promise<void>): void }) {
-  const clock = new TestClock();
-  const server = await startTestServer({ clock });
-  t.after(() => server.close());
-  const member = await enrolledMember(server, clock);
-  return { clock, server, member };
-}
+const setup = serverWithEnrolledMember;
 
 test('the password step asks for a second factor, offering totp and backup_code, and signs nobody in', async (t) => {
   const { server, clock, member } = await setup(t);

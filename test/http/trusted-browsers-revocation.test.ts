@@ -1,21 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestClient } from '../helpers/client.js';
-import { TestClock } from '../helpers/clock.js';
+import type { TestClock } from '../helpers/clock.js';
 import type { TestServer } from '../helpers/server.js';
-import { startTestServer } from '../helpers/server.js';
 import type { EnrolledMember } from '../helpers/authenticator.js';
-import { PASSWORD, auditTypes, dbOf, enrolledMember, freshCode, passwordStep } from '../helpers/authenticator.js';
+import { PASSWORD, auditTypes, dbOf, enrolledMember, freshCode, passwordStep, serverWithEnrolledMember } from '../helpers/authenticator.js';
 
 const MINUTE = 60_000;
 
-async function setup(t: { after(fn: () => Promise<void>): void }) {
-  const clock = new TestClock();
-  const server = await startTestServer({ clock });
-  t.after(() => server.close());
-  const member = await enrolledMember(server, clock);
-  return { clock, server, member };
-}
+const setup = serverWithEnrolledMember;
 
 /** A new browser that signs in with a code and ticks "trust this browser". */
 async function trustedBrowser(server: TestServer, clock: TestClock, member: EnrolledMember, userAgent = 'Browser A'): Promise<TestClient> {

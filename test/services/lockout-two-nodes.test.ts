@@ -2,24 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isTwofoldError } from '../../src/core/errors.js';
 import type { RequestMeta } from '../../src/services/index.js';
-import { TestClock } from '../helpers/clock.js';
-import type { TestServer } from '../helpers/server.js';
-import { startTestServer } from '../helpers/server.js';
+import { startTwoNodes } from '../helpers/server.js';
 import { PASSWORD, enrolledMember, userRow, wrongCodes } from '../helpers/authenticator.js';
 
 const PARALLEL = 20;
 
 test(`${PARALLEL} wrong codes spread over two nodes in parallel: at most 5 are judged`, async (t) => {
-  const clock = new TestClock();
-  const started: TestServer[] = [];
-  t.after(async () => {
-    for (const server of started.reverse()) await server.close();
-  });
-  const first = await startTestServer({ clock });
-  started.push(first);
-  const second = await startTestServer({ clock, location: first.location });
-  started.push(second);
-  const nodes = [first, second];
+  const { clock, nodes } = await startTwoNodes(t);
+  const [first, second] = nodes;
   const member = await enrolledMember(first, clock);
   // Each attempt from its own address, so only the per-account lock can stop them.
   const metaFor = (i: number): RequestMeta => ({ ip: `198.51.100.${i + 1}`, userAgent: 'node-test' });

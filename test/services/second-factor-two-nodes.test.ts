@@ -2,9 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isTwofoldError } from '../../src/core/errors.js';
 import type { RequestMeta } from '../../src/services/index.js';
-import { TestClock } from '../helpers/clock.js';
 import type { TestServer } from '../helpers/server.js';
-import { startTestServer } from '../helpers/server.js';
+import { startTwoNodes as twoNodes } from '../helpers/server.js';
 import { PASSWORD, auditTypes, enrolledMember, freshCode } from '../helpers/authenticator.js';
 
 /**
@@ -13,21 +12,6 @@ import { PASSWORD, auditTypes, enrolledMember, freshCode } from '../helpers/auth
  */
 const PARALLEL = 50;
 const meta: RequestMeta = { ip: '192.0.2.10', userAgent: 'node-test' };
-
-async function twoNodes(t: { after(fn: () => Promise<void>): void }) {
-  const clock = new TestClock();
-  const started: TestServer[] = [];
-  // Registered before starting, so a failed start still closes what did start (newest first:
-  // the first node owns the database).
-  t.after(async () => {
-    for (const server of started.reverse()) await server.close();
-  });
-  const first = await startTestServer({ clock });
-  started.push(first);
-  const second = await startTestServer({ clock, location: first.location });
-  started.push(second);
-  return { clock, nodes: [first, second] as const };
-}
 
 async function challengesFor(nodes: readonly TestServer[], email: string): Promise<string[]> {
   return Promise.all(
