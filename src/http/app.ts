@@ -13,6 +13,7 @@ import { COOKIE, cookieSettingsFor } from './request-context.js';
 import { apiAccountRoutes } from './routes/api-account.js';
 import { apiAuthRoutes } from './routes/api-auth.js';
 import { apiFactorRoutes } from './routes/api-factors.js';
+import { apiPolicyRoutes } from './routes/api-policy.js';
 import { healthRoutes } from './routes/health.js';
 import { accountPageRoutes } from './routes/pages-account.js';
 import { authPageRoutes } from './routes/pages-auth.js';
@@ -110,6 +111,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   apiAuthRoutes(app, services, cookies);
   apiAccountRoutes(app, services);
   apiFactorRoutes(app, services);
+  apiPolicyRoutes(app, services);
   authPageRoutes(app, services, cookies, kit);
   accountPageRoutes(app, services, cookies, kit);
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -32,6 +32,8 @@ export const AUDIT_EVENT_TYPES = [
   'group.created',
   'role.granted',
   'group.member_added',
+  'policy.changed',
+  'role_policy.changed',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

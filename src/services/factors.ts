@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import QRCode from 'qrcode';
 import { conflict, forbidden, gone, invalidInput, notFound } from '../core/errors.js';
 import { formatSecretForDisplay, generateTotpSecret, totpKeyUri } from '../core/totp.js';
-import type { Factor, User } from '../store/index.js';
+import type { Executor, Factor, User } from '../store/index.js';
 import { backupCodes, factors, trustedBrowsers } from '../store/index.js';
 import { recordAudit } from './audit-log.js';
 import { totpSecretContext } from './secret-contexts.js';
@@ -95,7 +95,14 @@ export class FactorService {
    * sign-in (so the code is once-only and counts toward lockout). The first factor also
    * creates the backup codes, returned here once.
    */
-  async confirmTotp(user: User, factorId: string, code: string, meta: RequestMeta): Promise<{ factor: FactorView; backupCodes?: string[] }> {
+  async confirmTotp(
+    user: User,
+    factorId: string,
+    code: string,
+    meta: RequestMeta,
+    /** Runs in the same transaction once the factor is on (forced enrolment completes its sign-in here). */
+    onConfirmed?: (trx: Executor) => Promise<void>,
+  ): Promise<{ factor: FactorView; backupCodes?: string[] }> {
     const now = this.deps.clock();
     const pending = await factors.findFactor(this.db, user.id, factorId);
     if (!pending || pending.type !== 'totp') throw notFound('factor_not_found', 'No such factor.');
@@ -116,6 +123,7 @@ export class FactorService {
         meta,
         details: { factorId, type: 'totp', ...proof.details },
       });
+      if (onConfirmed) await onConfirmed(trx);
       const active = await factors.findFactor(trx, user.id, factorId);
       const view = toFactorView(active ?? pending);
       if (hadFactor && (await backupCodes.countUnusedBackupCodes(trx, user.id)) > 0) return { factor: view };
@@ -135,7 +143,7 @@ export class FactorService {
       if (!factor) throw notFound('factor_not_found', 'No such factor.');
       const active = await factors.countActiveFactors(trx, user.id);
       const isLast = factor.status === 'active' && active <= 1;
-      if (isLast && (await this.policy.requiresSecondFactor(user))) {
+      if (isLast && (await this.policy.requiresSecondFactor(user, trx))) {
         throw forbidden('factor_required_by_policy', 'Your organisation requires two-factor authentication, so you cannot remove your last factor. Add another first.');
       }
       const now = this.deps.clock();

@@ -1,15 +1,179 @@
-import type { User } from '../store/index.js';
+import { forbidden, invalidInput, notFound } from '../core/errors.js';
+import type { ChallengeTrigger, EffectivePolicy, OrganisationPolicy, TwoFactorMode } from '../core/policy.js';
+import { CHALLENGE_TRIGGERS, MAX_TRUST_BROWSER_DAYS, POLICY_METHODS, TWO_FACTOR_MODES, effectivePolicy } from '../core/policy.js';
+import type { Executor, Organisation, OrganisationPolicyRow, User } from '../store/index.js';
+import { organisations, policies, roles } from '../store/index.js';
+import { ADMIN_ROLE } from './accounts.js';
+import { recordAudit } from './audit-log.js';
+import type { RequestMeta, ServiceDeps } from './context.js';
 
 /**
- * What organisation policy demands of a user. The policy issue replaces the default with
- * rules per organisation and role; everything that must respect policy asks through here.
+ * What organisation policy demands of a user. Everything that must respect policy asks
+ * through here (FactorService before removing the last factor, sign-in before a session).
  */
 export interface SecondFactorPolicy {
-  requiresSecondFactor(user: User): Promise<boolean>;
+  /** Pass the transaction when inside one: SQLite has a single connection. */
+  requiresSecondFactor(user: User, db?: Executor): Promise<boolean>;
 }
 
-export const NO_POLICY: SecondFactorPolicy = {
-  async requiresSecondFactor() {
-    return false;
-  },
-};
+export interface OrganisationPolicyInput {
+  mode: TwoFactorMode;
+  appliesToSubOrganisations: boolean;
+  triggers: ChallengeTrigger[];
+  allowedMethods: string[];
+  trustBrowserDays: number;
+}
+
+export interface OrganisationPolicyView extends OrganisationPolicyInput {
+  updatedAt: string;
+  updatedBy: string | null;
+}
+
+export interface OrganisationPolicyReport {
+  organisation: { id: string; name: string; parentId: string | null };
+  /** The organisation's own policy, null if it has none. */
+  own: OrganisationPolicyView | null;
+  /** What applies to its members before their roles are counted. */
+  effective: EffectivePolicy;
+}
+
+export class PolicyService implements SecondFactorPolicy {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  private get db() {
+    return this.deps.database.db;
+  }
+
+  async requiresSecondFactor(user: User, db: Executor = this.db): Promise<boolean> {
+    return (await this.effectiveFor(user, db)).mode.value === 'required';
+  }
+
+  async effectiveFor(user: User, db: Executor = this.db): Promise<EffectivePolicy> {
+    const chain = await policies.policyChain(db, user.org_id);
+    return this.compute(chain, user.org_id, await policies.rolePoliciesForUser(db, user.id));
+  }
+
+  /** An admin's view of one organisation's policy: own rules and what its members get. */
+  async organisationPolicy(actor: User, orgId: string): Promise<OrganisationPolicyReport> {
+    const org = await this.assertAdminOf(this.db, actor, orgId);
+    return this.report(this.db, org);
+  }
+
+  async setOrganisationPolicy(actor: User, orgId: string, input: OrganisationPolicyInput, meta: RequestMeta): Promise<OrganisationPolicyReport> {
+    const clean = validatePolicyInput(input);
+    return this.db.transaction().execute(async (trx) => {
+      const org = await this.assertAdminOf(trx, actor, orgId);
+      const before = await policies.findOrganisationPolicy(trx, orgId);
+      const now = this.deps.clock();
+      await policies.upsertOrganisationPolicy(trx, {
+        org_id: orgId,
+        mode: clean.mode,
+        applies_to_sub_organisations: clean.appliesToSubOrganisations ? 1 : 0,
+        triggers: JSON.stringify(clean.triggers),
+        allowed_methods: JSON.stringify(clean.allowedMethods),
+        trust_browser_days: clean.trustBrowserDays,
+        updated_at: now,
+        updated_by: actor.id,
+      });
+      await recordAudit(trx, now, {
+        type: 'policy.changed',
+        actorUserId: actor.id,
+        orgId,
+        meta,
+        details: { before: before ? toInput(before) : null, after: clean },
+      });
+      return this.report(trx, org);
+    });
+  }
+
+  async setRoleRequirement(actor: User, roleId: string, requireTwoFactor: boolean, meta: RequestMeta): Promise<{ roleId: string; role: string; orgId: string; requireTwoFactor: boolean }> {
+    return this.db.transaction().execute(async (trx) => {
+      const role = await policies.findRole(trx, roleId);
+      if (!role) throw notFound('role_not_found', 'No such role.');
+      await this.assertAdminOf(trx, actor, role.org_id, 'role_not_found');
+      const before = await policies.findRolePolicy(trx, roleId);
+      const now = this.deps.clock();
+      await policies.setRoleRequirement(trx, { role_id: roleId, require_two_factor: requireTwoFactor ? 1 : 0, updated_at: now, updated_by: actor.id });
+      await recordAudit(trx, now, {
+        type: 'role_policy.changed',
+        actorUserId: actor.id,
+        orgId: role.org_id,
+        meta,
+        details: { roleId, role: role.name, before: before ? before.require_two_factor === 1 : false, requireTwoFactor },
+      });
+      return { roleId, role: role.name, orgId: role.org_id, requireTwoFactor };
+    });
+  }
+
+  /** Refuses non-admins up front, so they are not asked to re-authenticate for nothing. */
+  async assertAdmin(actor: User, db: Executor = this.db): Promise<void> {
+    if (!(await roles.effectiveRoleNames(db, actor.id)).includes(ADMIN_ROLE)) throw forbidden('not_admin', 'Only an administrator can do this.');
+  }
+
+  /**
+   * Admins manage their own organisation and those below it. Unknown organisations, and
+   * those outside the admin's tree, are both 404: an admin learns nothing about siblings.
+   */
+  private async assertAdminOf(db: Executor, actor: User, orgId: string, missingCode = 'organisation_not_found'): Promise<Organisation> {
+    await this.assertAdmin(actor, db);
+    const org = await organisations.findOrganisation(db, orgId);
+    const chain = org ? await policies.policyChain(db, orgId) : [];
+    if (!org || !chain.some((link) => link.orgId === actor.org_id)) {
+      throw notFound(missingCode, missingCode === 'role_not_found' ? 'No such role.' : 'No such organisation.');
+    }
+    return org;
+  }
+
+  private async report(db: Executor, org: Organisation): Promise<OrganisationPolicyReport> {
+    const chain = await policies.policyChain(db, org.id);
+    const own = chain.find((l) => l.orgId === org.id)?.policy ?? null;
+    return {
+      organisation: { id: org.id, name: org.name, parentId: org.parent_id },
+      own: own ? { ...toInput(own), updatedAt: new Date(own.updated_at).toISOString(), updatedBy: own.updated_by } : null,
+      effective: this.compute(chain, org.id, []),
+    };
+  }
+
+  private compute(chain: policies.ChainLink[], orgId: string, rolePolicies: Array<{ roleName: string; requireTwoFactor: boolean }>): EffectivePolicy {
+    const orgPolicies: OrganisationPolicy[] = chain.flatMap((link) =>
+      link.policy ? [{ orgId: link.orgId, orgName: link.orgName, ...toInput(link.policy) }] : [],
+    );
+    return effectivePolicy({
+      chain: orgPolicies,
+      userOrgId: orgId,
+      roles: rolePolicies,
+      defaults: { mode: 'optional', triggers: ['every_sign_in'], allowedMethods: POLICY_METHODS, trustBrowserDays: this.deps.settings.trustBrowserDays },
+    });
+  }
+}
+
+function toInput(row: OrganisationPolicyRow): OrganisationPolicyInput {
+  return {
+    mode: row.mode as TwoFactorMode,
+    appliesToSubOrganisations: row.applies_to_sub_organisations === 1,
+    triggers: JSON.parse(row.triggers) as ChallengeTrigger[],
+    allowedMethods: JSON.parse(row.allowed_methods) as string[],
+    trustBrowserDays: row.trust_browser_days,
+  };
+}
+
+/** The HTTP schema checks shapes; this checks meaning, for every caller (API, CLI, tests). */
+export function validatePolicyInput(input: OrganisationPolicyInput): OrganisationPolicyInput {
+  if (!(TWO_FACTOR_MODES as readonly string[]).includes(input.mode)) throw invalidInput('mode_invalid', 'Mode is off, optional or required.');
+  if (input.triggers.length === 0 || input.triggers.some((t) => !(CHALLENGE_TRIGGERS as readonly string[]).includes(t))) {
+    throw invalidInput('triggers_invalid', `Triggers are one or more of ${CHALLENGE_TRIGGERS.join(', ')}.`);
+  }
+  if (input.allowedMethods.length === 0 || input.allowedMethods.some((m) => !(POLICY_METHODS as readonly string[]).includes(m))) {
+    throw invalidInput('allowed_methods_invalid', `Allowed methods are one or more of ${POLICY_METHODS.join(', ')}.`);
+  }
+  if (!Number.isInteger(input.trustBrowserDays) || input.trustBrowserDays < 0 || input.trustBrowserDays > MAX_TRUST_BROWSER_DAYS) {
+    throw invalidInput('trust_browser_days_invalid', `Trusted-browser lifetime is 0 to ${MAX_TRUST_BROWSER_DAYS} days.`);
+  }
+  return {
+    mode: input.mode,
+    appliesToSubOrganisations: input.appliesToSubOrganisations,
+    triggers: [...new Set(input.triggers)],
+    allowedMethods: [...new Set(input.allowedMethods)],
+    trustBrowserDays: input.trustBrowserDays,
+  };
+}

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { randomToken, sha256 } from '../core/crypto.js';
-import { unauthenticated } from '../core/errors.js';
+import { gone, invalidInput, unauthenticated } from '../core/errors.js';
 import type { SecondFactorMethod } from '../core/sign-in-flow.js';
 import { assertFlowAccepts, offeredMethods } from '../core/sign-in-flow.js';
-import type { SignInFlow, User } from '../store/index.js';
+import type { SignInFlow, SignInFlowState, User } from '../store/index.js';
 import { backupCodes, factors, signInFlows, users } from '../store/index.js';
 import { normaliseEmail } from './accounts.js';
 import { recordAudit } from './audit-log.js';
@@ -11,13 +11,22 @@ import type { RequestMeta, ServiceDeps } from './context.js';
 import { burnPasswordCheck, verifyPassword } from './passwords.js';
 import type { FailureLimiter } from './rate-limiter.js';
 import { SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_IP } from './rate-limiter.js';
+import type { FactorService, TotpEnrolment } from './factors.js';
+import type { PolicyService } from './policy.js';
 import type { SecondFactorVerifier } from './second-factor/verifier.js';
 import type { IssuedSession, SessionService } from './sessions.js';
 import type { IssuedTrust, TrustedBrowserService } from './trusted-browsers.js';
 
 export type SignInResult =
   | { status: 'signed_in'; user: User; session: IssuedSession; trustedBrowser: IssuedTrust | null }
-  | { status: 'second_factor_required'; user: User; challenge: string; methods: SecondFactorMethod[]; expiresAt: number };
+  | { status: 'second_factor_required'; user: User; challenge: string; methods: SecondFactorMethod[]; expiresAt: number }
+  | { status: 'enrolment_required'; user: User; challenge: string; methods: string[]; expiresAt: number };
+
+export interface EnrolmentConfirmStep {
+  challenge: string;
+  factorId: string;
+  code: string;
+}
 
 export interface PasswordStep {
   email: string;
@@ -43,6 +52,8 @@ export class SignInService {
     private readonly sessions: SessionService,
     private readonly verifier: SecondFactorVerifier,
     private readonly trust: TrustedBrowserService,
+    private readonly policy: PolicyService,
+    private readonly factors: FactorService,
   ) {}
 
   private get db() {
@@ -90,7 +101,15 @@ export class SignInService {
     await this.limiter.reset(accountKey);
 
     const userFactors = await factors.listActiveFactors(this.db, user.id);
-    if (userFactors.length === 0) return this.finish(user, ['pwd'], meta, { secondFactor: 'none' });
+    if (userFactors.length === 0) {
+      // Policy that requires 2FA sends a user without a factor to enrol, with no session until
+      // they finish; this comes before trusted browsers, which cannot stand in for a factor.
+      // A user who has factors keeps them even where policy is 'off'.
+      const policy = await this.policy.effectiveFor(user);
+      if (policy.mode.value !== 'required') return this.finish(user, ['pwd'], meta, { secondFactor: 'none' });
+      const flow = await this.startFlow(user, 'enrolment_required', policy.allowedMethods.value, meta);
+      return { status: 'enrolment_required', user, ...flow };
+    }
 
     const trusted = await this.trust.recognise(user, step.trustedBrowserToken);
     if (trusted) {
@@ -102,13 +121,18 @@ export class SignInService {
       userFactors.map((f) => f.type),
       await backupCodes.countUnusedBackupCodes(this.db, user.id),
     );
+    const flow = await this.startFlow(user, 'second_factor_required', methods, meta);
+    return { status: 'second_factor_required', user, ...flow, methods };
+  }
+
+  private async startFlow(user: User, state: SignInFlowState, methods: string[], meta: RequestMeta): Promise<{ challenge: string; methods: string[]; expiresAt: number }> {
     const now = this.deps.clock();
     const challenge = randomToken(32);
     const flow: SignInFlow = {
       id: randomUUID(),
       token_hash: sha256(challenge),
       user_id: user.id,
-      state: 'second_factor_required',
+      state,
       methods: JSON.stringify(methods),
       amr: JSON.stringify(['pwd']),
       created_at: now,
@@ -118,7 +142,51 @@ export class SignInService {
     };
     await signInFlows.deleteExpiredSignInFlows(this.db, now);
     await signInFlows.insertSignInFlow(this.db, flow);
-    return { status: 'second_factor_required', user, challenge, methods, expiresAt: flow.expires_at };
+    return { challenge, methods, expiresAt: flow.expires_at };
+  }
+
+  /** Forced enrolment, step one: an authenticator for the user of a flow in `enrolment_required`. */
+  async startEnrolment(challenge: string, label: string | undefined, meta: RequestMeta): Promise<TotpEnrolment> {
+    const { user } = await this.enrolmentFlow(challenge, 'totp');
+    return this.factors.startTotpEnrolment(user, label, meta);
+  }
+
+  /**
+   * Forced enrolment, step two: a valid code switches the authenticator on, closes the flow and
+   * issues the session, all in one transaction (a second confirmation finds the flow closed).
+   */
+  async confirmEnrolment(step: EnrolmentConfirmStep, meta: RequestMeta): Promise<{ user: User; session: IssuedSession; backupCodes: string[] }> {
+    const { flow, user } = await this.enrolmentFlow(step.challenge, 'totp');
+    const amr = mergeAmr(JSON.parse(flow.amr) as string[], ['otp']);
+    let session: IssuedSession | undefined;
+    const confirmed = await this.factors.confirmTotp(user, step.factorId, step.code, meta, async (trx) => {
+      if (!(await signInFlows.transitionSignInFlow(trx, flow.id, 'enrolment_required', 'completed', amr))) {
+        throw unauthenticated('challenge_invalid', 'This sign-in has already been completed.');
+      }
+      session = await this.sessions.issue(trx, user.id, amr, meta);
+      await recordAudit(trx, this.deps.clock(), {
+        type: 'sign_in.succeeded',
+        actorUserId: user.id,
+        subjectUserId: user.id,
+        orgId: user.org_id,
+        meta,
+        details: { sessionId: session.session.id, amr, secondFactor: 'enrolment', factorId: step.factorId },
+      });
+    });
+    if (!session) throw new Error('enrolment confirmed without a session');
+    return { user, session, backupCodes: confirmed.backupCodes ?? [] };
+  }
+
+  private async enrolmentFlow(challenge: string, method: string): Promise<{ flow: SignInFlow; user: User }> {
+    const flow = challenge.length <= 128 ? await signInFlows.findSignInFlowByTokenHash(this.db, sha256(challenge)) : undefined;
+    if (!flow || flow.state !== 'enrolment_required') throw unauthenticated('challenge_invalid', 'This sign-in has ended or was never started. Sign in again.');
+    if (flow.expires_at <= this.deps.clock()) throw gone('challenge_expired', 'This sign-in took too long and has expired. Sign in again.');
+    if (!(JSON.parse(flow.methods) as string[]).includes(method)) {
+      throw invalidInput('method_not_allowed', `The method "${method}" is not available for this sign-in.`);
+    }
+    const user = await users.findUser(this.db, flow.user_id);
+    if (!user || user.status !== 'active') throw unauthenticated('challenge_invalid', 'This sign-in has ended. Sign in again.');
+    return { flow, user };
   }
 
   /** The methods a pending flow still offers, for the second-step page. */

@@ -14,3 +14,4 @@ export * as setupTokens from './setup-tokens.js';
 export * as factors from './factors.js';
 export * as backupCodes from './backup-codes.js';
 export * as trustedBrowsers from './trusted-browsers.js';
+export * as policies from './policies.js';

@@ -157,6 +157,27 @@ export interface TrustedBrowserTable {
   revoked_at: number | null;
 }
 
+export interface OrganisationPolicyTable {
+  org_id: string;
+  /** 'off' | 'optional' | 'required' */
+  mode: string;
+  applies_to_sub_organisations: number;
+  /** JSON array of challenge triggers. */
+  triggers: string;
+  /** JSON array of method names. */
+  allowed_methods: string;
+  trust_browser_days: number;
+  updated_at: number;
+  updated_by: string | null;
+}
+
+export interface RolePolicyTable {
+  role_id: string;
+  require_two_factor: number;
+  updated_at: number;
+  updated_by: string | null;
+}
+
 export interface Schema {
   organisations: OrganisationTable;
   users: UserTable;
@@ -173,6 +194,8 @@ export interface Schema {
   factors: FactorTable;
   backup_codes: BackupCodeTable;
   trusted_browsers: TrustedBrowserTable;
+  organisation_policies: OrganisationPolicyTable;
+  role_policies: RolePolicyTable;
 }
 
 export type Organisation = Selectable<OrganisationTable>;
@@ -187,3 +210,5 @@ export type BackupCode = Selectable<BackupCodeTable>;
 export type TrustedBrowser = Selectable<TrustedBrowserTable>;
 export type Role = Selectable<RoleTable>;
 export type Group = Selectable<GroupTable>;
+export type OrganisationPolicyRow = Selectable<OrganisationPolicyTable>;
+export type RolePolicyRow = Selectable<RolePolicyTable>;

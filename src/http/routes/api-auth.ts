@@ -25,7 +25,7 @@ export function apiAuthRoutes(app: FastifyInstance, services: Services, cookies:
         { email: request.body.email, password: request.body.password, trustedBrowserToken: request.cookies[COOKIE.trust] },
         requestMeta(request),
       );
-      if (result.status === 'second_factor_required') {
+      if (result.status === 'second_factor_required' || result.status === 'enrolment_required') {
         return { status: result.status, challenge: result.challenge, methods: result.methods, expiresAt: new Date(result.expiresAt).toISOString() };
       }
       setSessionCookie(reply, cookies, result.session.token);
@@ -52,6 +52,53 @@ export function apiAuthRoutes(app: FastifyInstance, services: Services, cookies:
       setSessionCookie(reply, cookies, result.session.token);
       if (result.trustedBrowser) setTrustCookie(reply, cookies, result.trustedBrowser.token, result.trustedBrowser.expiresAt, services.deps.clock());
       return { status: 'signed_in', user: await services.accounts.profile(result.user), amr: JSON.parse(result.session.session.amr) as string[] };
+    },
+  );
+
+  app.post<{ Body: { challenge: string; label?: string } }>(
+    '/api/v1/auth/enrolment/totp',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Forced enrolment: start an authenticator for a sign-in that policy sent to enrol',
+        body: {
+          type: 'object',
+          required: ['challenge'],
+          additionalProperties: false,
+          properties: { challenge: str(128), label: str(64, 0) },
+        },
+      },
+    },
+    async (request, reply) => {
+      const enrolment = await services.signIn.startEnrolment(request.body.challenge, request.body.label, requestMeta(request));
+      return reply.code(201).send(enrolment);
+    },
+  );
+
+  app.post<{ Body: { challenge: string; id: string; code: string } }>(
+    '/api/v1/auth/enrolment/totp/confirm',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Forced enrolment: confirm the authenticator with a code; signs in and returns backup codes once',
+        body: {
+          type: 'object',
+          required: ['challenge', 'id', 'code'],
+          additionalProperties: false,
+          properties: { challenge: str(128), id: str(64), code: str(16) },
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const result = await services.signIn.confirmEnrolment({ challenge: body.challenge, factorId: body.id, code: body.code }, requestMeta(request));
+      setSessionCookie(reply, cookies, result.session.token);
+      return {
+        status: 'signed_in',
+        user: await services.accounts.profile(result.user),
+        amr: JSON.parse(result.session.session.amr) as string[],
+        backupCodes: result.backupCodes,
+      };
     },
   );
 

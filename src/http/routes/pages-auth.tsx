@@ -51,6 +51,11 @@ export function authPageRoutes(app: FastifyInstance, services: Services, cookies
         flowCookie(reply, result.challenge);
         return reply.redirect('/sign-in/second-factor', 303);
       }
+      if (result.status === 'enrolment_required') {
+        // The enrolment pages come with the policy pages; until then the browser gets no session.
+        const message = 'Your organisation requires two-step verification, and you have not set it up yet. Ask your administrator for help.';
+        return kit.html(reply.code(403), <SignInPage chrome={kit.chrome(request, reply, 'Sign in')} email={email} error={message} />);
+      }
       setSessionCookie(reply, cookies, result.session.token);
       return reply.redirect('/account', 303);
     } catch (error) {

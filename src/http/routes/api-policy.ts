@@ -1,0 +1,65 @@
+import type { FastifyInstance } from 'fastify';
+import { CHALLENGE_TRIGGERS, MAX_TRUST_BROWSER_DAYS, POLICY_METHODS, TWO_FACTOR_MODES } from '../../core/policy.js';
+import type { Services } from '../../services/index.js';
+import type { OrganisationPolicyInput } from '../../services/policy.js';
+import { requestMeta, requireAuth } from '../request-context.js';
+import { idParams } from '../schemas.js';
+
+const policyBody = {
+  type: 'object',
+  required: ['mode', 'appliesToSubOrganisations', 'triggers', 'allowedMethods', 'trustBrowserDays'],
+  additionalProperties: false,
+  properties: {
+    mode: { type: 'string', enum: [...TWO_FACTOR_MODES] },
+    appliesToSubOrganisations: { type: 'boolean' },
+    triggers: { type: 'array', minItems: 1, maxItems: CHALLENGE_TRIGGERS.length, uniqueItems: true, items: { type: 'string', enum: [...CHALLENGE_TRIGGERS] } },
+    allowedMethods: { type: 'array', minItems: 1, maxItems: POLICY_METHODS.length, uniqueItems: true, items: { type: 'string', enum: [...POLICY_METHODS] } },
+    trustBrowserDays: { type: 'integer', minimum: 0, maximum: MAX_TRUST_BROWSER_DAYS },
+  },
+} as const;
+
+/** Two-factor policy: admins set it per organisation and per role; everyone can see their own. */
+export function apiPolicyRoutes(app: FastifyInstance, services: Services): void {
+  app.get('/api/v1/me/policy', { schema: { tags: ['policy'], summary: 'The two-factor policy that applies to you, and where each rule comes from' } }, async (request) => {
+    const auth = requireAuth(request);
+    return { policy: await services.policy.effectiveFor(auth.user) };
+  });
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/organisations/:id/policy',
+    { schema: { tags: ['policy'], summary: "An organisation's own policy and what applies to its members (admins)", params: idParams } },
+    async (request) => {
+      const auth = requireAuth(request);
+      return services.policy.organisationPolicy(auth.user, request.params.id);
+    },
+  );
+
+  app.put<{ Params: { id: string }; Body: OrganisationPolicyInput }>(
+    '/api/v1/organisations/:id/policy',
+    { schema: { tags: ['policy'], summary: "Set an organisation's two-factor policy (admins; needs recent re-authentication)", params: idParams, body: policyBody } },
+    async (request) => {
+      const auth = requireAuth(request);
+      await services.policy.assertAdmin(auth.user);
+      services.reauth.requireRecentReauth(auth.session);
+      return services.policy.setOrganisationPolicy(auth.user, request.params.id, request.body, requestMeta(request));
+    },
+  );
+
+  app.put<{ Params: { id: string }; Body: { requireTwoFactor: boolean } }>(
+    '/api/v1/roles/:id/policy',
+    {
+      schema: {
+        tags: ['policy'],
+        summary: 'Require two-factor authentication for everyone holding a role (admins; needs recent re-authentication)',
+        params: idParams,
+        body: { type: 'object', required: ['requireTwoFactor'], additionalProperties: false, properties: { requireTwoFactor: { type: 'boolean' } } },
+      },
+    },
+    async (request) => {
+      const auth = requireAuth(request);
+      await services.policy.assertAdmin(auth.user);
+      services.reauth.requireRecentReauth(auth.session);
+      return services.policy.setRoleRequirement(auth.user, request.params.id, request.body.requireTwoFactor, requestMeta(request));
+    },
+  );
+}

@@ -1,0 +1,114 @@
+import { sql } from 'kysely';
+import type { Executor } from './database.js';
+import type { OrganisationPolicyRow, Role, RolePolicyRow } from './schema.js';
+
+export interface ChainLink {
+  orgId: string;
+  orgName: string;
+  /** Null where the organisation has no policy of its own. */
+  policy: OrganisationPolicyRow | null;
+}
+
+/** Guards against a cycle in parent links: no real tree is this deep. */
+const MAX_DEPTH = 64;
+
+/** The organisation and its ancestors, root first, each with its own policy if it has one. */
+export async function policyChain(db: Executor, orgId: string): Promise<ChainLink[]> {
+  const rows = await db
+    .withRecursive('ancestors(id, name, parent_id, depth)', (qb) =>
+      qb
+        .selectFrom('organisations')
+        .select(['id', 'name', 'parent_id', sql<number>`0`.as('depth')])
+        .where('id', '=', orgId)
+        .unionAll((q) =>
+          q
+            .selectFrom('organisations as o')
+            .innerJoin('ancestors', 'ancestors.parent_id', 'o.id')
+            .select(['o.id', 'o.name', 'o.parent_id', sql<number>`ancestors.depth + 1`.as('depth')])
+            .where('ancestors.depth', '<', MAX_DEPTH),
+        ),
+    )
+    .selectFrom('ancestors')
+    .leftJoin('organisation_policies as p', 'p.org_id', 'ancestors.id')
+    .select([
+      'ancestors.id as orgId',
+      'ancestors.name as orgName',
+      'ancestors.depth as depth',
+      'p.org_id',
+      'p.mode',
+      'p.applies_to_sub_organisations',
+      'p.triggers',
+      'p.allowed_methods',
+      'p.trust_browser_days',
+      'p.updated_at',
+      'p.updated_by',
+    ])
+    .orderBy('depth', 'desc')
+    .execute();
+  return rows.map((r) => ({
+    orgId: r.orgId,
+    orgName: r.orgName,
+    policy:
+      r.org_id === null || r.mode === null
+        ? null
+        : {
+            org_id: r.org_id,
+            mode: r.mode,
+            applies_to_sub_organisations: Number(r.applies_to_sub_organisations),
+            triggers: r.triggers ?? '[]',
+            allowed_methods: r.allowed_methods ?? '[]',
+            trust_browser_days: Number(r.trust_browser_days),
+            updated_at: Number(r.updated_at),
+            updated_by: r.updated_by,
+          },
+  }));
+}
+
+export async function findOrganisationPolicy(db: Executor, orgId: string): Promise<OrganisationPolicyRow | undefined> {
+  return db.selectFrom('organisation_policies').selectAll().where('org_id', '=', orgId).executeTakeFirst();
+}
+
+export async function upsertOrganisationPolicy(db: Executor, row: OrganisationPolicyRow): Promise<void> {
+  const { org_id: _key, ...update } = row;
+  await db
+    .insertInto('organisation_policies')
+    .values(row)
+    .onConflict((oc) => oc.column('org_id').doUpdateSet(update))
+    .execute();
+}
+
+export async function findRole(db: Executor, roleId: string): Promise<Role | undefined> {
+  return db.selectFrom('roles').selectAll().where('id', '=', roleId).executeTakeFirst();
+}
+
+export async function findRolePolicy(db: Executor, roleId: string): Promise<RolePolicyRow | undefined> {
+  return db.selectFrom('role_policies').selectAll().where('role_id', '=', roleId).executeTakeFirst();
+}
+
+export async function setRoleRequirement(db: Executor, row: RolePolicyRow): Promise<void> {
+  const { role_id: _key, ...update } = row;
+  await db
+    .insertInto('role_policies')
+    .values(row)
+    .onConflict((oc) => oc.column('role_id').doUpdateSet(update))
+    .execute();
+}
+
+/** Policies of the roles a user holds directly or through a group (roles without one are left out). */
+export async function rolePoliciesForUser(db: Executor, userId: string): Promise<Array<{ roleName: string; requireTwoFactor: boolean }>> {
+  const direct = db
+    .selectFrom('user_roles')
+    .innerJoin('roles', 'roles.id', 'user_roles.role_id')
+    .innerJoin('role_policies', 'role_policies.role_id', 'roles.id')
+    .select(['roles.name', 'role_policies.require_two_factor'])
+    .where('user_roles.user_id', '=', userId);
+  const viaGroups = db
+    .selectFrom('group_members')
+    .innerJoin('group_roles', 'group_roles.group_id', 'group_members.group_id')
+    .innerJoin('roles', 'roles.id', 'group_roles.role_id')
+    .innerJoin('role_policies', 'role_policies.role_id', 'roles.id')
+    .select(['roles.name', 'role_policies.require_two_factor'])
+    .where('group_members.user_id', '=', userId);
+  const rows = await direct.union(viaGroups).execute();
+  return rows.map((r) => ({ roleName: r.name, requireTwoFactor: Number(r.require_two_factor) === 1 })).sort((a, b) => a.roleName.localeCompare(b.roleName));
+}
