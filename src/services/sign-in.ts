@@ -3,7 +3,7 @@ import { randomToken, sha256 } from '../core/crypto.js';
 import { gone, invalidInput, unauthenticated } from '../core/errors.js';
 import type { SecondFactorMethod } from '../core/sign-in-flow.js';
 import { assertFlowAccepts, offeredMethods } from '../core/sign-in-flow.js';
-import type { SignInFlow, SignInFlowState, User } from '../store/index.js';
+import type { Executor, SignInFlow, SignInFlowState, User } from '../store/index.js';
 import { backupCodes, factors, signInFlows, users } from '../store/index.js';
 import { normaliseEmail } from './accounts.js';
 import { recordAudit } from './audit-log.js';
@@ -163,15 +163,7 @@ export class SignInService {
       if (!(await signInFlows.transitionSignInFlow(trx, flow.id, 'enrolment_required', 'completed', amr))) {
         throw unauthenticated('challenge_invalid', 'This sign-in has already been completed.');
       }
-      session = await this.sessions.issue(trx, user.id, amr, meta);
-      await recordAudit(trx, this.deps.clock(), {
-        type: 'sign_in.succeeded',
-        actorUserId: user.id,
-        subjectUserId: user.id,
-        orgId: user.org_id,
-        meta,
-        details: { sessionId: session.session.id, amr, secondFactor: 'enrolment', factorId: step.factorId },
-      });
+      session = await this.openSession(trx, user, amr, meta, { secondFactor: 'enrolment', factorId: step.factorId });
     });
     if (!session) throw new Error('enrolment confirmed without a session');
     return { user, session, backupCodes: confirmed.backupCodes ?? [] };
@@ -212,29 +204,34 @@ export class SignInService {
         throw unauthenticated('challenge_invalid', 'This sign-in has already been completed.');
       }
       const now = this.deps.clock();
-      const session = await this.sessions.issue(trx, user.id, amr, meta);
-      const trustedBrowser = step.trustBrowser ? await this.trust.issue(trx, user, meta) : null;
       const base = { actorUserId: user.id, subjectUserId: user.id, orgId: user.org_id, meta };
       await recordAudit(trx, now, { ...base, type: 'second_factor.succeeded', details: { method: proof.method, ...proof.details } });
       if (proof.method === 'backup_code') await recordAudit(trx, now, { ...base, type: 'backup_code.used', details: proof.details });
-      await recordAudit(trx, now, { ...base, type: 'sign_in.succeeded', details: { sessionId: session.session.id, amr } });
+      const trustedBrowser = step.trustBrowser ? await this.trust.issue(trx, user, meta) : null;
+      const session = await this.openSession(trx, user, amr, meta, {});
       return { status: 'signed_in' as const, user, session, trustedBrowser };
     });
   }
 
   private async finish(user: User, amr: string[], meta: RequestMeta, details: Record<string, unknown>): Promise<SignInResult> {
     return this.db.transaction().execute(async (trx) => {
-      const session = await this.sessions.issue(trx, user.id, amr, meta);
-      await recordAudit(trx, this.deps.clock(), {
-        type: 'sign_in.succeeded',
-        actorUserId: user.id,
-        subjectUserId: user.id,
-        orgId: user.org_id,
-        meta,
-        details: { sessionId: session.session.id, amr, ...details },
-      });
+      const session = await this.openSession(trx, user, amr, meta, details);
       return { status: 'signed_in' as const, user, session, trustedBrowser: null };
     });
+  }
+
+  /** Every way into a session ends here: the session and its `sign_in.succeeded` record commit together. */
+  private async openSession(trx: Executor, user: User, amr: string[], meta: RequestMeta, details: Record<string, unknown>): Promise<IssuedSession> {
+    const session = await this.sessions.issue(trx, user.id, amr, meta);
+    await recordAudit(trx, this.deps.clock(), {
+      type: 'sign_in.succeeded',
+      actorUserId: user.id,
+      subjectUserId: user.id,
+      orgId: user.org_id,
+      meta,
+      details: { sessionId: session.session.id, amr, ...details },
+    });
+    return session;
   }
 }
 
