@@ -10,6 +10,11 @@ import { hashPassword, verifyPassword } from './passwords.js';
 
 export const ADMIN_ROLE = 'admin';
 
+/** Whether the user holds the admin role, directly or through a group; pass the open transaction if any. */
+export async function holdsAdminRole(db: Executor, userId: string): Promise<boolean> {
+  return (await roles.effectiveRoleNames(db, userId)).includes(ADMIN_ROLE);
+}
+
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function normaliseEmail(email: string): string {
@@ -204,7 +209,7 @@ export class AccountService {
   }
 
   async isAdmin(userId: string): Promise<boolean> {
-    return (await this.roleNames(userId)).includes(ADMIN_ROLE);
+    return holdsAdminRole(this.db, userId);
   }
 
   async profile(user: User): Promise<UserProfile> {

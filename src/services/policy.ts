@@ -3,7 +3,7 @@ import type { ChallengeTrigger, EffectivePolicy, OrganisationPolicy, TwoFactorMo
 import { CHALLENGE_TRIGGERS, MAX_TRUST_BROWSER_DAYS, POLICY_METHODS, TWO_FACTOR_MODES, effectivePolicy } from '../core/policy.js';
 import type { Executor, Organisation, OrganisationPolicyRow, User } from '../store/index.js';
 import { organisations, policies, roles } from '../store/index.js';
-import { ADMIN_ROLE } from './accounts.js';
+import { holdsAdminRole } from './accounts.js';
 import { recordAudit } from './audit-log.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
 
@@ -88,7 +88,7 @@ export class PolicyService implements SecondFactorPolicy {
 
   async setRoleRequirement(actor: User, roleId: string, requireTwoFactor: boolean, meta: RequestMeta): Promise<{ roleId: string; role: string; orgId: string; requireTwoFactor: boolean }> {
     return this.db.transaction().execute(async (trx) => {
-      const role = await policies.findRole(trx, roleId);
+      const role = await roles.findRole(trx, roleId);
       if (!role) throw notFound('role_not_found', 'No such role.');
       await this.assertAdminOf(trx, actor, role.org_id, 'role_not_found');
       const before = await policies.findRolePolicy(trx, roleId);
@@ -107,7 +107,7 @@ export class PolicyService implements SecondFactorPolicy {
 
   /** Refuses non-admins up front, so they are not asked to re-authenticate for nothing. */
   async assertAdmin(actor: User, db: Executor = this.db): Promise<void> {
-    if (!(await roles.effectiveRoleNames(db, actor.id)).includes(ADMIN_ROLE)) throw forbidden('not_admin', 'Only an administrator can do this.');
+    if (!(await holdsAdminRole(db, actor.id))) throw forbidden('not_admin', 'Only an administrator can do this.');
   }
 
   /**

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from './database.js';
-import type { OrganisationPolicyRow, Role, RolePolicyRow } from './schema.js';
+import type { OrganisationPolicyRow, RolePolicyRow } from './schema.js';
 
 export interface ChainLink {
   orgId: string;
@@ -75,10 +75,6 @@ export async function upsertOrganisationPolicy(db: Executor, row: OrganisationPo
     .values(row)
     .onConflict((oc) => oc.column('org_id').doUpdateSet(update))
     .execute();
-}
-
-export async function findRole(db: Executor, roleId: string): Promise<Role | undefined> {
-  return db.selectFrom('roles').selectAll().where('id', '=', roleId).executeTakeFirst();
 }
 
 export async function findRolePolicy(db: Executor, roleId: string): Promise<RolePolicyRow | undefined> {

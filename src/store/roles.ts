@@ -1,6 +1,10 @@
 import type { Executor } from './database.js';
 import type { Group, Role } from './schema.js';
 
+export async function findRole(db: Executor, roleId: string): Promise<Role | undefined> {
+  return db.selectFrom('roles').selectAll().where('id', '=', roleId).executeTakeFirst();
+}
+
 export async function findRoleByName(db: Executor, orgId: string, name: string): Promise<Role | undefined> {
   return db.selectFrom('roles').selectAll().where('org_id', '=', orgId).where('name', '=', name).executeTakeFirst();
 }
