@@ -28,11 +28,11 @@ export function offeredMethods(factorTypes: readonly string[], unusedBackupCodes
   return methods;
 }
 
-/** Throws the reason a flow cannot take this step now; returns quietly if it can. */
-export function assertFlowAccepts(flow: SignInFlowSnapshot | undefined, method: string, nowMs: number): void {
+/** Throws the reason a flow cannot take this step (in `state`, with `method`) now; returns quietly if it can. */
+export function assertFlowAccepts(flow: SignInFlowSnapshot | undefined, state: SignInFlowState, method: string, nowMs: number): void {
   if (!flow) throw unauthenticated('challenge_invalid', 'This sign-in has ended or was never started. Sign in again.');
   if (flow.expiresAt <= nowMs) throw gone('challenge_expired', 'This sign-in took too long and has expired. Sign in again.');
-  if (flow.state !== 'second_factor_required') {
+  if (flow.state !== state) {
     throw unauthenticated('challenge_invalid', 'This sign-in has ended or was never started. Sign in again.');
   }
   if (!flow.methods.includes(method)) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { randomToken, sha256 } from '../core/crypto.js';
-import { gone, invalidInput, unauthenticated } from '../core/errors.js';
+import { unauthenticated } from '../core/errors.js';
 import type { SecondFactorMethod } from '../core/sign-in-flow.js';
 import { assertFlowAccepts, offeredMethods } from '../core/sign-in-flow.js';
 import type { Executor, SignInFlow, SignInFlowState, User } from '../store/index.js';
@@ -147,7 +147,7 @@ export class SignInService {
 
   /** Forced enrolment, step one: an authenticator for the user of a flow in `enrolment_required`. */
   async startEnrolment(challenge: string, label: string | undefined, meta: RequestMeta): Promise<TotpEnrolment> {
-    const { user } = await this.enrolmentFlow(challenge, 'totp');
+    const { user } = await this.openFlow(challenge, 'enrolment_required', 'totp');
     return this.factors.startTotpEnrolment(user, label, meta);
   }
 
@@ -156,7 +156,7 @@ export class SignInService {
    * issues the session, all in one transaction (a second confirmation finds the flow closed).
    */
   async confirmEnrolment(step: EnrolmentConfirmStep, meta: RequestMeta): Promise<{ user: User; session: IssuedSession; backupCodes: string[] }> {
-    const { flow, user } = await this.enrolmentFlow(step.challenge, 'totp');
+    const { flow, user } = await this.openFlow(step.challenge, 'enrolment_required', 'totp');
     const amr = mergeAmr(JSON.parse(flow.amr) as string[], ['otp']);
     let session: IssuedSession | undefined;
     const confirmed = await this.factors.confirmTotp(user, step.factorId, step.code, meta, async (trx) => {
@@ -169,16 +169,13 @@ export class SignInService {
     return { user, session, backupCodes: confirmed.backupCodes ?? [] };
   }
 
-  private async enrolmentFlow(challenge: string, method: string): Promise<{ flow: SignInFlow; user: User }> {
+  /** The flow behind a challenge and its user, if the flow accepts `method` in `state` now. */
+  private async openFlow(challenge: string, state: SignInFlowState, method: string): Promise<{ flow: SignInFlow; user: User }> {
     const flow = challenge.length <= 128 ? await signInFlows.findSignInFlowByTokenHash(this.db, sha256(challenge)) : undefined;
-    if (!flow || flow.state !== 'enrolment_required') throw unauthenticated('challenge_invalid', 'This sign-in has ended or was never started. Sign in again.');
-    if (flow.expires_at <= this.deps.clock()) throw gone('challenge_expired', 'This sign-in took too long and has expired. Sign in again.');
-    if (!(JSON.parse(flow.methods) as string[]).includes(method)) {
-      throw invalidInput('method_not_allowed', `The method "${method}" is not available for this sign-in.`);
-    }
-    const user = await users.findUser(this.db, flow.user_id);
+    assertFlowAccepts(flow && { state: flow.state, expiresAt: flow.expires_at, methods: JSON.parse(flow.methods) as string[] }, state, method, this.deps.clock());
+    const user = await users.findUser(this.db, (flow as SignInFlow).user_id);
     if (!user || user.status !== 'active') throw unauthenticated('challenge_invalid', 'This sign-in has ended. Sign in again.');
-    return { flow, user };
+    return { flow: flow as SignInFlow, user };
   }
 
   /** The methods a pending flow still offers, for the second-step page. */
@@ -191,11 +188,7 @@ export class SignInService {
   }
 
   async withSecondFactor(step: SecondFactorStep, meta: RequestMeta): Promise<Extract<SignInResult, { status: 'signed_in' }>> {
-    const flow = step.challenge.length <= 128 ? await signInFlows.findSignInFlowByTokenHash(this.db, sha256(step.challenge)) : undefined;
-    assertFlowAccepts(flow && { state: flow.state, expiresAt: flow.expires_at, methods: JSON.parse(flow.methods) as string[] }, step.method, this.deps.clock());
-    const pending = flow as SignInFlow;
-    const user = await users.findUser(this.db, pending.user_id);
-    if (!user || user.status !== 'active') throw unauthenticated('challenge_invalid', 'This sign-in has ended. Sign in again.');
+    const { flow: pending, user } = await this.openFlow(step.challenge, 'second_factor_required', step.method);
 
     return this.verifier.verify(user, step.method, step.code, meta, 'sign_in', async (trx, proof) => {
       const amr = mergeAmr(JSON.parse(pending.amr) as string[], proof.amr);
