@@ -7,7 +7,7 @@ import { buildProgram } from '../../src/cli/main.js';
 import { MIGRATIONS, organisations, roles, users } from '../../src/store/index.js';
 import type { Database } from '../../src/store/index.js';
 import type { TestDatabaseLocation } from '../helpers/backend.js';
-import { currentBackend, freshDatabaseLocation, openTestDatabase } from '../helpers/backend.js';
+import { currentBackend, freshDatabaseLocation, openTestDatabase, withSchemasStable } from '../helpers/backend.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PASSWORD = 'correct horse battery staple 42';
@@ -26,8 +26,15 @@ before(async () => {
 
 after(() => location.dispose());
 
-/** The CLI as an operator runs it, against this test's own database. */
+/**
+ * The CLI as an operator runs it, against this test's own database. Every command migrates,
+ * so it runs under the shared schema lock that keeps parallel tests from dropping schemas mid-scan.
+ */
 function cli(args: string[], input?: string): Promise<CliResult> {
+  return withSchemasStable(location, () => spawnCli(args, input));
+}
+
+function spawnCli(args: string[], input?: string): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, TWOFOLD_DATA_DIR: location.dataDir };
   delete env.TWOFOLD_DATABASE_URL;
   if (location.databaseUrl && location.postgresSchema) {
