@@ -18,6 +18,14 @@ export interface Config {
   totpWindow: number;
   trustBrowserDays: number;
   signInFlowMinutes: number;
+  /** How long a text-message or email code works. */
+  codeMinutes: number;
+  /** How long a user waits before asking for another code. */
+  codeResendSeconds: number;
+  /** Deadline of one attempt to hand a message to a provider. */
+  deliveryTimeoutMs: number;
+  /** Attempts per message for transient provider errors (1 = no retry). */
+  deliveryAttempts: number;
 }
 
 export class ConfigError extends Error {}
@@ -75,5 +83,9 @@ export function loadConfig(env: Env = process.env): Config {
     totpWindow: intVar(env, 'TWOFOLD_TOTP_WINDOW', 1, 0, 5),
     trustBrowserDays: intVar(env, 'TWOFOLD_TRUST_BROWSER_DAYS', 90, 0, 365),
     signInFlowMinutes: intVar(env, 'TWOFOLD_SIGN_IN_FLOW_MINUTES', 10, 1, 60),
+    codeMinutes: intVar(env, 'TWOFOLD_CODE_MINUTES', 10, 1, 60),
+    codeResendSeconds: intVar(env, 'TWOFOLD_CODE_RESEND_SECONDS', 30, 0, 600),
+    deliveryTimeoutMs: intVar(env, 'TWOFOLD_DELIVERY_TIMEOUT_MS', 10_000, 100, 60_000),
+    deliveryAttempts: intVar(env, 'TWOFOLD_DELIVERY_ATTEMPTS', 3, 1, 5),
   };
 }

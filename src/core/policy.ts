@@ -18,7 +18,8 @@ export const CHALLENGE_TRIGGERS = ['every_sign_in', 'new_device', 'new_location'
 export type ChallengeTrigger = (typeof CHALLENGE_TRIGGERS)[number];
 
 /** Methods a policy can allow for enrolment. Backup codes come with any factor, so are not listed. */
-export const POLICY_METHODS = ['totp'] as const;
+export const POLICY_METHODS = ['totp', 'sms', 'email'] as const;
+export type PolicyMethod = (typeof POLICY_METHODS)[number];
 
 export const MAX_TRUST_BROWSER_DAYS = 365;
 

@@ -7,7 +7,7 @@ import { gone, invalidInput, unauthenticated } from './errors.js';
  */
 export type SignInFlowState = 'second_factor_required' | 'enrolment_required' | 'completed';
 
-export const SECOND_FACTOR_METHODS = ['totp', 'backup_code'] as const;
+export const SECOND_FACTOR_METHODS = ['totp', 'sms', 'email', 'backup_code'] as const;
 export type SecondFactorMethod = (typeof SECOND_FACTOR_METHODS)[number];
 
 export interface SignInFlowSnapshot {
@@ -20,10 +20,16 @@ export function isSecondFactorMethod(value: string): value is SecondFactorMethod
   return (SECOND_FACTOR_METHODS as readonly string[]).includes(value);
 }
 
-/** Methods offered to a user: one per kind of active factor, plus backup codes if any remain. */
-export function offeredMethods(factorTypes: readonly string[], unusedBackupCodes: number): SecondFactorMethod[] {
+/**
+ * Methods offered to a user: one per kind of active factor that may be used now (a text or
+ * email factor whose channel the organisation switched off is held but not offered), plus
+ * backup codes if any remain.
+ */
+export function offeredMethods(factorTypes: readonly string[], unusedBackupCodes: number, usable: (method: string) => boolean = () => true): SecondFactorMethod[] {
   const methods: SecondFactorMethod[] = [];
-  if (factorTypes.includes('totp')) methods.push('totp');
+  for (const method of ['totp', 'sms', 'email'] as const) {
+    if (factorTypes.includes(method) && usable(method)) methods.push(method);
+  }
   if (unusedBackupCodes > 0) methods.push('backup_code');
   return methods;
 }

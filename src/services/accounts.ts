@@ -5,6 +5,7 @@ import { isValidTimeZone } from '../core/time-zone.js';
 import type { Executor, Organisation, User } from '../store/index.js';
 import { organisations, roles, sessions, trustedBrowsers, users } from '../store/index.js';
 import { recordAudit } from './audit-log.js';
+import type { Notifier } from './messaging/notifier.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 
@@ -53,7 +54,10 @@ export interface UserProfile {
 }
 
 export class AccountService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly notifier?: Notifier,
+  ) {}
 
   private get db() {
     return this.deps.database.db;
@@ -255,6 +259,7 @@ export class AccountService {
         details: { endedSessions, revokedBrowsers },
       });
     });
+    await this.notifier?.notify(user, { title: 'Your password was changed', lines: [['What happened', 'Your password was changed from your account page. Other sessions were signed out.']] }, meta);
   }
 
   async setStatus(subject: User, status: 'active' | 'disabled', actor: Actor): Promise<void> {

@@ -34,6 +34,20 @@ export const AUDIT_EVENT_TYPES = [
   'group.member_added',
   'policy.changed',
   'role_policy.changed',
+  'provider.created',
+  'provider.changed',
+  'provider.deleted',
+  'provider.tested',
+  'channel.changed',
+  'channel.allowed',
+  'channel.disallowed',
+  'code.sent',
+  'code.send_failed',
+  'code.verified',
+  'code.failed',
+  'password_reset.requested',
+  'password_reset.completed',
+  'notification.failed',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

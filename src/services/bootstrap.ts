@@ -26,6 +26,11 @@ export function settingsFrom(config: Config): ServiceSettings {
     trustBrowserDays: config.trustBrowserDays,
     signInFlowMs: config.signInFlowMinutes * 60_000,
     enrolmentMs: 15 * 60_000,
+    dataDir: config.dataDir,
+    codeValidityMs: config.codeMinutes * 60_000,
+    codeResendMs: config.codeResendSeconds * 1000,
+    deliveryTimeoutMs: config.deliveryTimeoutMs,
+    deliveryAttempts: config.deliveryAttempts,
   };
 }
 

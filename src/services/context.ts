@@ -20,6 +20,12 @@ export interface ServiceSettings {
   signInFlowMs: number;
   /** How long an unconfirmed authenticator enrolment stays usable. */
   enrolmentMs: number;
+  /** The data directory: the development outbox is written below it. */
+  dataDir: string;
+  codeValidityMs: number;
+  codeResendMs: number;
+  deliveryTimeoutMs: number;
+  deliveryAttempts: number;
 }
 
 export interface ServiceDeps {

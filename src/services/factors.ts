@@ -30,6 +30,8 @@ export interface FactorView {
   createdAt: string;
   confirmedAt: string | null;
   lastUsedAt: string | null;
+  /** Text and email factors: where codes go, masked. */
+  destination?: string;
 }
 
 export function toFactorView(f: Factor): FactorView {
@@ -42,6 +44,7 @@ export function toFactorView(f: Factor): FactorView {
     createdAt: new Date(f.created_at).toISOString(),
     confirmedAt: iso(f.confirmed_at),
     lastUsedAt: iso(f.last_used_at),
+    ...(f.destination_masked ? { destination: f.destination_masked } : {}),
   };
 }
 
@@ -110,26 +113,42 @@ export class FactorService {
     if ((pending.expires_at ?? 0) <= now) throw gone('enrolment_expired', 'This enrolment has expired. Start again.');
 
     const strategy = new TotpStrategy(this.deps, factorId);
-    return this.verifier.verifyWith(strategy, user, code, meta, 'enrolment', async (trx, proof) => {
-      const hadFactor = (await factors.countActiveFactors(trx, user.id)) > 0;
-      if (!(await factors.activateFactor(trx, factorId, this.deps.clock()))) {
-        throw gone('enrolment_expired', 'This enrolment has expired. Start again.');
-      }
-      await recordAudit(trx, this.deps.clock(), {
-        type: 'factor.confirmed',
-        actorUserId: user.id,
-        subjectUserId: user.id,
-        orgId: user.org_id,
-        meta,
-        details: { factorId, type: 'totp', ...proof.details },
-      });
-      if (onConfirmed) await onConfirmed(trx);
-      const active = await factors.findFactor(trx, user.id, factorId);
-      const view = toFactorView(active ?? pending);
-      if (hadFactor && (await backupCodes.countUnusedBackupCodes(trx, user.id)) > 0) return { factor: view };
-      const codes = await this.backupCodeService.issueSet(trx, user, 'generated', user.id, meta);
-      return { factor: view, backupCodes: codes };
+    return this.verifier.verifyWith(strategy, user, code, meta, 'enrolment', (trx, proof) => this.finishEnrolment(trx, user, pending, proof.details, meta, onConfirmed));
+  }
+
+  /**
+   * Switches a pending factor on inside the transaction that spent its confirmation code. A
+   * factor that replaces another (a changed phone number) removes the old one here, so there is
+   * never a moment with both or neither. The first factor also creates the backup codes.
+   */
+  async finishEnrolment(
+    trx: Executor,
+    user: User,
+    pending: Factor,
+    proofDetails: Record<string, unknown>,
+    meta: RequestMeta,
+    onConfirmed?: (trx: Executor) => Promise<void>,
+  ): Promise<{ factor: FactorView; backupCodes?: string[] }> {
+    const replaced = pending.replaces_factor_id ? await factors.findFactor(trx, user.id, pending.replaces_factor_id) : undefined;
+    const hadFactor = (await factors.countActiveFactors(trx, user.id)) > 0;
+    if (!(await factors.activateFactor(trx, pending.id, this.deps.clock()))) {
+      throw gone('enrolment_expired', 'This enrolment has expired. Start again.');
+    }
+    if (replaced) await factors.deleteFactor(trx, user.id, replaced.id);
+    await recordAudit(trx, this.deps.clock(), {
+      type: 'factor.confirmed',
+      actorUserId: user.id,
+      subjectUserId: user.id,
+      orgId: user.org_id,
+      meta,
+      details: { factorId: pending.id, type: pending.type, ...(pending.destination_masked ? { destination: pending.destination_masked } : {}), ...(replaced ? { replacedFactorId: replaced.id, replacedDestination: replaced.destination_masked } : {}), ...proofDetails },
     });
+    if (onConfirmed) await onConfirmed(trx);
+    const active = await factors.findFactor(trx, user.id, pending.id);
+    const view = toFactorView(active ?? pending);
+    if (hadFactor && (await backupCodes.countUnusedBackupCodes(trx, user.id)) > 0) return { factor: view };
+    const codes = await this.backupCodeService.issueSet(trx, user, 'generated', user.id, meta);
+    return { factor: view, backupCodes: codes };
   }
 
   async list(userId: string): Promise<FactorView[]> {

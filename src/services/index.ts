@@ -2,11 +2,19 @@ import { AccountService } from './accounts.js';
 import { AuditQueryService } from './audit-query.js';
 import { BackupCodeService } from './backup-codes.js';
 import type { ServiceDeps } from './context.js';
+import { DeliveredFactorService } from './delivered-factors.js';
 import { FactorService } from './factors.js';
+import { CodeSender } from './messaging/code-sender.js';
+import { Notifier } from './messaging/notifier.js';
+import { ProviderAdminService } from './messaging/provider-admin.js';
+import { MessageSender } from './messaging/sender.js';
+import { MethodCatalogue } from './methods.js';
+import { PasswordResetService } from './password-reset.js';
 import { PolicyService } from './policy.js';
 import { FailureLimiter } from './rate-limiter.js';
 import { ReauthenticationService } from './reauthentication.js';
 import { BackupCodeStrategy } from './second-factor/backup-code-strategy.js';
+import { DeliveredCodeStrategy, reauthCodeScope } from './second-factor/delivered-code-strategy.js';
 import { TotpStrategy } from './second-factor/totp-strategy.js';
 import { SecondFactorVerifier } from './second-factor/verifier.js';
 import { SessionService } from './sessions.js';
@@ -26,34 +34,58 @@ export interface Services {
   signOut: SignOutService;
   audit: AuditQueryService;
   factors: FactorService;
+  deliveredFactors: DeliveredFactorService;
+  methods: MethodCatalogue;
   backupCodes: BackupCodeService;
   trustedBrowsers: TrustedBrowserService;
   reauth: ReauthenticationService;
   policy: PolicyService;
+  providers: ProviderAdminService;
+  notifier: Notifier;
+  passwordReset: PasswordResetService;
 }
 
 /** Wires the use cases together. The HTTP layer and the CLI both start here. */
 export function createServices(deps: ServiceDeps): Services {
   const limiter = new FailureLimiter(deps.database.db, deps.clock);
-  const accounts = new AccountService(deps);
+  const sender = new MessageSender(deps);
+  const notifier = new Notifier(deps, sender);
+  const accounts = new AccountService(deps, notifier);
   const sessions = new SessionService(deps);
   const backupCodes = new BackupCodeService(deps);
   const trustedBrowsers = new TrustedBrowserService(deps);
   const policy = new PolicyService(deps);
-  const verifier = new SecondFactorVerifier(deps, [new TotpStrategy(deps), new BackupCodeStrategy(deps, backupCodes)], limiter);
+  const methods = new MethodCatalogue(deps, policy);
+  const codes = new CodeSender(deps, sender, limiter);
+  const verifier = new SecondFactorVerifier(
+    deps,
+    [
+      new TotpStrategy(deps),
+      new BackupCodeStrategy(deps, backupCodes),
+      new DeliveredCodeStrategy(deps, codes, 'sms', reauthCodeScope('sms')),
+      new DeliveredCodeStrategy(deps, codes, 'email', reauthCodeScope('email')),
+    ],
+    limiter,
+  );
   const factors = new FactorService(deps, verifier, backupCodes, policy);
+  const deliveredFactors = new DeliveredFactorService(deps, factors, codes, verifier, methods);
   return {
     deps,
     accounts,
     sessions,
     setup: new SetupService(deps, accounts, sessions),
-    signIn: new SignInService(deps, limiter, sessions, verifier, trustedBrowsers, policy, factors),
+    signIn: new SignInService(deps, limiter, sessions, verifier, trustedBrowsers, policy, factors, deliveredFactors, methods, codes),
     signOut: new SignOutService(deps),
     audit: new AuditQueryService(deps, accounts),
     factors,
+    deliveredFactors,
+    methods,
     backupCodes,
     trustedBrowsers,
-    reauth: new ReauthenticationService(deps, sessions, verifier, limiter),
+    reauth: new ReauthenticationService(deps, sessions, verifier, limiter, codes, methods),
     policy,
+    providers: new ProviderAdminService(deps, sender),
+    notifier,
+    passwordReset: new PasswordResetService(deps, limiter, sender, notifier),
   };
 }

@@ -1,9 +1,9 @@
-import { forbidden, invalidInput, notFound } from '../core/errors.js';
+import { invalidInput, notFound } from '../core/errors.js';
 import type { ChallengeTrigger, EffectivePolicy, OrganisationPolicy, TwoFactorMode } from '../core/policy.js';
 import { CHALLENGE_TRIGGERS, MAX_TRUST_BROWSER_DAYS, POLICY_METHODS, TWO_FACTOR_MODES, effectivePolicy } from '../core/policy.js';
 import type { Executor, Organisation, OrganisationPolicyRow, User } from '../store/index.js';
-import { organisations, policies, roles } from '../store/index.js';
-import { holdsAdminRole } from './accounts.js';
+import { policies, roles } from '../store/index.js';
+import { assertAdmin, requireAdminOf } from './tenancy.js';
 import { recordAudit } from './audit-log.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
 
@@ -105,23 +105,12 @@ export class PolicyService implements SecondFactorPolicy {
     });
   }
 
-  /** Refuses non-admins up front, so they are not asked to re-authenticate for nothing. */
   async assertAdmin(actor: User, db: Executor = this.db): Promise<void> {
-    if (!(await holdsAdminRole(db, actor.id))) throw forbidden('not_admin', 'Only an administrator can do this.');
+    await assertAdmin(db, actor);
   }
 
-  /**
-   * Admins manage their own organisation and those below it. Unknown organisations, and
-   * those outside the admin's tree, are both 404: an admin learns nothing about siblings.
-   */
   private async assertAdminOf(db: Executor, actor: User, orgId: string, missingCode = 'organisation_not_found'): Promise<Organisation> {
-    await this.assertAdmin(actor, db);
-    const org = await organisations.findOrganisation(db, orgId);
-    const chain = org ? await policies.policyChain(db, orgId) : [];
-    if (!org || !chain.some((link) => link.orgId === actor.org_id)) {
-      throw notFound(missingCode, missingCode === 'role_not_found' ? 'No such role.' : 'No such organisation.');
-    }
-    return org;
+    return requireAdminOf(db, actor, orgId, { code: missingCode, message: missingCode === 'role_not_found' ? 'No such role.' : 'No such organisation.' });
   }
 
   private async report(db: Executor, org: Organisation): Promise<OrganisationPolicyReport> {

@@ -1,4 +1,8 @@
-import { forbidden, unauthenticated } from '../core/errors.js';
+import { forbidden, invalidInput, notFound, unauthenticated } from '../core/errors.js';
+import { factors } from '../store/index.js';
+import type { CodeSender, SentCode } from './messaging/code-sender.js';
+import type { MethodCatalogue } from './methods.js';
+import { reauthCodeScope } from './second-factor/delivered-code-strategy.js';
 import type { Session, User } from '../store/index.js';
 import { recordAudit } from './audit-log.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
@@ -21,7 +25,18 @@ export class ReauthenticationService {
     private readonly sessions: SessionService,
     private readonly verifier: SecondFactorVerifier,
     private readonly limiter: FailureLimiter,
+    private readonly codes: CodeSender,
+    private readonly methods: MethodCatalogue,
   ) {}
+
+  /** Sends a code to re-authenticate with, by text message or email. */
+  async sendCode(user: User, method: string, meta: RequestMeta): Promise<SentCode> {
+    if (method !== 'sms' && method !== 'email') throw invalidInput('method_not_sendable', 'Only text-message and email codes are sent.');
+    await this.methods.assertUsable(user, method);
+    const factor = (await factors.listActiveFactors(this.deps.database.db, user.id)).find((f) => f.type === method);
+    if (!factor) throw notFound('factor_not_found', `You have no ${method === 'sms' ? 'phone number' : 'email'} factor.`);
+    return this.codes.send({ user, factor, ...reauthCodeScope(method) }, meta);
+  }
 
   requireRecentReauth(session: Session): void {
     if (this.deps.clock() - session.authenticated_at > this.deps.settings.reauthMs) {

@@ -9,3 +9,11 @@ export function totpSecretContext(factorId: string): string {
 export function backupCodeContext(userId: string): string {
   return `backup-code:${userId}`;
 }
+
+export function factorDestinationContext(factorId: string): string {
+  return `destination:${factorId}`;
+}
+
+export function providerConfigContext(providerId: string): string {
+  return `provider:${providerId}`;
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { randomToken, sha256 } from '../core/crypto.js';
-import { unauthenticated } from '../core/errors.js';
+import { invalidInput, notFound, unauthenticated } from '../core/errors.js';
 import type { SecondFactorMethod } from '../core/sign-in-flow.js';
 import { assertFlowAccepts, offeredMethods } from '../core/sign-in-flow.js';
 import type { Executor, SignInFlow, SignInFlowState, User } from '../store/index.js';
@@ -11,15 +11,20 @@ import type { RequestMeta, ServiceDeps } from './context.js';
 import { burnPasswordCheck, verifyPassword } from './passwords.js';
 import type { FailureLimiter } from './rate-limiter.js';
 import { SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_IP } from './rate-limiter.js';
+import type { Channel } from '../delivery/index.js';
+import type { DeliveredEnrolment, DeliveredFactorService, DestinationInput } from './delivered-factors.js';
 import type { FactorService, TotpEnrolment } from './factors.js';
+import type { CodeSender, SentCode } from './messaging/code-sender.js';
+import type { MethodAvailability, MethodCatalogue } from './methods.js';
+import { DeliveredCodeStrategy, signInCodeScope } from './second-factor/delivered-code-strategy.js';
 import type { PolicyService } from './policy.js';
-import type { SecondFactorVerifier } from './second-factor/verifier.js';
+import type { SecondFactorProof, SecondFactorVerifier } from './second-factor/verifier.js';
 import type { IssuedSession, SessionService } from './sessions.js';
 import type { IssuedTrust, TrustedBrowserService } from './trusted-browsers.js';
 
 export type SignInResult =
   | { status: 'signed_in'; user: User; session: IssuedSession; trustedBrowser: IssuedTrust | null }
-  | { status: 'second_factor_required'; user: User; challenge: string; methods: SecondFactorMethod[]; expiresAt: number }
+  | { status: 'second_factor_required'; user: User; challenge: string; methods: SecondFactorMethod[]; expiresAt: number; unavailable: MethodAvailability[] }
   | { status: 'enrolment_required'; user: User; challenge: string; methods: string[]; expiresAt: number };
 
 export interface EnrolmentConfirmStep {
@@ -54,6 +59,9 @@ export class SignInService {
     private readonly trust: TrustedBrowserService,
     private readonly policy: PolicyService,
     private readonly factors: FactorService,
+    private readonly deliveredFactors: DeliveredFactorService,
+    private readonly catalogue: MethodCatalogue,
+    private readonly codes: CodeSender,
   ) {}
 
   private get db() {
@@ -107,7 +115,7 @@ export class SignInService {
       // A user who has factors keeps them even where policy is 'off'.
       const policy = await this.policy.effectiveFor(user);
       if (policy.mode.value !== 'required') return this.finish(user, ['pwd'], meta, { secondFactor: 'none' });
-      const flow = await this.startFlow(user, 'enrolment_required', policy.allowedMethods.value, meta);
+      const flow = await this.startFlow(user, 'enrolment_required', await this.catalogue.usableMethods(user), meta);
       return { status: 'enrolment_required', user, ...flow };
     }
 
@@ -117,12 +125,14 @@ export class SignInService {
       return this.finish(user, ['pwd'], meta, { secondFactor: 'trusted_browser', trustedBrowserId: trusted.id });
     }
 
-    const methods = offeredMethods(
-      userFactors.map((f) => f.type),
-      await backupCodes.countUnusedBackupCodes(this.db, user.id),
-    );
+    const catalogue = await this.catalogue.forUser(user);
+    const usable = (method: string) => catalogue.some((m) => m.method === method && m.available);
+    const held = userFactors.map((f) => f.type);
+    const methods = offeredMethods(held, await backupCodes.countUnusedBackupCodes(this.db, user.id), usable);
     const flow = await this.startFlow(user, 'second_factor_required', methods, meta);
-    return { status: 'second_factor_required', user, ...flow, methods };
+    // Factors the user holds but may not use now are named with the reason, so nobody is left guessing.
+    const unavailable = catalogue.filter((m) => !m.available && held.includes(m.method));
+    return { status: 'second_factor_required', user, ...flow, methods, unavailable };
   }
 
   private async startFlow(user: User, state: SignInFlowState, methods: string[], meta: RequestMeta): Promise<{ challenge: string; methods: string[]; expiresAt: number }> {
@@ -151,22 +161,65 @@ export class SignInService {
     return this.factors.startTotpEnrolment(user, label, meta);
   }
 
+  /** Forced enrolment by text message or email: the code goes out now, the flow stays open. */
+  async startDeliveredEnrolment(challenge: string, input: DestinationInput, label: string | undefined, meta: RequestMeta): Promise<DeliveredEnrolment> {
+    const { user } = await this.openFlow(challenge, 'enrolment_required', input.channel);
+    return this.deliveredFactors.start(user, input, meta, { label });
+  }
+
+  async resendEnrolmentCode(challenge: string, factorId: string, meta: RequestMeta): Promise<SentCode> {
+    const { user } = await this.openFlowAnyMethod(challenge, 'enrolment_required');
+    return this.deliveredFactors.resend(user, factorId, meta);
+  }
+
   /**
-   * Forced enrolment, step two: a valid code switches the authenticator on, closes the flow and
+   * Forced enrolment, step two: a valid code switches the factor on, closes the flow and
    * issues the session, all in one transaction (a second confirmation finds the flow closed).
    */
   async confirmEnrolment(step: EnrolmentConfirmStep, meta: RequestMeta): Promise<{ user: User; session: IssuedSession; backupCodes: string[] }> {
-    const { flow, user } = await this.openFlow(step.challenge, 'enrolment_required', 'totp');
-    const amr = mergeAmr(JSON.parse(flow.amr) as string[], ['otp']);
+    const { user: owner } = await this.openFlowAnyMethod(step.challenge, 'enrolment_required');
+    const factor = await factors.findFactor(this.db, owner.id, step.factorId);
+    const method = factor?.type ?? 'totp';
+    const { flow, user } = await this.openFlow(step.challenge, 'enrolment_required', method);
+    const amr = mergeAmr(JSON.parse(flow.amr) as string[], method === 'sms' ? ['sms'] : ['otp']);
     let session: IssuedSession | undefined;
-    const confirmed = await this.factors.confirmTotp(user, step.factorId, step.code, meta, async (trx) => {
+    const onConfirmed = async (trx: Executor) => {
       if (!(await signInFlows.transitionSignInFlow(trx, flow.id, 'enrolment_required', 'completed', amr))) {
         throw unauthenticated('challenge_invalid', 'This sign-in has already been completed.');
       }
       session = await this.openSession(trx, user, amr, meta, { secondFactor: 'enrolment', factorId: step.factorId });
-    });
+    };
+    const confirmed =
+      method === 'totp'
+        ? await this.factors.confirmTotp(user, step.factorId, step.code, meta, onConfirmed)
+        : await this.deliveredFactors.confirm(user, step.factorId, step.code, meta, onConfirmed);
     if (!session) throw new Error('enrolment confirmed without a session');
     return { user, session, backupCodes: confirmed.backupCodes ?? [] };
+  }
+
+  /** Sends a sign-in code by text message or email to one of the user's factors of that kind. */
+  async sendSignInCode(challenge: string, method: string, factorId: string | undefined, meta: RequestMeta): Promise<SentCode> {
+    const { flow, user } = await this.openFlow(challenge, 'second_factor_required', method);
+    if (method !== 'sms' && method !== 'email') throw invalidInput('method_not_sendable', 'Only text-message and email codes are sent.');
+    await this.catalogue.assertUsable(user, method);
+    const held = (await factors.listActiveFactors(this.db, user.id)).filter((f) => f.type === method);
+    const factor = factorId === undefined ? held[0] : held.find((f) => f.id === factorId);
+    if (!factor) throw notFound('factor_not_found', 'No such factor.');
+    return this.codes.send({ user, factor, ...signInCodeScope(flow.id, method) }, meta);
+  }
+
+  /** Where a pending sign-in can send codes: the user's text and email factors, masked. */
+  async sendTargets(challenge: string): Promise<Array<{ id: string; type: Channel; destination: string }>> {
+    const { user } = await this.openFlowAnyMethod(challenge, 'second_factor_required');
+    return (await factors.listActiveFactors(this.db, user.id))
+      .filter((f): f is typeof f & { type: Channel } => f.type === 'sms' || f.type === 'email')
+      .map((f) => ({ id: f.id, type: f.type, destination: f.destination_masked ?? '' }));
+  }
+
+  private async openFlowAnyMethod(challenge: string, state: SignInFlowState): Promise<{ flow: SignInFlow; user: User }> {
+    const flow = challenge.length <= 128 ? await signInFlows.findSignInFlowByTokenHash(this.db, sha256(challenge)) : undefined;
+    const first = flow ? ((JSON.parse(flow.methods) as string[])[0] ?? '') : '';
+    return this.openFlow(challenge, state, first);
   }
 
   /** The flow behind a challenge and its user, if the flow accepts `method` in `state` now. */
@@ -190,7 +243,7 @@ export class SignInService {
   async withSecondFactor(step: SecondFactorStep, meta: RequestMeta): Promise<Extract<SignInResult, { status: 'signed_in' }>> {
     const { flow: pending, user } = await this.openFlow(step.challenge, 'second_factor_required', step.method);
 
-    return this.verifier.verify(user, step.method, step.code, meta, 'sign_in', async (trx, proof) => {
+    const onVerified = async (trx: Executor, proof: SecondFactorProof) => {
       const amr = mergeAmr(JSON.parse(pending.amr) as string[], proof.amr);
       // The flow is completed once: a second request with another valid code finds it closed.
       if (!(await signInFlows.transitionSignInFlow(trx, pending.id, 'second_factor_required', 'completed', amr))) {
@@ -203,7 +256,12 @@ export class SignInService {
       const trustedBrowser = step.trustBrowser ? await this.trust.issue(trx, user, meta) : null;
       const session = await this.openSession(trx, user, amr, meta, {});
       return { status: 'signed_in' as const, user, session, trustedBrowser };
-    });
+    };
+    if (step.method === 'sms' || step.method === 'email') {
+      const strategy = new DeliveredCodeStrategy(this.deps, this.codes, step.method, signInCodeScope(pending.id, step.method));
+      return this.verifier.verifyWith(strategy, user, step.code, meta, 'sign_in', onVerified);
+    }
+    return this.verifier.verify(user, step.method, step.code, meta, 'sign_in', onVerified);
   }
 
   private async finish(user: User, amr: string[], meta: RequestMeta, details: Record<string, unknown>): Promise<SignInResult> {

@@ -1,8 +1,10 @@
 import type { Executor } from './database.js';
 import type { Factor } from './schema.js';
 
-export async function insertFactor(db: Executor, factor: Factor): Promise<void> {
-  await db.insertInto('factors').values(factor).execute();
+export type NewFactor = Omit<Factor, 'destination_masked' | 'replaces_factor_id'> & Partial<Pick<Factor, 'destination_masked' | 'replaces_factor_id'>>;
+
+export async function insertFactor(db: Executor, factor: NewFactor): Promise<void> {
+  await db.insertInto('factors').values({ destination_masked: null, replaces_factor_id: null, ...factor }).execute();
 }
 
 export async function findFactor(db: Executor, userId: string, id: string): Promise<Factor | undefined> {
@@ -52,4 +54,9 @@ export async function deleteFactor(db: Executor, userId: string, id: string): Pr
 
 export async function deleteExpiredPendingFactors(db: Executor, userId: string, nowMs: number): Promise<void> {
   await db.deleteFrom('factors').where('user_id', '=', userId).where('status', '=', 'pending').where('expires_at', '<=', nowMs).execute();
+}
+
+/** Active factors and unexpired-or-not pending ones (callers delete expired pending rows first). */
+export async function listLiveFactors(db: Executor, userId: string): Promise<Factor[]> {
+  return db.selectFrom('factors').selectAll().where('user_id', '=', userId).orderBy('created_at').execute();
 }

@@ -15,3 +15,6 @@ export * as factors from './factors.js';
 export * as backupCodes from './backup-codes.js';
 export * as trustedBrowsers from './trusted-browsers.js';
 export * as policies from './policies.js';
+export * as deliveryProviders from './delivery-providers.js';
+export * as oneTimeCodes from './one-time-codes.js';
+export * as passwordResets from './password-resets.js';

@@ -5,9 +5,10 @@ import type { VersionedMigration } from './migrations/helpers.js';
 import { foundation } from './migrations/0001-foundation.js';
 import { secondFactors } from './migrations/0002-second-factors.js';
 import { policies } from './migrations/0003-policies.js';
+import { delivery } from './migrations/0004-delivery.js';
 
 /** Ordered list: append only. A released migration is never edited. */
-export const MIGRATIONS: readonly VersionedMigration[] = [foundation, secondFactors, policies];
+export const MIGRATIONS: readonly VersionedMigration[] = [foundation, secondFactors, policies, delivery];
 
 export interface MigrationOutcome {
   applied: string[];

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor } from './database.js';
 import type { Organisation } from './schema.js';
 
@@ -27,6 +28,29 @@ export async function subtreeIds(db: Executor, rootId: string): Promise<string[]
     )
     .selectFrom('subtree')
     .select('id')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** The organisation and its ancestors, nearest first (the organisation itself, then its parent, up to the root). */
+export async function ancestorIds(db: Executor, orgId: string): Promise<string[]> {
+  const rows = await db
+    .withRecursive('up(id, parent_id, depth)', (qb) =>
+      qb
+        .selectFrom('organisations')
+        .select(['id', 'parent_id', sql<number>`0`.as('depth')])
+        .where('id', '=', orgId)
+        .unionAll((q) =>
+          q
+            .selectFrom('organisations as o')
+            .innerJoin('up', 'up.parent_id', 'o.id')
+            .select(['o.id', 'o.parent_id', sql<number>`up.depth + 1`.as('depth')])
+            .where('up.depth', '<', 64),
+        ),
+    )
+    .selectFrom('up')
+    .select(['id', 'depth'])
+    .orderBy('depth')
     .execute();
   return rows.map((r) => r.id);
 }

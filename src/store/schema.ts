@@ -116,7 +116,7 @@ export interface SetupTokenTable {
   expires_at: number;
 }
 
-export type FactorType = 'totp';
+export type FactorType = 'totp' | 'sms' | 'email';
 export type FactorStatus = 'pending' | 'active';
 
 export interface FactorTable {
@@ -124,8 +124,12 @@ export interface FactorTable {
   user_id: string;
   type: FactorType;
   label: string;
-  /** AES-256-GCM sealed secret, bound to the factor id. */
+  /** AES-256-GCM sealed secret (TOTP key, or phone number / email address), bound to the factor id. */
   secret_encrypted: string;
+  /** For text and email factors: the destination as shown to people (+1 ••• ••• 1234). */
+  destination_masked: string | null;
+  /** A pending factor that, once confirmed, takes the place of this active one (a changed number). */
+  replaces_factor_id: string | null;
   status: FactorStatus;
   created_at: number;
   /** Pending enrolments expire; active factors have null. */
@@ -178,6 +182,59 @@ export interface RolePolicyTable {
   updated_by: string | null;
 }
 
+export type DeliveryChannel = 'sms' | 'email';
+
+export interface DeliveryProviderTable {
+  id: string;
+  org_id: string;
+  name: string;
+  /** smtp | twilio | cdyne | webhook | console | file */
+  kind: string;
+  /** The whole provider configuration as sealed JSON, bound to the provider id. */
+  config_encrypted: string;
+  created_at: number;
+  updated_at: number;
+  updated_by: string | null;
+}
+
+/** A secondary-authentication entry: which provider carries a channel for an organisation, and whether users may use it. */
+export interface ChannelEntryTable {
+  org_id: string;
+  channel: DeliveryChannel;
+  provider_id: string | null;
+  title: string;
+  allowed: number;
+  updated_at: number;
+  updated_by: string | null;
+}
+
+export type OneTimeCodePurpose = 'sign_in' | 'enrolment' | 'reauthentication';
+export type OneTimeCodeStatus = 'live' | 'used' | 'voided';
+
+export interface OneTimeCodeTable {
+  id: string;
+  user_id: string;
+  factor_id: string;
+  purpose: OneTimeCodePurpose;
+  /** What the code is good for within its purpose: the sign-in flow id, the factor being enrolled, or '-'. */
+  scope: string;
+  /** Keyed hash of the code; the code itself is only in the message. */
+  code_hash: string;
+  status: OneTimeCodeStatus;
+  attempts: number;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface PasswordResetTokenTable {
+  token_hash: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
 export interface Schema {
   organisations: OrganisationTable;
   users: UserTable;
@@ -196,6 +253,10 @@ export interface Schema {
   trusted_browsers: TrustedBrowserTable;
   organisation_policies: OrganisationPolicyTable;
   role_policies: RolePolicyTable;
+  delivery_providers: DeliveryProviderTable;
+  channel_entries: ChannelEntryTable;
+  one_time_codes: OneTimeCodeTable;
+  password_reset_tokens: PasswordResetTokenTable;
 }
 
 export type Organisation = Selectable<OrganisationTable>;
@@ -212,3 +273,7 @@ export type Role = Selectable<RoleTable>;
 export type Group = Selectable<GroupTable>;
 export type OrganisationPolicyRow = Selectable<OrganisationPolicyTable>;
 export type RolePolicyRow = Selectable<RolePolicyTable>;
+export type DeliveryProviderRow = Selectable<DeliveryProviderTable>;
+export type ChannelEntry = Selectable<ChannelEntryTable>;
+export type OneTimeCode = Selectable<OneTimeCodeTable>;
+export type PasswordResetToken = Selectable<PasswordResetTokenTable>;

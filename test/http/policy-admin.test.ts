@@ -91,7 +91,7 @@ test('bad policy input is a 400 and writes nothing', async (t) => {
     { ...REQUIRED_FOR_SUBS, trustBrowserDays: 1.5 },
     { ...REQUIRED_FOR_SUBS, triggers: [] },
     { ...REQUIRED_FOR_SUBS, triggers: ['sometimes'] },
-    { ...REQUIRED_FOR_SUBS, allowedMethods: ['sms'] },
+    { ...REQUIRED_FOR_SUBS, allowedMethods: ['carrier_pigeon'] },
     { ...REQUIRED_FOR_SUBS, appliesToSubOrganisations: 'yes' },
     { ...REQUIRED_FOR_SUBS, extra: 1 },
     { mode: 'required' },

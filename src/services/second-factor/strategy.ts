@@ -4,7 +4,7 @@ import type { Executor, User } from '../../store/index.js';
 export interface VerificationResult {
   ok: boolean;
   /** Machine-readable reason for a refusal, surfaced to the user as an error code. */
-  failureCode?: 'code_invalid' | 'code_already_used';
+  failureCode?: 'code_invalid' | 'code_already_used' | 'code_expired';
   /** Extra facts for the audit record (which factor matched, codes left). */
   details?: Record<string, unknown>;
 }

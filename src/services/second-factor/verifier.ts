@@ -18,6 +18,7 @@ export interface SecondFactorProof {
 const FAILURE_MESSAGES = {
   code_invalid: 'That code is not correct.',
   code_already_used: 'That code has already been used. Wait for your app to show the next one.',
+  code_expired: 'That code has expired or was replaced by a newer one. Ask for a new code.',
 } as const;
 
 /**
@@ -73,6 +74,9 @@ export class SecondFactorVerifier {
       if (!result.ok) return { ok: false as const, failureCode: result.failureCode ?? 'code_invalid', details: result.details ?? {} };
       // Any proven factor, backup codes included, clears the lockout for the legitimate user.
       await users.resetSecondFactorLockout(trx, user.id);
+      if (isDeliveredMethod(method)) {
+        await recordAudit(trx, this.deps.clock(), { type: 'code.verified', actorUserId: user.id, subjectUserId: user.id, orgId: user.org_id, meta, details: { channel: method, purpose, ...result.details } });
+      }
       const proof: SecondFactorProof = { method: strategy.method, amr: strategy.amr, details: result.details ?? {} };
       return { ok: true as const, value: await onSuccess(trx, proof) };
     });
@@ -88,10 +92,15 @@ export class SecondFactorVerifier {
         type: 'second_factor.failed',
         details: { method, purpose, reason: outcome.failureCode, consecutiveFailures: reservation?.failures ?? null },
       });
+      if (isDeliveredMethod(method)) await recordAudit(trx, now, { ...base, type: 'code.failed', details: { channel: method, purpose, reason: outcome.failureCode } });
       if (reservation?.lockedUntil && reservation.lockedUntil > now) {
         await recordAudit(trx, now, { ...base, type: 'second_factor.locked_out', details: { until: new Date(reservation.lockedUntil).toISOString(), failures: reservation.failures } });
       }
     });
     throw unauthenticated(outcome.failureCode, FAILURE_MESSAGES[outcome.failureCode]);
   }
+}
+
+function isDeliveredMethod(method: string): boolean {
+  return method === 'sms' || method === 'email';
 }

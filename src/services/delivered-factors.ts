@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { conflict, gone, invalidInput, notFound } from '../core/errors.js';
+import type { Channel } from '../delivery/index.js';
+import { maskEmail, maskPhone, parseEmailAddress, parsePhoneNumber } from '../delivery/index.js';
+import type { Executor, Factor, User } from '../store/index.js';
+import { factors } from '../store/index.js';
+import { recordAudit } from './audit-log.js';
+import type { RequestMeta, ServiceDeps } from './context.js';
+import type { FactorService, FactorView } from './factors.js';
+import type { CodeSender, SentCode } from './messaging/code-sender.js';
+import type { MethodCatalogue } from './methods.js';
+import { factorDestinationContext } from './secret-contexts.js';
+import { DeliveredCodeStrategy, enrolmentCodeScope } from './second-factor/delivered-code-strategy.js';
+import type { SecondFactorVerifier } from './second-factor/verifier.js';
+
+export type DestinationInput = { channel: 'sms'; country: string; number: string } | { channel: 'email'; email?: string | undefined };
+
+export interface DeliveredEnrolment extends SentCode {
+  id: string;
+  type: Channel;
+  label: string;
+  /** The active factor this one will replace once confirmed, if any. */
+  replaces: string | null;
+  enrolmentExpiresAt: number;
+}
+
+const MAX_FACTORS = 10;
+
+/**
+ * Text-message and email factors: the destination is checked and normalised, a code is sent
+ * to it, and only a correct code switches the factor on (or swaps it in for the old number).
+ */
+export class DeliveredFactorService {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly factorService: FactorService,
+    private readonly codes: CodeSender,
+    private readonly verifier: SecondFactorVerifier,
+    private readonly methods: MethodCatalogue,
+  ) {}
+
+  private get db() {
+    return this.deps.database.db;
+  }
+
+  /** Starts an enrolment, or with `replaceFactorId` a change of destination for an active factor. */
+  async start(user: User, input: DestinationInput, meta: RequestMeta, options: { label?: string | undefined; replaceFactorId?: string | undefined } = {}): Promise<DeliveredEnrolment> {
+    const destination = normaliseDestination(user, input);
+    const masked = input.channel === 'sms' ? maskPhone(destination) : maskEmail(destination);
+    const label = (options.label ?? '').trim() || (input.channel === 'sms' ? `Text message to ${masked}` : `Email to ${masked}`);
+    if (label.length > 64) throw invalidInput('label_invalid', 'A label is at most 64 characters.');
+    await this.methods.assertUsable(user, input.channel);
+
+    const now = this.deps.clock();
+    await factors.deleteExpiredPendingFactors(this.db, user.id, now);
+    const live = await factors.listLiveFactors(this.db, user.id);
+    let replaces: Factor | undefined;
+    if (options.replaceFactorId !== undefined) {
+      replaces = live.find((f) => f.id === options.replaceFactorId && f.status === 'active');
+      if (!replaces || replaces.type !== input.channel) throw notFound('factor_not_found', 'No such factor to change.');
+    }
+    for (const other of live.filter((f) => f.type === input.channel && f.status === 'active')) {
+      if (this.destinationOf(other) === destination) throw conflict('factor_exists', `${masked} is already one of your factors.`);
+    }
+    if (live.length >= MAX_FACTORS) throw conflict('too_many_factors', `A user can hold at most ${MAX_FACTORS} factors, counting unfinished enrolments.`);
+
+    const id = randomUUID();
+    const pending: Factor = {
+      id,
+      user_id: user.id,
+      type: input.channel,
+      label,
+      secret_encrypted: this.deps.box.encrypt(destination, factorDestinationContext(id)),
+      destination_masked: masked,
+      replaces_factor_id: replaces?.id ?? null,
+      status: 'pending',
+      created_at: now,
+      expires_at: now + this.deps.settings.enrolmentMs,
+      confirmed_at: null,
+      last_used_at: null,
+    };
+    await this.db.transaction().execute(async (trx) => {
+      await factors.insertFactor(trx, pending);
+      await recordAudit(trx, now, {
+        type: 'factor.enrolment_started',
+        actorUserId: user.id,
+        subjectUserId: user.id,
+        orgId: user.org_id,
+        meta,
+        details: { factorId: id, type: input.channel, destination: masked, replaces: replaces?.id ?? null },
+      });
+    });
+    try {
+      const sent = await this.codes.send({ user, factor: pending, ...enrolmentCodeScope(id) }, meta);
+      return { id, type: input.channel, label, replaces: replaces?.id ?? null, enrolmentExpiresAt: pending.expires_at ?? now, ...sent };
+    } catch (error) {
+      // No code went out, so the enrolment could never be finished: do not leave it behind.
+      await factors.deleteFactor(this.db, user.id, id);
+      throw error;
+    }
+  }
+
+  async resend(user: User, factorId: string, meta: RequestMeta): Promise<SentCode> {
+    const pending = await this.pendingFactor(user, factorId);
+    await this.methods.assertUsable(user, pending.type as Channel);
+    return this.codes.send({ user, factor: pending, ...enrolmentCodeScope(factorId) }, meta);
+  }
+
+  async confirm(user: User, factorId: string, code: string, meta: RequestMeta, onConfirmed?: (trx: Executor) => Promise<void>): Promise<{ factor: FactorView; backupCodes?: string[] }> {
+    const pending = await this.pendingFactor(user, factorId);
+    const strategy = new DeliveredCodeStrategy(this.deps, this.codes, pending.type as Channel, enrolmentCodeScope(factorId));
+    return this.verifier.verifyWith(strategy, user, code, meta, 'enrolment', (trx, proof) => this.factorService.finishEnrolment(trx, user, pending, proof.details, meta, onConfirmed));
+  }
+
+  private async pendingFactor(user: User, factorId: string): Promise<Factor> {
+    const pending = await factors.findFactor(this.db, user.id, factorId);
+    if (!pending || (pending.type !== 'sms' && pending.type !== 'email')) throw notFound('factor_not_found', 'No such factor.');
+    if (pending.status === 'active') throw conflict('factor_already_confirmed', 'This factor is already switched on.');
+    if ((pending.expires_at ?? 0) <= this.deps.clock()) throw gone('enrolment_expired', 'This enrolment has expired. Start again.');
+    return pending;
+  }
+
+  private destinationOf(factor: Factor): string {
+    return this.deps.box.decrypt(factor.secret_encrypted, factorDestinationContext(factor.id));
+  }
+}
+
+function normaliseDestination(user: User, input: DestinationInput): string {
+  if (input.channel === 'sms') return parsePhoneNumber(input.country, input.number).e164;
+  return parseEmailAddress(input.email === undefined || input.email.trim() === '' ? user.email : input.email);
+}

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { hmacSha256, sha256 } from '../../core/crypto.js';
+import { rateLimited } from '../../core/errors.js';
+import { generateNumericCode } from '../../core/one-time-code.js';
+import type { Channel } from '../../delivery/index.js';
+import { codeMessage } from '../../delivery/index.js';
+import type { Executor, Factor, OneTimeCodePurpose, User } from '../../store/index.js';
+import { oneTimeCodes } from '../../store/index.js';
+import { recordAudit } from '../audit-log.js';
+import type { RequestMeta, ServiceDeps } from '../context.js';
+import type { FailureLimiter, Limit } from '../rate-limiter.js';
+import { factorDestinationContext } from '../secret-contexts.js';
+import type { MessageSender } from './sender.js';
+import { deliveryFailedForUser, deliveryFailureDetails } from './sender.js';
+
+/**
+ * Sends are limited three ways: per user (one account cannot be made to spam its owner), per
+ * destination (one victim number cannot be flooded through many accounts) and per IP (one
+ * client cannot pump premium-rate texts through many accounts and numbers).
+ */
+export const CODE_SENDS_PER_USER: Limit = { max: 10, windowMs: 60 * 60_000 };
+export const CODE_SENDS_PER_DESTINATION: Limit = { max: 8, windowMs: 60 * 60_000 };
+export const CODE_SENDS_PER_IP: Limit = { max: 30, windowMs: 60 * 60_000 };
+
+export interface CodeTarget {
+  user: User;
+  factor: Factor;
+  purpose: OneTimeCodePurpose;
+  /** The flow, enrolment or '-' the code is good for. */
+  scope: string;
+}
+
+export interface SentCode {
+  channel: Channel;
+  sentTo: string;
+  expiresAt: number;
+  /** When the user may ask for another code. */
+  resendAt: number;
+}
+
+export class CodeSender {
+  private readonly pepper: Buffer;
+
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly sender: MessageSender,
+    private readonly limiter: FailureLimiter,
+  ) {
+    this.pepper = deps.box.deriveKey('one-time-codes');
+  }
+
+  /** Keyed by the code's own id, so equal codes never hash alike and a table dump gives nothing to grind. */
+  hashCode(codeId: string, code: string): string {
+    return hmacSha256(this.pepper, `${codeId}:${code}`);
+  }
+
+  destinationOf(factor: Factor): string {
+    return this.deps.box.decrypt(factor.secret_encrypted, factorDestinationContext(factor.id));
+  }
+
+  /**
+   * Makes a code, sends it, and only then stores its hash (voiding earlier codes of the same
+   * scope) with the audit record in one transaction: a failed send leaves no challenge behind.
+   */
+  async send(target: CodeTarget, meta: RequestMeta): Promise<SentCode> {
+    const { user, factor, purpose, scope } = target;
+    const channel = factor.type as Channel;
+    const db = this.deps.database.db;
+    const where = { userId: user.id, purpose, scope };
+    const settings = this.deps.settings;
+
+    const latest = await oneTimeCodes.latestCode(db, where);
+    const waitMs = latest ? latest.created_at + settings.codeResendMs - this.deps.clock() : 0;
+    if (waitMs > 0) throw rateLimited('resend_too_soon', 'A code was just sent. Wait a moment before asking for another.', waitMs / 1000);
+
+    const destination = this.destinationOf(factor);
+    const limits: Array<readonly [string, Limit]> = [
+      [`code-send:user:${user.id}`, CODE_SENDS_PER_USER],
+      [`code-send:dest:${sha256(destination)}`, CODE_SENDS_PER_DESTINATION],
+      [`code-send:ip:${meta.ip}`, CODE_SENDS_PER_IP],
+    ];
+    await this.limiter.assertAllowed(limits, 'too_many_codes', 'Too many codes have been sent. Wait a while, or use another method.');
+    // Counted before sending: a flood of parallel requests is charged even if every send fails.
+    await db.transaction().execute(async (trx) => {
+      for (const [key, limit] of limits) await this.limiter.recordFailure(key, limit, trx);
+    });
+
+    const code = generateNumericCode();
+    const codeId = randomUUID();
+    const rendered = codeMessage({
+      companyName: settings.companyName,
+      code,
+      minutesValid: Math.round(settings.codeValidityMs / 60_000),
+      purpose: purpose === 'enrolment' ? 'enrolment' : 'sign_in',
+      host: new URL(settings.publicUrl).hostname,
+    });
+    const auditBase = { actorUserId: user.id, subjectUserId: user.id, orgId: user.org_id, meta };
+    const masked = factor.destination_masked ?? '';
+    let sent;
+    try {
+      sent = await this.sender.sendFor(db, user.org_id, { channel, to: destination, subject: rendered.subject, text: rendered.text, html: rendered.html }, { requireAllowed: true });
+    } catch (error) {
+      await recordAudit(db, this.deps.clock(), {
+        ...auditBase,
+        type: 'code.send_failed',
+        details: { channel, to: masked, purpose, factorId: factor.id, ...deliveryFailureDetails(error) },
+      });
+      throw deliveryFailedForUser(channel, error);
+    }
+
+    const now = this.deps.clock();
+    const expiresAt = now + settings.codeValidityMs;
+    await db.transaction().execute(async (trx: Executor) => {
+      await oneTimeCodes.voidLiveCodes(trx, where);
+      await oneTimeCodes.insertCode(trx, {
+        id: codeId,
+        user_id: user.id,
+        factor_id: factor.id,
+        purpose,
+        scope,
+        code_hash: this.hashCode(codeId, code),
+        status: 'live',
+        attempts: 0,
+        created_at: now,
+        expires_at: expiresAt,
+        used_at: null,
+      });
+      await recordAudit(trx, now, {
+        ...auditBase,
+        type: 'code.sent',
+        details: { channel, to: masked, purpose, factorId: factor.id, providerId: sent.providerId, provider: sent.providerKind, attempts: sent.attempts, providerMessageId: sent.providerMessageId ?? null },
+      });
+    });
+    return { channel, sentTo: masked, expiresAt, resendAt: now + settings.codeResendMs };
+  }
+}

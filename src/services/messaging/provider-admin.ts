@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import { conflict, invalidInput, notFound } from '../../core/errors.js';
+import type { Channel, ProviderConfig } from '../../delivery/index.js';
+import { CHANNELS, mergeProviderSecrets, parseEmailAddress, parsePhoneNumber, parseProviderConfig, redactProviderConfig } from '../../delivery/index.js';
+import type { ChannelEntry, DeliveryProviderRow, Executor, User } from '../../store/index.js';
+import { deliveryProviders, organisations } from '../../store/index.js';
+import { recordAudit } from '../audit-log.js';
+import type { RequestMeta, ServiceDeps } from '../context.js';
+import { requireAdminOf } from '../tenancy.js';
+import { CHANNEL_LABELS, channelStatus } from './channels.js';
+import type { MessageSender } from './sender.js';
+import { deliveryFailureDetails } from './sender.js';
+
+export interface ProviderView {
+  id: string;
+  orgId: string;
+  name: string;
+  kind: string;
+  /** Secrets redacted: "••••abcd". */
+  config: ProviderConfig;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ChannelEntryView {
+  channel: Channel;
+  /** The organisation's own entry, if it has one. */
+  own: { providerId: string | null; title: string; allowed: boolean; updatedAt: string } | null;
+  /** What its users get: the nearest entry up the tree. */
+  effective: { available: boolean; reason: string | null; fromOrgId: string | null; providerId: string | null; title: string | null };
+}
+
+export interface ChannelEntryInput {
+  providerId: string | null;
+  title: string;
+  allowed: boolean;
+}
+
+const NO_PROVIDER = { code: 'provider_not_found', message: 'No such provider.' };
+
+/**
+ * The Services Manager: delivery providers and the channel entries that bind them, per
+ * organisation. Credentials are sealed at rest and only ever shown redacted; every change is
+ * audited with redacted before/after values.
+ */
+export class ProviderAdminService {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly sender: MessageSender,
+  ) {}
+
+  private get db() {
+    return this.deps.database.db;
+  }
+
+  async list(actor: User, orgId: string): Promise<{ providers: ProviderView[]; channels: ChannelEntryView[] }> {
+    await requireAdminOf(this.db, actor, orgId);
+    const rows = await deliveryProviders.listProviders(this.db, [orgId]);
+    const own = await deliveryProviders.listChannelEntries(this.db, [orgId]);
+    const channels: ChannelEntryView[] = [];
+    for (const channel of CHANNELS) channels.push(await this.channelView(this.db, orgId, channel, own));
+    return { providers: rows.map((r) => this.view(r)), channels };
+  }
+
+  async get(actor: User, providerId: string): Promise<ProviderView> {
+    return this.view(await this.ownedProvider(this.db, actor, providerId));
+  }
+
+  async create(actor: User, orgId: string, input: { name: string; config: unknown }, meta: RequestMeta): Promise<ProviderView> {
+    const name = checkName(input.name);
+    const config = parseProviderConfig(input.config);
+    return this.db.transaction().execute(async (trx) => {
+      await requireAdminOf(trx, actor, orgId);
+      const now = this.deps.clock();
+      const id = randomUUID();
+      const row: DeliveryProviderRow = { id, org_id: orgId, name, kind: config.kind, config_encrypted: this.sender.sealConfig(id, config), created_at: now, updated_at: now, updated_by: actor.id };
+      await deliveryProviders.insertProvider(trx, row);
+      await recordAudit(trx, now, { type: 'provider.created', actorUserId: actor.id, orgId, meta, details: { providerId: id, name, config: redactProviderConfig(config) } });
+      return this.view(row);
+    });
+  }
+
+  /** A secret left blank (or sent back redacted) keeps its stored value, unless where it is used changed. */
+  async update(actor: User, providerId: string, input: { name?: string | undefined; config?: Record<string, unknown> | undefined }, meta: RequestMeta): Promise<ProviderView> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await this.ownedProvider(trx, actor, providerId);
+      const before = this.sender.readConfig(row);
+      const name = input.name === undefined ? row.name : checkName(input.name);
+      const config = input.config === undefined ? before : parseProviderConfig(mergeProviderSecrets(before, input.config));
+      if (config.kind !== before.kind) throw invalidInput('provider_kind_fixed', 'A provider keeps its kind. Create a new provider instead.');
+      const now = this.deps.clock();
+      await deliveryProviders.updateProvider(trx, providerId, { name, config_encrypted: this.sender.sealConfig(providerId, config), updated_at: now, updated_by: actor.id });
+      await recordAudit(trx, now, {
+        type: 'provider.changed',
+        actorUserId: actor.id,
+        orgId: row.org_id,
+        meta,
+        details: { providerId, before: { name: row.name, config: redactProviderConfig(before) }, after: { name, config: redactProviderConfig(config) } },
+      });
+      const updated = await deliveryProviders.findProvider(trx, providerId);
+      return this.view(updated ?? row);
+    });
+  }
+
+  async remove(actor: User, providerId: string, meta: RequestMeta): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const row = await this.ownedProvider(trx, actor, providerId);
+      const using = await deliveryProviders.entriesUsingProvider(trx, providerId);
+      if (using.length > 0) {
+        throw conflict('provider_in_use', `This provider carries ${using.map((e) => CHANNEL_LABELS[e.channel].toLowerCase()).join(' and ')}; bind the channel to another provider first.`);
+      }
+      await deliveryProviders.deleteProvider(trx, providerId);
+      await recordAudit(trx, this.deps.clock(), { type: 'provider.deleted', actorUserId: actor.id, orgId: row.org_id, meta, details: { providerId, name: row.name, kind: row.kind } });
+    });
+  }
+
+  /** "Send test message": the provider's own error is shown to the admin, who needs it to fix the setup. */
+  async test(actor: User, providerId: string, input: { channel: Channel; to: string }, meta: RequestMeta): Promise<{ ok: true; attempts: number; providerMessageId: string | null }> {
+    const row = await this.ownedProvider(this.db, actor, providerId);
+    const to = input.channel === 'sms' ? parsePhoneNumber('', input.to).e164 : parseEmailAddress(input.to);
+    const company = this.deps.settings.companyName;
+    const base = { actorUserId: actor.id, orgId: row.org_id, meta };
+    try {
+      const result = await this.sender.deliver(this.sender.openProvider(row), {
+        channel: input.channel,
+        to,
+        subject: `${company}: test message`,
+        text: `${company}: this is a test message from ${row.name}. If you received it, the provider works.`,
+      });
+      await recordAudit(this.db, this.deps.clock(), { ...base, type: 'provider.tested', details: { providerId, channel: input.channel, ok: true, attempts: result.attempts } });
+      return { ok: true, attempts: result.attempts, providerMessageId: result.providerMessageId ?? null };
+    } catch (error) {
+      await recordAudit(this.db, this.deps.clock(), { ...base, type: 'provider.tested', details: { providerId, channel: input.channel, ok: false, ...deliveryFailureDetails(error) } });
+      throw error;
+    }
+  }
+
+  async setChannel(actor: User, orgId: string, channel: Channel, input: ChannelEntryInput, meta: RequestMeta): Promise<ChannelEntryView> {
+    const title = input.title.trim();
+    if (title === '' || title.length > 80) throw invalidInput('title_invalid', 'Give the entry a title of 1 to 80 characters.');
+    return this.db.transaction().execute(async (trx) => {
+      await requireAdminOf(trx, actor, orgId);
+      if (input.providerId !== null) {
+        const provider = await deliveryProviders.findProvider(trx, input.providerId);
+        // A channel may use a provider of this organisation or of one above it, if the admin manages that one too.
+        const chain = await organisations.ancestorIds(trx, orgId);
+        const actorChainStart = chain.indexOf(actor.org_id);
+        const usable = provider && actorChainStart >= 0 && chain.slice(0, actorChainStart + 1).includes(provider.org_id);
+        if (!provider || !usable) throw notFound(NO_PROVIDER.code, NO_PROVIDER.message);
+        if (!this.sender.openProvider(provider).channels.includes(channel)) {
+          throw invalidInput('provider_channel_mismatch', `${provider.name} cannot carry ${CHANNEL_LABELS[channel].toLowerCase()}s.`);
+        }
+      }
+      const before = await deliveryProviders.findChannelEntry(trx, orgId, channel);
+      const now = this.deps.clock();
+      const row: ChannelEntry = { org_id: orgId, channel, provider_id: input.providerId, title, allowed: input.allowed ? 1 : 0, updated_at: now, updated_by: actor.id };
+      await deliveryProviders.upsertChannelEntry(trx, row);
+      const base = { actorUserId: actor.id, orgId, meta };
+      await recordAudit(trx, now, {
+        ...base,
+        type: 'channel.changed',
+        details: { channel, before: before ? { providerId: before.provider_id, title: before.title, allowed: before.allowed === 1 } : null, after: { providerId: input.providerId, title, allowed: input.allowed } },
+      });
+      if ((before?.allowed === 1) !== input.allowed) await recordAudit(trx, now, { ...base, type: input.allowed ? 'channel.allowed' : 'channel.disallowed', details: { channel } });
+      return this.channelView(trx, orgId, channel, [row]);
+    });
+  }
+
+  private async channelView(db: Executor, orgId: string, channel: Channel, own: ChannelEntry[]): Promise<ChannelEntryView> {
+    const mine = own.find((e) => e.channel === channel && e.org_id === orgId);
+    const status = await channelStatus(db, orgId, channel);
+    return {
+      channel,
+      own: mine ? { providerId: mine.provider_id, title: mine.title, allowed: mine.allowed === 1, updatedAt: new Date(mine.updated_at).toISOString() } : null,
+      effective: {
+        available: status.available,
+        reason: status.reason ?? null,
+        fromOrgId: status.entry?.org_id ?? null,
+        providerId: status.entry?.provider_id ?? null,
+        title: status.entry?.title ?? null,
+      },
+    };
+  }
+
+  private async ownedProvider(db: Executor, actor: User, providerId: string): Promise<DeliveryProviderRow> {
+    const row = await deliveryProviders.findProvider(db, providerId);
+    if (!row) throw notFound(NO_PROVIDER.code, NO_PROVIDER.message);
+    await requireAdminOf(db, actor, row.org_id, NO_PROVIDER);
+    return row;
+  }
+
+  private view(row: DeliveryProviderRow): ProviderView {
+    return {
+      id: row.id,
+      orgId: row.org_id,
+      name: row.name,
+      kind: row.kind,
+      config: redactProviderConfig(this.sender.readConfig(row)),
+      createdAt: new Date(row.created_at).toISOString(),
+      updatedAt: new Date(row.updated_at).toISOString(),
+    };
+  }
+}
+
+function checkName(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed === '' || trimmed.length > 80) throw invalidInput('name_invalid', 'Give the provider a name of 1 to 80 characters.');
+  return trimmed;
+}

@@ -1,0 +1,57 @@
+import { forbidden } from '../core/errors.js';
+import type { PolicyMethod } from '../core/policy.js';
+import { POLICY_METHODS } from '../core/policy.js';
+import type { Executor, User } from '../store/index.js';
+import type { ServiceDeps } from './context.js';
+import { CHANNEL_LABELS, channelStatus, unavailableExplanation } from './messaging/channels.js';
+import type { PolicyService } from './policy.js';
+
+export interface MethodAvailability {
+  method: PolicyMethod;
+  available: boolean;
+  /** Why not, in words for the user; absent when available. */
+  reason?: string;
+}
+
+const METHOD_LABELS: Record<PolicyMethod, string> = { totp: 'Authenticator app', ...CHANNEL_LABELS };
+
+/**
+ * Which second-factor methods a user may enrol and use now: allowed by their effective policy
+ * and, for text and email, carried by a provider their organisation has set up and allowed.
+ * Enrolment, sign-in and the pages all ask here, so they cannot disagree.
+ */
+export class MethodCatalogue {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly policy: PolicyService,
+  ) {}
+
+  async forUser(user: User, db: Executor = this.deps.database.db): Promise<MethodAvailability[]> {
+    const allowed = (await this.policy.effectiveFor(user, db)).allowedMethods.value;
+    const out: MethodAvailability[] = [];
+    for (const method of POLICY_METHODS) {
+      if (!allowed.includes(method)) {
+        out.push({ method, available: false, reason: `${METHOD_LABELS[method]} is not allowed by your organisation's policy.` });
+        continue;
+      }
+      if (method === 'totp') {
+        out.push({ method, available: true });
+        continue;
+      }
+      const status = await channelStatus(db, user.org_id, method);
+      out.push(status.available ? { method, available: true } : { method, available: false, reason: unavailableExplanation(status) });
+    }
+    return out;
+  }
+
+  async usableMethods(user: User, db?: Executor): Promise<PolicyMethod[]> {
+    return (await this.forUser(user, db)).filter((m) => m.available).map((m) => m.method);
+  }
+
+  async assertUsable(user: User, method: PolicyMethod, db?: Executor): Promise<void> {
+    const entry = (await this.forUser(user, db)).find((m) => m.method === method);
+    if (!entry?.available) {
+      throw forbidden('method_unavailable', entry?.reason ?? 'This method is not available.');
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import type { Executor } from './database.js';
+import type { OneTimeCode, OneTimeCodePurpose } from './schema.js';
+
+export interface CodeScope {
+  userId: string;
+  purpose: OneTimeCodePurpose;
+  scope: string;
+}
+
+export async function insertCode(db: Executor, row: OneTimeCode): Promise<void> {
+  await db.insertInto('one_time_codes').values(row).execute();
+}
+
+/** A new code replaces every earlier live one for the same user, purpose and scope. */
+export async function voidLiveCodes(db: Executor, where: CodeScope): Promise<number> {
+  const r = await db
+    .updateTable('one_time_codes')
+    .set({ status: 'voided' })
+    .where('user_id', '=', where.userId)
+    .where('purpose', '=', where.purpose)
+    .where('scope', '=', where.scope)
+    .where('status', '=', 'live')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
+export async function liveCodes(db: Executor, where: CodeScope, nowMs: number): Promise<OneTimeCode[]> {
+  return db
+    .selectFrom('one_time_codes')
+    .selectAll()
+    .where('user_id', '=', where.userId)
+    .where('purpose', '=', where.purpose)
+    .where('scope', '=', where.scope)
+    .where('status', '=', 'live')
+    .where('expires_at', '>', nowMs)
+    .execute();
+}
+
+/** The most recent code sent for this scope, whatever became of it: the resend wait counts from it. */
+export async function latestCode(db: Executor, where: CodeScope): Promise<OneTimeCode | undefined> {
+  return db
+    .selectFrom('one_time_codes')
+    .selectAll()
+    .where('user_id', '=', where.userId)
+    .where('purpose', '=', where.purpose)
+    .where('scope', '=', where.scope)
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/** Spends a code once: of two concurrent requests with the same code, exactly one gets true. */
+export async function spendCode(db: Executor, id: string, nowMs: number): Promise<boolean> {
+  const r = await db
+    .updateTable('one_time_codes')
+    .set({ status: 'used', used_at: nowMs })
+    .where('id', '=', id)
+    .where('status', '=', 'live')
+    .where('expires_at', '>', nowMs)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** Counts a wrong guess against every live code of the scope; a code that reached `max` stops working. */
+export async function countWrongAttempt(db: Executor, where: CodeScope, max: number): Promise<void> {
+  await db
+    .updateTable('one_time_codes')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+    .where('user_id', '=', where.userId)
+    .where('purpose', '=', where.purpose)
+    .where('scope', '=', where.scope)
+    .where('status', '=', 'live')
+    .execute();
+  await db
+    .updateTable('one_time_codes')
+    .set({ status: 'voided' })
+    .where('user_id', '=', where.userId)
+    .where('purpose', '=', where.purpose)
+    .where('scope', '=', where.scope)
+    .where('status', '=', 'live')
+    .where('attempts', '>=', max)
+    .execute();
+}
+
+export async function deleteExpiredCodes(db: Executor, nowMs: number): Promise<void> {
+  await db.deleteFrom('one_time_codes').where('expires_at', '<=', nowMs - 24 * 60 * 60_000).execute();
+}
