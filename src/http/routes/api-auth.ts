@@ -25,8 +25,19 @@ export function apiAuthRoutes(app: FastifyInstance, services: Services, cookies:
         { email: request.body.email, password: request.body.password, trustedBrowserToken: request.cookies[COOKIE.trust] },
         requestMeta(request),
       );
-      if (result.status === 'second_factor_required' || result.status === 'enrolment_required') {
+      if (result.status === 'enrolment_required') {
         return { status: result.status, challenge: result.challenge, methods: result.methods, expiresAt: new Date(result.expiresAt).toISOString() };
+      }
+      if (result.status === 'second_factor_required') {
+        return {
+          status: result.status,
+          challenge: result.challenge,
+          methods: result.methods,
+          expiresAt: new Date(result.expiresAt).toISOString(),
+          // Where text and email codes would go (masked), and factors held but switched off, with why.
+          sendTargets: await services.signIn.sendTargets(result.challenge),
+          unavailable: result.unavailable.map((m) => ({ method: m.method, reason: m.reason })),
+        };
       }
       setSessionCookie(reply, cookies, result.session.token);
       return { status: 'signed_in', user: await services.accounts.profile(result.user), amr: JSON.parse(result.session.session.amr) as string[] };

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/index.js';
 import { requestMeta, requireAuth } from '../request-context.js';
 import { idParams, str } from '../schemas.js';
+import { deliveredEnrolmentJson, destinationBody, destinationFrom, sentCodeJson } from './api-codes.js';
 
 export function apiFactorRoutes(app: FastifyInstance, services: Services): void {
   app.get('/api/v1/factors', { schema: { tags: ['factors'], summary: 'Your active factors and backup-code status' } }, async (request) => {
@@ -88,3 +89,79 @@ export function apiFactorRoutes(app: FastifyInstance, services: Services): void 
     },
   );
 }
+
+/** Text-message and email factors for a signed-in user: start, resend, confirm, change destination. */
+export function apiDeliveredFactorRoutes(app: FastifyInstance, services: Services): void {
+  app.get('/api/v1/methods', { schema: { tags: ['factors'], summary: 'Which second-factor methods you may enrol and use, and why not' } }, async (request) => {
+    const auth = requireAuth(request);
+    return { methods: await services.methods.forUser(auth.user) };
+  });
+
+  for (const channel of ['sms', 'email'] as const) {
+    app.post<{ Body: { country?: string; number?: string; email?: string; label?: string } | undefined }>(
+      `/api/v1/factors/${channel}`,
+      {
+        schema: {
+          tags: ['factors'],
+          summary: channel === 'sms' ? 'Start enrolling a phone (E.164); a code is texted to it' : "Start enrolling an email address (default: your account's); a code is sent to it",
+          body: channel === 'sms' ? destinationBody.sms : { ...destinationBody.email, type: ['object', 'null'] },
+        },
+      },
+      async (request, reply) => {
+        const auth = requireAuth(request);
+        const body = request.body ?? {};
+        const enrolment = await services.deliveredFactors.start(auth.user, destinationFrom(channel, body), requestMeta(request), { label: body.label });
+        return reply.code(201).send(deliveredEnrolmentJson(enrolment));
+      },
+    );
+
+    app.post<{ Params: { id: string }; Body: { code: string } }>(
+      `/api/v1/factors/${channel}/:id/confirm`,
+      {
+        schema: {
+          tags: ['factors'],
+          summary: `Switch the ${channel === 'sms' ? 'phone' : 'email'} factor on with the code sent to it; the first factor returns backup codes once`,
+          params: idParams,
+          body: { type: 'object', required: ['code'], additionalProperties: false, properties: { code: str(16) } },
+        },
+      },
+      async (request) => {
+        const auth = requireAuth(request);
+        return services.deliveredFactors.confirm(auth.user, request.params.id, request.body.code, requestMeta(request));
+      },
+    );
+  }
+
+  app.post<{ Params: { id: string } }>(
+    '/api/v1/factors/:id/resend',
+    { schema: { tags: ['factors'], summary: 'Send a new code for a text or email factor being enrolled (the old code stops working)', params: idParams } },
+    async (request) => {
+      const auth = requireAuth(request);
+      return sentCodeJson(await services.deliveredFactors.resend(auth.user, request.params.id, requestMeta(request)));
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { country?: string; number?: string; email?: string; label?: string } }>(
+    '/api/v1/factors/:id/replace',
+    {
+      schema: {
+        tags: ['factors'],
+        summary: 'Change the phone number or email of a factor (needs recent re-authentication); the new one replaces the old only once its code is confirmed',
+        params: idParams,
+        body: { type: 'object', additionalProperties: false, properties: { country: str(8, 0), number: str(40), email: str(254, 0), label: str(64, 0) } },
+      },
+    },
+    async (request, reply) => {
+      const auth = requireAuth(request);
+      services.reauth.requireRecentReauth(auth.session);
+      const current = (await services.factors.list(auth.user.id)).find((f) => f.id === request.params.id);
+      const channel = current?.type === 'sms' || current?.type === 'email' ? current.type : 'sms';
+      const enrolment = await services.deliveredFactors.start(auth.user, destinationFrom(channel, request.body), requestMeta(request), {
+        label: request.body.label,
+        replaceFactorId: request.params.id,
+      });
+      return reply.code(201).send(deliveredEnrolmentJson(enrolment));
+    },
+  );
+}
+
