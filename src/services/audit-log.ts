@@ -48,6 +48,9 @@ export const AUDIT_EVENT_TYPES = [
   'password_reset.requested',
   'password_reset.completed',
   'notification.failed',
+  'admin.factors_reset',
+  'admin.backup_codes_viewed',
+  'admin.backup_codes_regenerated',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

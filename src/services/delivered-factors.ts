@@ -106,10 +106,12 @@ export class DeliveredFactorService {
     return this.codes.send({ user, factor: pending, ...enrolmentCodeScope(factorId) }, meta);
   }
 
-  async confirm(user: User, factorId: string, code: string, meta: RequestMeta, onConfirmed?: (trx: Executor) => Promise<void>): Promise<{ factor: FactorView; backupCodes?: string[] }> {
+  async confirm(user: User, factorId: string, code: string, meta: RequestMeta, onConfirmed?: (trx: Executor) => Promise<void>): Promise<{ factor: FactorView; backupCodes?: string[]; turnedOn: boolean }> {
     const pending = await this.pendingFactor(user, factorId);
     const strategy = new DeliveredCodeStrategy(this.deps, this.codes, pending.type as Channel, enrolmentCodeScope(factorId));
-    return this.verifier.verifyWith(strategy, user, code, meta, 'enrolment', (trx, proof) => this.factorService.finishEnrolment(trx, user, pending, proof.details, meta, onConfirmed));
+    const result = await this.verifier.verifyWith(strategy, user, code, meta, 'enrolment', (trx, proof) => this.factorService.finishEnrolment(trx, user, pending, proof.details, meta, onConfirmed));
+    if (result.turnedOn) await this.factorService.announceTurnedOn(user, result.factor, meta);
+    return result;
   }
 
   private async pendingFactor(user: User, factorId: string): Promise<Factor> {

@@ -8,6 +8,7 @@ import { recordAudit } from './audit-log.js';
 import { totpSecretContext } from './secret-contexts.js';
 import type { BackupCodeService } from './backup-codes.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
+import type { Notifier } from './messaging/notifier.js';
 import type { SecondFactorPolicy } from './policy.js';
 import { TotpStrategy } from './second-factor/totp-strategy.js';
 import type { SecondFactorVerifier } from './second-factor/verifier.js';
@@ -56,7 +57,13 @@ export class FactorService {
     private readonly verifier: SecondFactorVerifier,
     private readonly backupCodeService: BackupCodeService,
     private readonly policy: SecondFactorPolicy,
+    private readonly notifier?: Notifier,
   ) {}
+
+  /** Told after the change has committed, so a slow mail server never holds a transaction open. */
+  async announceTurnedOn(user: User, factor: FactorView, meta: RequestMeta): Promise<void> {
+    await this.notifier?.notify(user, { title: 'Two-factor authentication is on', lines: [['Method', factor.label]] }, meta);
+  }
 
   private get db() {
     return this.deps.database.db;
@@ -105,7 +112,7 @@ export class FactorService {
     meta: RequestMeta,
     /** Runs in the same transaction once the factor is on (forced enrolment completes its sign-in here). */
     onConfirmed?: (trx: Executor) => Promise<void>,
-  ): Promise<{ factor: FactorView; backupCodes?: string[] }> {
+  ): Promise<{ factor: FactorView; backupCodes?: string[]; turnedOn: boolean }> {
     const now = this.deps.clock();
     const pending = await factors.findFactor(this.db, user.id, factorId);
     if (!pending || pending.type !== 'totp') throw notFound('factor_not_found', 'No such factor.');
@@ -113,7 +120,9 @@ export class FactorService {
     if ((pending.expires_at ?? 0) <= now) throw gone('enrolment_expired', 'This enrolment has expired. Start again.');
 
     const strategy = new TotpStrategy(this.deps, factorId);
-    return this.verifier.verifyWith(strategy, user, code, meta, 'enrolment', (trx, proof) => this.finishEnrolment(trx, user, pending, proof.details, meta, onConfirmed));
+    const result = await this.verifier.verifyWith(strategy, user, code, meta, 'enrolment', (trx, proof) => this.finishEnrolment(trx, user, pending, proof.details, meta, onConfirmed));
+    if (result.turnedOn) await this.announceTurnedOn(user, result.factor, meta);
+    return result;
   }
 
   /**
@@ -128,7 +137,7 @@ export class FactorService {
     proofDetails: Record<string, unknown>,
     meta: RequestMeta,
     onConfirmed?: (trx: Executor) => Promise<void>,
-  ): Promise<{ factor: FactorView; backupCodes?: string[] }> {
+  ): Promise<{ factor: FactorView; backupCodes?: string[]; turnedOn: boolean }> {
     const replaced = pending.replaces_factor_id ? await factors.findFactor(trx, user.id, pending.replaces_factor_id) : undefined;
     const hadFactor = (await factors.countActiveFactors(trx, user.id)) > 0;
     if (!(await factors.activateFactor(trx, pending.id, this.deps.clock()))) {
@@ -146,9 +155,9 @@ export class FactorService {
     if (onConfirmed) await onConfirmed(trx);
     const active = await factors.findFactor(trx, user.id, pending.id);
     const view = toFactorView(active ?? pending);
-    if (hadFactor && (await backupCodes.countUnusedBackupCodes(trx, user.id)) > 0) return { factor: view };
+    if (hadFactor && (await backupCodes.countUnusedBackupCodes(trx, user.id)) > 0) return { factor: view, turnedOn: false };
     const codes = await this.backupCodeService.issueSet(trx, user, 'generated', user.id, meta);
-    return { factor: view, backupCodes: codes };
+    return { factor: view, backupCodes: codes, turnedOn: !hadFactor };
   }
 
   async list(userId: string): Promise<FactorView[]> {
@@ -157,7 +166,7 @@ export class FactorService {
 
   /** Caller must have checked recent re-authentication. */
   async remove(user: User, factorId: string, meta: RequestMeta): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    const wasLast = await this.db.transaction().execute(async (trx) => {
       const factor = await factors.findFactor(trx, user.id, factorId);
       if (!factor) throw notFound('factor_not_found', 'No such factor.');
       const active = await factors.countActiveFactors(trx, user.id);
@@ -181,6 +190,8 @@ export class FactorService {
         meta,
         details: { factorId, type: factor.type, label: factor.label, lastFactor: isLast, revokedBrowsers },
       });
+      return isLast;
     });
+    if (wasLast) await this.notifier?.notify(user, { title: 'Two-factor authentication is off', lines: [['What happened', 'You removed your last sign-in method; a password alone now signs you in.']] }, meta);
   }
 }

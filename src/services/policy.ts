@@ -3,6 +3,8 @@ import type { ChallengeTrigger, EffectivePolicy, OrganisationPolicy, TwoFactorMo
 import { CHALLENGE_TRIGGERS, MAX_TRUST_BROWSER_DAYS, POLICY_METHODS, TWO_FACTOR_MODES, effectivePolicy } from '../core/policy.js';
 import type { Executor, Organisation, OrganisationPolicyRow, User } from '../store/index.js';
 import { policies, roles } from '../store/index.js';
+import { ADMIN_ROLE } from './accounts.js';
+import type { Notifier } from './messaging/notifier.js';
 import { assertAdmin, requireAdminOf } from './tenancy.js';
 import { recordAudit } from './audit-log.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
@@ -38,7 +40,10 @@ export interface OrganisationPolicyReport {
 }
 
 export class PolicyService implements SecondFactorPolicy {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly notifier?: Notifier,
+  ) {}
 
   private get db() {
     return this.deps.database.db;
@@ -61,7 +66,7 @@ export class PolicyService implements SecondFactorPolicy {
 
   async setOrganisationPolicy(actor: User, orgId: string, input: OrganisationPolicyInput, meta: RequestMeta): Promise<OrganisationPolicyReport> {
     const clean = validatePolicyInput(input);
-    return this.db.transaction().execute(async (trx) => {
+    const report = await this.db.transaction().execute(async (trx) => {
       const org = await this.assertAdminOf(trx, actor, orgId);
       const before = await policies.findOrganisationPolicy(trx, orgId);
       const now = this.deps.clock();
@@ -84,6 +89,13 @@ export class PolicyService implements SecondFactorPolicy {
       });
       return this.report(trx, org);
     });
+    // The organisation's admins hear of every change, so a rogue or mistaken edit does not go unseen.
+    const admins = await roles.activeHoldersOfRole(this.db, orgId, ADMIN_ROLE);
+    const summary = `${clean.mode}; challenge on ${clean.triggers.join(', ')}; methods ${clean.allowedMethods.join(', ')}; trust browsers ${clean.trustBrowserDays} days${clean.appliesToSubOrganisations ? '; applies to sub-organisations' : ''}`;
+    for (const admin of admins) {
+      await this.notifier?.notify(admin, { title: `The 2FA policy of ${report.organisation.name} changed`, lines: [['Changed by', actor.email], ['New policy', summary]] }, meta);
+    }
+    return report;
   }
 
   async setRoleRequirement(actor: User, roleId: string, requireTwoFactor: boolean, meta: RequestMeta): Promise<{ roleId: string; role: string; orgId: string; requireTwoFactor: boolean }> {

@@ -1,23 +1,30 @@
 import { forbidden, invalidInput, notFound, unauthenticated } from '../core/errors.js';
+import type { Executor, Session, User } from '../store/index.js';
 import { factors } from '../store/index.js';
-import type { CodeSender, SentCode } from './messaging/code-sender.js';
-import type { MethodCatalogue } from './methods.js';
-import { reauthCodeScope } from './second-factor/delivered-code-strategy.js';
-import type { Session, User } from '../store/index.js';
 import { recordAudit } from './audit-log.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
+import type { CodeSender, SentCode } from './messaging/code-sender.js';
+import type { MethodCatalogue } from './methods.js';
 import { verifyPassword } from './passwords.js';
 import type { FailureLimiter } from './rate-limiter.js';
 import { SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_IP } from './rate-limiter.js';
+import { reauthCodeScope } from './second-factor/delivered-code-strategy.js';
 import type { SecondFactorVerifier } from './second-factor/verifier.js';
-import { mergeAmr } from './sign-in.js';
 import type { SessionService } from './sessions.js';
+import { mergeAmr } from './sign-in.js';
 
-export type ReauthProof = { password: string } | { method: string; code: string };
+/** A password, a code, or both at once (what admin areas ask of users who hold a factor). */
+export interface ReauthProof {
+  password?: string | undefined;
+  method?: string | undefined;
+  code?: string | undefined;
+}
 
 /**
- * "Sudo mode": sensitive actions need a password or a current code proven in the last few
- * minutes. One guard, `requireRecentReauth`, is what every such route calls.
+ * "Sudo mode". Users' own sensitive actions need a password or a current code proven in the
+ * last few minutes (`requireRecentReauth`); admin areas need the password and, when the admin
+ * holds a factor, a current second factor as well (`requireAdminReauth`). Every route calls one
+ * of these two guards.
  */
 export class ReauthenticationService {
   constructor(
@@ -29,6 +36,31 @@ export class ReauthenticationService {
     private readonly methods: MethodCatalogue,
   ) {}
 
+  requireRecentReauth(session: Session): void {
+    if (this.deps.clock() - session.authenticated_at > this.deps.settings.reauthMs) {
+      throw forbidden('reauthentication_required', 'Confirm it is you: enter your password or a current code, then try again.');
+    }
+  }
+
+  /** What an admin still has to prove before an admin action; empty when nothing. */
+  async missingAdminProofs(user: User, session: Session, db: Executor = this.deps.database.db): Promise<Array<'password' | 'second_factor'>> {
+    const now = this.deps.clock();
+    const fresh = (at: number | null) => at !== null && now - at <= this.deps.settings.reauthMs;
+    const missing: Array<'password' | 'second_factor'> = [];
+    if (!fresh(session.password_at)) missing.push('password');
+    if (!fresh(session.second_factor_at) && (await factors.countActiveFactors(db, user.id)) > 0) missing.push('second_factor');
+    return missing;
+  }
+
+  async requireAdminReauth(user: User, session: Session): Promise<void> {
+    const missing = await this.missingAdminProofs(user, session);
+    if (missing.length === 0) return;
+    const what = missing.length === 2 ? 'your password and a current code' : missing[0] === 'password' ? 'your password' : 'a current code';
+    const error = forbidden('reauthentication_required', `Admin areas need a fresh confirmation: enter ${what}, then try again.`);
+    Object.assign(error, { details: { missing } });
+    throw error;
+  }
+
   /** Sends a code to re-authenticate with, by text message or email. */
   async sendCode(user: User, method: string, meta: RequestMeta): Promise<SentCode> {
     if (method !== 'sms' && method !== 'email') throw invalidInput('method_not_sendable', 'Only text-message and email codes are sent.');
@@ -38,31 +70,35 @@ export class ReauthenticationService {
     return this.codes.send({ user, factor, ...reauthCodeScope(method) }, meta);
   }
 
-  requireRecentReauth(session: Session): void {
-    if (this.deps.clock() - session.authenticated_at > this.deps.settings.reauthMs) {
-      throw forbidden('reauthentication_required', 'Confirm it is you: enter your password or a current code, then try again.');
-    }
-  }
-
-  /** Returns the session's new token: proving a factor is a privilege change, so the id rotates. */
+  /**
+   * Checks each proof given (password first, so a wrong password spends no code) and returns
+   * the session's new token: proving a factor is a privilege change, so the id rotates.
+   */
   async reauthenticate(user: User, session: Session, proof: ReauthProof, meta: RequestMeta): Promise<string> {
-    if ('password' in proof) return this.withPassword(user, session, proof.password, meta);
-    return this.verifier.verify(user, proof.method, proof.code, meta, 'reauthentication', async (trx, verified) => {
-      const amr = mergeAmr(JSON.parse(session.amr) as string[], verified.amr);
-      const token = await this.sessions.elevate(trx, session, amr);
+    const withCode = proof.method !== undefined && proof.code !== undefined;
+    if (proof.password === undefined && !withCode) throw invalidInput('proof_required', 'Enter your password or a code.');
+    if (proof.password !== undefined) await this.checkPassword(user, proof.password, meta);
+    const db = this.deps.database.db;
+    const finish = async (trx: Executor, amr: string[], methods: string[]) => {
+      const token = await this.sessions.elevate(trx, session, amr, { password: proof.password !== undefined, secondFactor: withCode });
       await recordAudit(trx, this.deps.clock(), {
         type: 'reauthentication.succeeded',
         actorUserId: user.id,
         subjectUserId: user.id,
         orgId: user.org_id,
         meta,
-        details: { method: verified.method },
+        details: { methods },
       });
       return token;
-    });
+    };
+    const amr = JSON.parse(session.amr) as string[];
+    if (!withCode) return db.transaction().execute((trx) => finish(trx, amr, ['password']));
+    return this.verifier.verify(user, proof.method ?? '', proof.code ?? '', meta, 'reauthentication', (trx, verified) =>
+      finish(trx, mergeAmr(amr, verified.amr), [...(proof.password !== undefined ? ['password'] : []), verified.method]),
+    );
   }
 
-  private async withPassword(user: User, session: Session, password: string, meta: RequestMeta): Promise<string> {
+  private async checkPassword(user: User, password: string, meta: RequestMeta): Promise<void> {
     const accountKey = `reauth:acct:${user.id}`;
     const ipKey = `signin:ip:${meta.ip}`;
     await this.limiter.assertAllowed(
@@ -73,21 +109,15 @@ export class ReauthenticationService {
       'too_many_attempts',
       'Too many failed attempts. Wait a while and try again.',
     );
-    const ok = await verifyPassword(user.password_hash, password);
-    const db = this.deps.database.db;
-    if (!ok) {
-      await db.transaction().execute(async (trx) => {
-        await this.limiter.recordFailure(accountKey, SIGN_IN_PER_ACCOUNT, trx);
-        await this.limiter.recordFailure(ipKey, SIGN_IN_PER_IP, trx);
-        await recordAudit(trx, this.deps.clock(), { type: 'reauthentication.failed', actorUserId: user.id, subjectUserId: user.id, orgId: user.org_id, meta, details: { method: 'password' } });
-      });
-      throw unauthenticated('invalid_credentials', 'The password is not correct.');
+    if (await verifyPassword(user.password_hash, password)) {
+      await this.limiter.reset(accountKey);
+      return;
     }
-    await this.limiter.reset(accountKey);
-    return db.transaction().execute(async (trx) => {
-      const token = await this.sessions.elevate(trx, session, JSON.parse(session.amr) as string[]);
-      await recordAudit(trx, this.deps.clock(), { type: 'reauthentication.succeeded', actorUserId: user.id, subjectUserId: user.id, orgId: user.org_id, meta, details: { method: 'password' } });
-      return token;
+    await this.deps.database.db.transaction().execute(async (trx) => {
+      await this.limiter.recordFailure(accountKey, SIGN_IN_PER_ACCOUNT, trx);
+      await this.limiter.recordFailure(ipKey, SIGN_IN_PER_IP, trx);
+      await recordAudit(trx, this.deps.clock(), { type: 'reauthentication.failed', actorUserId: user.id, subjectUserId: user.id, orgId: user.org_id, meta, details: { method: 'password' } });
     });
+    throw unauthenticated('invalid_credentials', 'The password is not correct.');
   }
 }

@@ -36,6 +36,8 @@ export class SessionService {
       user_agent: meta.userAgent.slice(0, 512),
       amr: JSON.stringify(amr),
       authenticated_at: now,
+      password_at: now,
+      second_factor_at: amr.some((m) => m !== 'pwd') ? now : null,
       revoked_at: null,
     };
     await sessions.insertSession(db, session);
@@ -70,10 +72,16 @@ export class SessionService {
    * Gives the session a new token after a privilege change (a factor proven, re-authentication),
    * so a token captured before the change is worthless after it.
    */
-  async elevate(db: Executor, session: Session, amr: string[]): Promise<string> {
+  async elevate(db: Executor, session: Session, amr: string[], proven: { password: boolean; secondFactor: boolean }): Promise<string> {
     const token = randomToken(32);
     const now = this.deps.clock();
-    await sessions.updateSessionAuthentication(db, session.id, { tokenHash: sha256(token), amr, authenticatedAt: now });
+    await sessions.updateSessionAuthentication(db, session.id, {
+      tokenHash: sha256(token),
+      amr,
+      authenticatedAt: now,
+      ...(proven.password ? { passwordAt: now } : {}),
+      ...(proven.secondFactor ? { secondFactorAt: now } : {}),
+    });
     return token;
   }
 

@@ -6,9 +6,10 @@ import { foundation } from './migrations/0001-foundation.js';
 import { secondFactors } from './migrations/0002-second-factors.js';
 import { policies } from './migrations/0003-policies.js';
 import { delivery } from './migrations/0004-delivery.js';
+import { sudo } from './migrations/0005-sudo.js';
 
 /** Ordered list: append only. A released migration is never edited. */
-export const MIGRATIONS: readonly VersionedMigration[] = [foundation, secondFactors, policies, delivery];
+export const MIGRATIONS: readonly VersionedMigration[] = [foundation, secondFactors, policies, delivery, sudo];
 
 export interface MigrationOutcome {
   applied: string[];

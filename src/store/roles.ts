@@ -1,5 +1,5 @@
 import type { Executor } from './database.js';
-import type { Group, Role } from './schema.js';
+import type { Group, Role, User } from './schema.js';
 
 export async function findRole(db: Executor, roleId: string): Promise<Role | undefined> {
   return db.selectFrom('roles').selectAll().where('id', '=', roleId).executeTakeFirst();
@@ -56,4 +56,24 @@ export async function effectiveRoleNames(db: Executor, userId: string): Promise<
     .where('group_members.user_id', '=', userId);
   const rows = await direct.union(viaGroups).execute();
   return rows.map((r) => r.name).sort();
+}
+
+/** Active users of an organisation who hold the named role there, directly or through a group. */
+export async function activeHoldersOfRole(db: Executor, orgId: string, roleName: string): Promise<User[]> {
+  const direct = db
+    .selectFrom('user_roles')
+    .innerJoin('roles', 'roles.id', 'user_roles.role_id')
+    .select('user_roles.user_id as userId')
+    .where('roles.org_id', '=', orgId)
+    .where('roles.name', '=', roleName);
+  const viaGroups = db
+    .selectFrom('group_members')
+    .innerJoin('group_roles', 'group_roles.group_id', 'group_members.group_id')
+    .innerJoin('roles', 'roles.id', 'group_roles.role_id')
+    .select('group_members.user_id as userId')
+    .where('roles.org_id', '=', orgId)
+    .where('roles.name', '=', roleName);
+  const ids = (await direct.union(viaGroups).execute()).map((r) => r.userId);
+  if (ids.length === 0) return [];
+  return db.selectFrom('users').selectAll().where('id', 'in', ids).where('status', '=', 'active').execute();
 }

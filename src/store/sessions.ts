@@ -16,11 +16,17 @@ export async function touchSession(db: Executor, id: string, nowMs: number): Pro
 export async function updateSessionAuthentication(
   db: Executor,
   id: string,
-  change: { tokenHash: string; amr: string[]; authenticatedAt: number },
+  change: { tokenHash: string; amr: string[]; authenticatedAt: number; passwordAt?: number; secondFactorAt?: number },
 ): Promise<void> {
   await db
     .updateTable('sessions')
-    .set({ token_hash: change.tokenHash, amr: JSON.stringify(change.amr), authenticated_at: change.authenticatedAt })
+    .set({
+      token_hash: change.tokenHash,
+      amr: JSON.stringify(change.amr),
+      authenticated_at: change.authenticatedAt,
+      ...(change.passwordAt !== undefined ? { password_at: change.passwordAt } : {}),
+      ...(change.secondFactorAt !== undefined ? { second_factor_at: change.secondFactorAt } : {}),
+    })
     .where('id', '=', id)
     .execute();
 }

@@ -121,6 +121,8 @@ describe(`store repositories (${currentBackend()})`, () => {
       user_agent: 'test',
       amr: '["pwd"]',
       authenticated_at: T0,
+      password_at: T0,
+      second_factor_at: null,
       revoked_at: null,
     };
     await sessions.insertSession(database.db, session);

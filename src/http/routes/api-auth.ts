@@ -125,19 +125,19 @@ export function apiAuthRoutes(app: FastifyInstance, services: Services, cookies:
     {
       schema: {
         tags: ['auth'],
-        summary: 'Prove it is you again (password, or a code if you have 2FA) before a sensitive action',
+        summary: 'Prove it is you again before a sensitive action: password, a code, or both (admin areas need both when you have 2FA)',
         body: {
           type: 'object',
           additionalProperties: false,
           properties: { password: str(1024), method: str(32), code: str(64) },
-          oneOf: [{ required: ['password'] }, { required: ['method', 'code'] }],
+          anyOf: [{ required: ['password'] }, { required: ['method', 'code'] }],
         },
       },
     },
     async (request, reply) => {
       const auth = requireAuth(request);
       const body = request.body;
-      const proof: ReauthProof = body.password !== undefined ? { password: body.password } : { method: body.method ?? '', code: body.code ?? '' };
+      const proof: ReauthProof = { password: body.password, ...(body.method !== undefined && body.code !== undefined ? { method: body.method, code: body.code } : {}) };
       const token = await services.reauth.reauthenticate(auth.user, auth.session, proof, requestMeta(request));
       setSessionCookie(reply, cookies, token);
       return { status: 'ok', validUntil: new Date(services.deps.clock() + services.deps.settings.reauthMs).toISOString() };

@@ -40,7 +40,7 @@ export function apiPolicyRoutes(app: FastifyInstance, services: Services): void 
     async (request) => {
       const auth = requireAuth(request);
       await services.policy.assertAdmin(auth.user);
-      services.reauth.requireRecentReauth(auth.session);
+      await services.reauth.requireAdminReauth(auth.user, auth.session);
       return services.policy.setOrganisationPolicy(auth.user, request.params.id, request.body, requestMeta(request));
     },
   );
@@ -58,7 +58,7 @@ export function apiPolicyRoutes(app: FastifyInstance, services: Services): void 
     async (request) => {
       const auth = requireAuth(request);
       await services.policy.assertAdmin(auth.user);
-      services.reauth.requireRecentReauth(auth.session);
+      await services.reauth.requireAdminReauth(auth.user, auth.session);
       return services.policy.setRoleRequirement(auth.user, request.params.id, request.body.requireTwoFactor, requestMeta(request));
     },
   );
