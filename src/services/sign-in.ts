@@ -109,17 +109,17 @@ export class SignInService {
     await this.limiter.reset(accountKey);
 
     const userFactors = await factors.listActiveFactors(this.db, user.id);
+    const policy = await this.policy.effectiveFor(user);
     if (userFactors.length === 0) {
       // Policy that requires 2FA sends a user without a factor to enrol, with no session until
       // they finish; this comes before trusted browsers, which cannot stand in for a factor.
       // A user who has factors keeps them even where policy is 'off'.
-      const policy = await this.policy.effectiveFor(user);
       if (policy.mode.value !== 'required') return this.finish(user, ['pwd'], meta, { secondFactor: 'none' });
       const flow = await this.startFlow(user, 'enrolment_required', await this.catalogue.usableMethods(user), meta);
       return { status: 'enrolment_required', user, ...flow };
     }
 
-    const trusted = await this.trust.recognise(user, step.trustedBrowserToken);
+    const trusted = await this.trust.recognise(user, step.trustedBrowserToken, policy.trustBrowserDays.value);
     if (trusted) {
       await this.trust.markUsed(trusted.id);
       return this.finish(user, ['pwd'], meta, { secondFactor: 'trusted_browser', trustedBrowserId: trusted.id });
@@ -231,11 +231,11 @@ export class SignInService {
     return { flow: flow as SignInFlow, user };
   }
 
-  /** The methods a pending flow still offers, for the second-step page. */
-  async pendingFlow(challenge: string | undefined): Promise<{ user: User; methods: string[]; expiresAt: number } | null> {
+  /** The methods a pending flow still offers, for the second-step page (or, in `enrolment_required`, the forced-enrolment page). */
+  async pendingFlow(challenge: string | undefined, state: SignInFlowState = 'second_factor_required'): Promise<{ user: User; methods: string[]; expiresAt: number } | null> {
     if (!challenge || challenge.length > 128) return null;
     const flow = await signInFlows.findSignInFlowByTokenHash(this.db, sha256(challenge));
-    if (!flow || flow.state !== 'second_factor_required' || flow.expires_at <= this.deps.clock()) return null;
+    if (!flow || flow.state !== state || flow.expires_at <= this.deps.clock()) return null;
     const user = await users.findUser(this.db, flow.user_id);
     return user ? { user, methods: JSON.parse(flow.methods) as string[], expiresAt: flow.expires_at } : null;
   }
@@ -253,7 +253,7 @@ export class SignInService {
       const base = { actorUserId: user.id, subjectUserId: user.id, orgId: user.org_id, meta };
       await recordAudit(trx, now, { ...base, type: 'second_factor.succeeded', details: { method: proof.method, ...proof.details } });
       if (proof.method === 'backup_code') await recordAudit(trx, now, { ...base, type: 'backup_code.used', details: proof.details });
-      const trustedBrowser = step.trustBrowser ? await this.trust.issue(trx, user, meta) : null;
+      const trustedBrowser = step.trustBrowser ? await this.trust.issue(trx, user, meta, (await this.policy.effectiveFor(user, trx)).trustBrowserDays.value) : null;
       const session = await this.openSession(trx, user, amr, meta, {});
       return { status: 'signed_in' as const, user, session, trustedBrowser };
     };

@@ -21,11 +21,12 @@ export class TrustedBrowserService {
     return this.deps.settings.trustBrowserDays > 0;
   }
 
-  async issue(trx: Executor, user: User, meta: RequestMeta): Promise<IssuedTrust | null> {
-    if (!this.enabled) return null;
+  /** `days` is the user's effective policy lifetime (never longer than the server's setting). */
+  async issue(trx: Executor, user: User, meta: RequestMeta, days = this.deps.settings.trustBrowserDays): Promise<IssuedTrust | null> {
+    if (!this.enabled || days <= 0) return null;
     const now = this.deps.clock();
     const token = randomToken(32);
-    const expiresAt = now + this.deps.settings.trustBrowserDays * DAY_MS;
+    const expiresAt = now + Math.min(days, this.deps.settings.trustBrowserDays) * DAY_MS;
     const browser: TrustedBrowser = {
       id: randomUUID(),
       user_id: user.id,
@@ -50,11 +51,17 @@ export class TrustedBrowserService {
   }
 
   /** The trusted-browser record matching this cookie for this user, if still valid. */
-  async recognise(user: User, token: string | undefined): Promise<TrustedBrowser | null> {
-    if (!this.enabled || !token || token.length > 128) return null;
+  /**
+   * The trusted-browser record matching this cookie for this user, if still valid under the
+   * current policy: an organisation that shortens the lifetime, or turns trust off (0 days),
+   * shortens or ends trust already given.
+   */
+  async recognise(user: User, token: string | undefined, maxDays = this.deps.settings.trustBrowserDays): Promise<TrustedBrowser | null> {
+    if (!this.enabled || maxDays <= 0 || !token || token.length > 128) return null;
     const now = this.deps.clock();
     const found = await trustedBrowsers.findValidTrustedBrowser(this.deps.database.db, user.id, sha256(token), now);
-    return found ?? null;
+    if (!found || found.created_at + maxDays * DAY_MS <= now) return null;
+    return found;
   }
 
   async markUsed(id: string): Promise<void> {
