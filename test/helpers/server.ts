@@ -28,21 +28,7 @@ export interface TestServerOptions {
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const ownsLocation = !options.location;
   const location = options.location ?? (await freshDatabaseLocation());
-  const env: Record<string, string> = {
-    TWOFOLD_DATA_DIR: location.dataDir,
-    TWOFOLD_SECRET_KEY: 'a'.repeat(64),
-    TWOFOLD_PORT: '0',
-    ...(location.databaseUrl ? { TWOFOLD_DATABASE_URL: location.databaseUrl } : {}),
-    ...options.env,
-  };
-  const config = loadConfig(env);
-  const runtime = await withSchemasStable(location, () =>
-    openRuntime(config, {
-      ...(options.clock ? { clock: options.clock.now } : {}),
-      ...(location.postgresSchema ? { postgresSchema: location.postgresSchema } : {}),
-    }),
-  );
-  // The public URL must name the real port; build the app once the port is known.
+  // The public URL must name the real port (links in messages, bundle URLs): find a free one first.
   const probe = await import('node:net').then(
     (net) =>
       new Promise<number>((resolve, reject) => {
@@ -56,6 +42,21 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       }),
   );
   const url = `http://127.0.0.1:${probe}`;
+  const env: Record<string, string> = {
+    TWOFOLD_DATA_DIR: location.dataDir,
+    TWOFOLD_SECRET_KEY: 'a'.repeat(64),
+    TWOFOLD_PORT: String(probe),
+    TWOFOLD_PUBLIC_URL: url,
+    ...(location.databaseUrl ? { TWOFOLD_DATABASE_URL: location.databaseUrl } : {}),
+    ...options.env,
+  };
+  const config = loadConfig(env);
+  const runtime = await withSchemasStable(location, () =>
+    openRuntime(config, {
+      ...(options.clock ? { clock: options.clock.now } : {}),
+      ...(location.postgresSchema ? { postgresSchema: location.postgresSchema } : {}),
+    }),
+  );
   const app = await buildApp({ services: runtime.services, publicUrl: url, companyName: config.companyName, logger: false });
   await app.listen({ host: '127.0.0.1', port: probe });
   return {

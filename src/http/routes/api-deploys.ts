@@ -1,0 +1,199 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { unauthenticated } from '../../core/errors.js';
+import { API_KEY_SCOPES } from '../../services/api-keys.js';
+import type { DeployActor } from '../../services/deploys.js';
+import type { Services } from '../../services/index.js';
+import { requestMeta, requireAuth } from '../request-context.js';
+import { idParams, str } from '../schemas.js';
+
+const codeFields = { method: { type: 'string', enum: ['totp', 'sms', 'email', 'backup_code'] }, code: str(64) } as const;
+
+/**
+ * Deploy targets, changes, deployments and API keys. Apps authenticate with
+ * `Authorization: Bearer <api key>`; people with their session cookie.
+ */
+export function apiDeployRoutes(app: FastifyInstance, services: Services): void {
+  async function actorOf(request: FastifyRequest): Promise<DeployActor> {
+    const header = request.headers.authorization;
+    if (typeof header === 'string' && header !== '') {
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      if (!match?.[1]) throw unauthenticated('api_key_invalid', 'Send the key as "Authorization: Bearer <key>".');
+      return { kind: 'api_key', principal: await services.apiKeys.authenticate(match[1]) };
+    }
+    return { kind: 'user', user: requireAuth(request).user };
+  }
+
+  async function adminSudo(request: FastifyRequest) {
+    const auth = requireAuth(request);
+    await services.policy.assertAdmin(auth.user);
+    await services.reauth.requireAdminReauth(auth.user, auth.session);
+    return auth;
+  }
+
+  app.get<{ Params: { id: string } }>('/api/v1/organisations/:id/api-keys', { schema: { tags: ['api-keys'], summary: "An organisation's API keys (admins)", params: idParams } }, async (request) => {
+    const auth = requireAuth(request);
+    return { apiKeys: await services.apiKeys.list(auth.user, request.params.id) };
+  });
+
+  app.post<{ Params: { id: string }; Body: { name: string; scopes: string[] } }>(
+    '/api/v1/organisations/:id/api-keys',
+    {
+      schema: {
+        tags: ['api-keys'],
+        summary: 'Create an API key; the key is in this answer only (admins; needs re-authentication)',
+        params: idParams,
+        body: {
+          type: 'object',
+          required: ['name', 'scopes'],
+          additionalProperties: false,
+          properties: { name: str(80), scopes: { type: 'array', minItems: 1, maxItems: 10, items: { type: 'string', enum: [...API_KEY_SCOPES] } } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const auth = await adminSudo(request);
+      return reply.code(201).send(await services.apiKeys.create(auth.user, request.params.id, request.body, requestMeta(request)));
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>('/api/v1/api-keys/:id', { schema: { tags: ['api-keys'], summary: 'Revoke an API key', params: idParams } }, async (request, reply) => {
+    const auth = await adminSudo(request);
+    await services.apiKeys.revoke(auth.user, request.params.id, requestMeta(request));
+    return reply.code(204).send();
+  });
+
+  app.get<{ Querystring: { org?: string } }>(
+    '/api/v1/deploy-targets',
+    { schema: { tags: ['deploys'], summary: 'Deploy targets of your organisation tree', querystring: { type: 'object', additionalProperties: false, properties: { org: str(64) } } } },
+    async (request) => ({ targets: await services.deploys.listTargets(await actorOf(request), request.query.org) }),
+  );
+
+  app.post<{ Params: { id: string }; Body: { name: string; timing: 'automatic' | 'manual'; requireTwoFactor?: boolean } }>(
+    '/api/v1/organisations/:id/deploy-targets',
+    {
+      schema: {
+        tags: ['deploys'],
+        summary: 'Create a deploy target (admins; needs re-authentication). requireTwoFactor needs manual timing and can never be switched off',
+        params: idParams,
+        body: {
+          type: 'object',
+          required: ['name', 'timing'],
+          additionalProperties: false,
+          properties: { name: str(80), timing: { type: 'string', enum: ['automatic', 'manual'] }, requireTwoFactor: { type: 'boolean' } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const auth = await adminSudo(request);
+      return reply.code(201).send(await services.deploys.createTarget(auth.user, request.params.id, request.body, requestMeta(request)));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>('/api/v1/deploy-targets/:id', { schema: { tags: ['deploys'], summary: 'One deploy target', params: idParams } }, async (request) =>
+    services.deploys.getTarget(await actorOf(request), request.params.id),
+  );
+
+  app.patch<{ Params: { id: string }; Body: { name?: string; timing?: 'automatic' | 'manual'; requireTwoFactor?: boolean } }>(
+    '/api/v1/deploy-targets/:id',
+    {
+      schema: {
+        tags: ['deploys'],
+        summary: 'Change a target. Switching 2FA off, or a protected target to automatic, is refused: create a new target instead',
+        params: idParams,
+        body: { type: 'object', additionalProperties: false, properties: { name: str(80), timing: { type: 'string', enum: ['automatic', 'manual'] }, requireTwoFactor: { type: 'boolean' } } },
+      },
+    },
+    async (request) => {
+      const auth = await adminSudo(request);
+      try {
+        return await services.deploys.updateTarget(auth.user, request.params.id, request.body, requestMeta(request));
+      } catch (error) {
+        if (error instanceof Error && (error as { code?: string }).code === 'two_factor_irreversible') {
+          await services.deploys.recordRefusal(auth.user, request.params.id, 'two_factor_irreversible', requestMeta(request));
+        }
+        throw error;
+      }
+    },
+  );
+
+  app.put<{ Params: { id: string }; Body: { userIds: string[]; method?: string; code?: string } }>(
+    '/api/v1/deploy-targets/:id/deployers',
+    {
+      schema: {
+        tags: ['deploys'],
+        summary: 'Set who may deploy (only users with 2FA); for a protected target, include a current code from your own device',
+        params: idParams,
+        body: {
+          type: 'object',
+          required: ['userIds'],
+          additionalProperties: false,
+          properties: { userIds: { type: 'array', maxItems: 50, items: str(64) }, ...codeFields },
+        },
+      },
+    },
+    async (request) => {
+      const auth = await adminSudo(request);
+      return services.deploys.setDeployers(auth.user, request.params.id, request.body, requestMeta(request));
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { key: string; value?: unknown; summary: string } }>(
+    '/api/v1/deploy-targets/:id/changes',
+    {
+      schema: {
+        tags: ['deploys'],
+        summary: 'Add a change to the pending bundle: set entry `key` to `value` (null or absent removes it) with a one-line summary. Automatic targets go live at once',
+        params: idParams,
+        body: { type: 'object', required: ['key', 'summary'], additionalProperties: false, properties: { key: str(200), value: {}, summary: str(200) } },
+      },
+    },
+    async (request, reply) => {
+      const actor = await actorOf(request);
+      return reply.code(201).send(await services.deploys.addChange(actor, request.params.id, request.body, requestMeta(request)));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/deploy-targets/:id/preview',
+    { schema: { tags: ['deploys'], summary: 'What Deploy Now would send: pending changes and the bundle digest to confirm', params: idParams } },
+    async (request) => services.deploys.preview(await actorOf(request), request.params.id),
+  );
+
+  app.get<{ Params: { id: string } }>('/api/v1/deploy-targets/:id/deployments', { schema: { tags: ['deploys'], summary: 'Deployment history, newest first', params: idParams } }, async (request) => ({
+    deployments: await services.deploys.history(await actorOf(request), request.params.id),
+  }));
+
+  app.post<{ Params: { id: string }; Body: { digest: string; method?: string; code?: string; rollbackTo?: string } }>(
+    '/api/v1/deploy-targets/:id/deployments',
+    {
+      schema: {
+        tags: ['deploys'],
+        summary: 'Deploy the reviewed bundle (digest from the preview), or roll back to an earlier deployment; protected targets need a current code',
+        params: idParams,
+        body: { type: 'object', required: ['digest'], additionalProperties: false, properties: { digest: str(80), rollbackTo: str(64), ...codeFields } },
+      },
+    },
+    async (request, reply) => {
+      const auth = requireAuth(request);
+      return reply.code(201).send(await services.deploys.deploy(auth.user, request.params.id, request.body, requestMeta(request)));
+    },
+  );
+
+  app.get<{ Params: { key: string } }>(
+    '/deploy/:key/bundle',
+    { schema: { tags: ['deploys'], summary: "The target's current bundle, exactly as deployed; ETag is its digest, X-Twofold-Approval the signed approval", params: { type: 'object', required: ['key'], properties: { key: str(64) } } } },
+    async (request, reply) => {
+      const current = await services.deploys.publicBundle(request.params.key);
+      if (!current) return reply.code(404).send({ error: { code: 'bundle_not_found', message: 'Nothing is deployed here.' } });
+      const etag = `"${current.digest}"`;
+      reply.header('ETag', etag).header('X-Twofold-Approval', current.approval).header('X-Twofold-Deployment', current.deploymentId).header('Cache-Control', 'no-cache');
+      if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+      return reply.type('application/json; charset=utf-8').send(current.body);
+    },
+  );
+
+  app.get('/.well-known/jwks.json', { schema: { tags: ['deploys'], summary: 'Public keys that verify deploy approvals (and tokens)' } }, async (_request, reply) => {
+    reply.header('Cache-Control', 'public, max-age=300');
+    return services.signingKeys.jwks();
+  });
+}

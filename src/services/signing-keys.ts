@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import type { JWK, JWTPayload } from 'jose';
+import { SignJWT, exportJWK, generateKeyPair, importJWK } from 'jose';
+import type { SigningKey } from '../store/index.js';
+import { deploys } from '../store/index.js';
+import type { ServiceDeps } from './context.js';
+
+const ALG = 'ES256';
+/** Retired keys stay published this long, so tokens they signed still verify. */
+const RETIRED_KEY_GRACE_MS = 90 * 24 * 60 * 60_000;
+
+function signingKeyContext(kid: string): string {
+  return `signing-key:${kid}`;
+}
+
+/**
+ * The server's signing keys: ES256, the private half sealed in the database so every node signs
+ * with the same key and the JWKS at /.well-known/jwks.json is the same everywhere.
+ */
+export class SigningKeyService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  private get db() {
+    return this.deps.database.db;
+  }
+
+  /** The newest unretired key, made on first use. Two nodes racing both make one; both are published. */
+  async activeKey(): Promise<SigningKey> {
+    const keys = await deploys.listSigningKeys(this.db);
+    const active = keys.find((k) => k.retired_at === null);
+    return active ?? this.rotate();
+  }
+
+  /** Makes a new key and retires the others (they keep verifying for the grace period). */
+  async rotate(): Promise<SigningKey> {
+    const { privateKey, publicKey } = await generateKeyPair(ALG, { extractable: true });
+    const kid = randomUUID();
+    const now = this.deps.clock();
+    const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' };
+    const row: SigningKey = {
+      kid,
+      alg: ALG,
+      private_jwk_encrypted: this.deps.box.encrypt(JSON.stringify(await exportJWK(privateKey)), signingKeyContext(kid)),
+      public_jwk: JSON.stringify(publicJwk),
+      created_at: now,
+      retired_at: null,
+    };
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('signing_keys').set({ retired_at: now }).where('retired_at', 'is', null).execute();
+      await deploys.insertSigningKey(trx, row);
+    });
+    return row;
+  }
+
+  async sign(claims: JWTPayload, typ: string): Promise<string> {
+    const key = await this.activeKey();
+    const privateJwk = JSON.parse(this.deps.box.decrypt(key.private_jwk_encrypted, signingKeyContext(key.kid))) as JWK;
+    const privateKey = await importJWK(privateJwk, ALG);
+    return new SignJWT(claims).setProtectedHeader({ alg: ALG, kid: key.kid, typ }).sign(privateKey);
+  }
+
+  async jwks(): Promise<{ keys: JWK[] }> {
+    const now = this.deps.clock();
+    const keys = await deploys.listSigningKeys(this.db);
+    return { keys: keys.filter((k) => k.retired_at === null || now - k.retired_at < RETIRED_KEY_GRACE_MS).map((k) => JSON.parse(k.public_jwk) as JWK) };
+  }
+}
