@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 /** Every setting the server reads, with its environment variable. The README's table mirrors this. */
@@ -26,6 +27,11 @@ export interface Config {
   deliveryTimeoutMs: number;
   /** Attempts per message for transient provider errors (1 = no retry). */
   deliveryAttempts: number;
+  /** One GeoIP database covering IPv4 and IPv6 (e.g. GeoLite2-City); unset = the bundled country data. */
+  geoipDatabase: string | undefined;
+  /** A pair of per-family GeoIP databases, used instead of `geoipDatabase`. */
+  geoipIpv4Database: string | undefined;
+  geoipIpv6Database: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -67,6 +73,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (companyName.includes(':') || companyName.length > 100) {
     throw new ConfigError('TWOFOLD_COMPANY_NAME must be at most 100 characters and contain no colon');
   }
+  const geoip = geoipFiles(env);
   return {
     host,
     port,
@@ -87,5 +94,27 @@ export function loadConfig(env: Env = process.env): Config {
     codeResendSeconds: intVar(env, 'TWOFOLD_CODE_RESEND_SECONDS', 30, 0, 600),
     deliveryTimeoutMs: intVar(env, 'TWOFOLD_DELIVERY_TIMEOUT_MS', 10_000, 100, 60_000),
     deliveryAttempts: intVar(env, 'TWOFOLD_DELIVERY_ATTEMPTS', 3, 1, 5),
+    ...geoip,
   };
+}
+
+/** Checked at start: a missing database would otherwise surface only at the first sign-in. */
+function geoipFiles(env: Env): Pick<Config, 'geoipDatabase' | 'geoipIpv4Database' | 'geoipIpv6Database'> {
+  const file = (name: string): string | undefined => {
+    const raw = env[name];
+    if (!raw) return undefined;
+    const path = resolve(raw);
+    if (!existsSync(path)) throw new ConfigError(`${name} names a file that does not exist: ${path}`);
+    return path;
+  };
+  const geoipDatabase = file('TWOFOLD_GEOIP_DB');
+  const geoipIpv4Database = file('TWOFOLD_GEOIP_IPV4_DB');
+  const geoipIpv6Database = file('TWOFOLD_GEOIP_IPV6_DB');
+  if (!geoipIpv4Database !== !geoipIpv6Database) {
+    throw new ConfigError('TWOFOLD_GEOIP_IPV4_DB and TWOFOLD_GEOIP_IPV6_DB must be set together');
+  }
+  if (geoipDatabase && geoipIpv4Database) {
+    throw new ConfigError('Set either TWOFOLD_GEOIP_DB or TWOFOLD_GEOIP_IPV4_DB with TWOFOLD_GEOIP_IPV6_DB, not both');
+  }
+  return { geoipDatabase, geoipIpv4Database, geoipIpv6Database };
 }

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { isTwofoldError, notFound } from '../core/errors.js';
 import { startServer } from '../http/server.js';
 import { ADMIN_ROLE } from '../services/accounts.js';
+import { API_KEY_SCOPES } from '../services/api-keys.js';
 import type { Runtime } from '../services/bootstrap.js';
 import { openRuntime } from '../services/bootstrap.js';
 import type { Organisation } from '../store/index.js';
@@ -207,6 +208,25 @@ export function buildProgram(): Command {
         const org = await resolveOrganisation(runtime, opts.org);
         await runtime.services.accounts.addGroupMember(org.id, opts.group, opts.email, CLI_ACTOR);
         process.stdout.write(`added ${opts.email} to ${opts.group}\n`);
+      }),
+    );
+
+  const apiKeys = program.command('api-keys').description('Manage API keys for apps');
+  apiKeys
+    .command('create')
+    .description(`Create an API key for an organisation and print it (shown once; only a hash is kept). Scopes: ${API_KEY_SCOPES.join(', ')}`)
+    .requiredOption('--org <org>', 'organisation id or name')
+    .requiredOption('--name <name>', 'what the key is for, e.g. "CI pipeline"')
+    .option('--scope <scope>', 'allow an action (repeatable, or comma-separated)', collect, [] as string[])
+    .action((opts: { org: string; name: string; scope: string[] }) =>
+      withRuntime(async (runtime) => {
+        const scopes = opts.scope.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+        if (scopes.length === 0) throw new ConfigError(`give at least one --scope (${API_KEY_SCOPES.join(', ')})`);
+        const org = await resolveOrganisation(runtime, opts.org);
+        const { key, apiKey } = await runtime.services.apiKeys.create(null, org.id, { name: opts.name, scopes }, CLI_ACTOR.meta);
+        process.stdout.write(`created API key ${apiKey.id} "${apiKey.name}" in ${org.name} with scopes ${apiKey.scopes.join(', ')}\n`);
+        process.stdout.write(`key: ${key}\n`);
+        process.stdout.write('This is the only time the key is shown; store it now.\n');
       }),
     );
 

@@ -15,10 +15,17 @@ import { apiAuthRoutes } from './routes/api-auth.js';
 import { apiCodeRoutes } from './routes/api-codes.js';
 import { apiDeliveredFactorRoutes, apiFactorRoutes } from './routes/api-factors.js';
 import { apiServicesRoutes } from './routes/api-services.js';
+import { apiUserAdminRoutes } from './routes/api-users.js';
+import { apiDeployRoutes } from './routes/api-deploys.js';
 import { apiPolicyRoutes } from './routes/api-policy.js';
 import { healthRoutes } from './routes/health.js';
 import { accountPageRoutes } from './routes/pages-account.js';
+import { adminPolicyPageRoutes } from './routes/pages-admin-policy.js';
+import { adminUserPageRoutes } from './routes/pages-admin-users.js';
+import { adminServicesPageRoutes } from './routes/pages-admin-services.js';
 import { authPageRoutes } from './routes/pages-auth.js';
+import { passwordPageRoutes } from './routes/pages-password.js';
+import { reauthPageRoutes } from './routes/pages-reauth.js';
 
 export interface AppOptions {
   services: Services;
@@ -116,9 +123,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   apiDeliveredFactorRoutes(app, services);
   apiCodeRoutes(app, services, cookies);
   apiServicesRoutes(app, services);
+  apiUserAdminRoutes(app, services);
+  apiDeployRoutes(app, services);
   apiPolicyRoutes(app, services);
   authPageRoutes(app, services, cookies, kit);
   accountPageRoutes(app, services, cookies, kit);
+  adminUserPageRoutes(app, services, kit);
+  adminPolicyPageRoutes(app, services, kit);
+  passwordPageRoutes(app, services, kit);
+  reauthPageRoutes(app, services, cookies, kit);
+  adminServicesPageRoutes(app, services, kit);
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();
   return app;

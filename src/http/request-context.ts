@@ -8,11 +8,13 @@ export const COOKIE = {
   trust: 'twofold_trust',
   flow: 'twofold_flow',
   csrf: 'twofold_csrf',
+  device: 'twofold_device',
 } as const;
 
 export function requestMeta(request: FastifyRequest): RequestMeta {
   const ua = request.headers['user-agent'];
-  return { ip: request.ip, userAgent: typeof ua === 'string' ? ua.slice(0, 512) : '' };
+  const device = request.cookies[COOKIE.device];
+  return { ip: request.ip, userAgent: typeof ua === 'string' ? ua.slice(0, 512) : '', ...(device ? { deviceToken: device } : {}) };
 }
 
 declare module 'fastify' {
@@ -54,4 +56,14 @@ export function setTrustCookie(reply: FastifyReply, settings: CookieSettings, to
     path: '/',
     maxAge: Math.floor((expiresAt - nowMs) / 1000),
   });
+}
+
+const DEVICE_COOKIE_SECONDS = 400 * 24 * 60 * 60;
+
+/** Sets the session cookie of a completed sign-in, and the long-lived device cookie with it. */
+export function setSignInCookies(reply: FastifyReply, settings: CookieSettings, issued: { token: string; deviceToken?: string | undefined }): void {
+  setSessionCookie(reply, settings, issued.token);
+  if (issued.deviceToken) {
+    reply.setCookie(COOKIE.device, issued.deviceToken, { httpOnly: true, secure: settings.secure, sameSite: 'lax', path: '/', maxAge: DEVICE_COOKIE_SECONDS });
+  }
 }

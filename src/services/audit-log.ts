@@ -51,6 +51,15 @@ export const AUDIT_EVENT_TYPES = [
   'admin.factors_reset',
   'admin.backup_codes_viewed',
   'admin.backup_codes_regenerated',
+  'api_key.created',
+  'api_key.revoked',
+  'deploy_target.created',
+  'deploy_target.changed',
+  'deploy_target.refused',
+  'deploy_target.deployers_changed',
+  'deploy_change.added',
+  'deployment.created',
+  'deployment.refused',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -5,6 +5,7 @@ import { SecretBox, parseSecretKey, randomToken } from '../core/crypto.js';
 import type { Database } from '../store/index.js';
 import { connectDatabase, migrateToLatest } from '../store/index.js';
 import type { Clock, ServiceSettings } from './context.js';
+import { geoIpFilesFrom } from './geoip.js';
 import type { Services } from './index.js';
 import { createServices } from './index.js';
 
@@ -31,6 +32,7 @@ export function settingsFrom(config: Config): ServiceSettings {
     codeResendMs: config.codeResendSeconds * 1000,
     deliveryTimeoutMs: config.deliveryTimeoutMs,
     deliveryAttempts: config.deliveryAttempts,
+    geoIp: geoIpFilesFrom(config),
   };
 }
 

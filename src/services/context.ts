@@ -7,6 +7,8 @@ export type Clock = () => number;
 export interface RequestMeta {
   ip: string;
   userAgent: string;
+  /** The long-lived device cookie, when the browser sent one: how a device is recognised. */
+  deviceToken?: string | undefined;
 }
 
 export interface ServiceSettings {
@@ -26,7 +28,12 @@ export interface ServiceSettings {
   codeResendMs: number;
   deliveryTimeoutMs: number;
   deliveryAttempts: number;
+  /** Which GeoIP database(s) the new-location check reads. */
+  geoIp: GeoIpFiles;
 }
+
+/** One database for both address families, or one per family (looked up by the address's family). */
+export type GeoIpFiles = { database: string } | { ipv4Database: string; ipv6Database: string };
 
 export interface ServiceDeps {
   database: Database;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { conflict, gone, invalidInput, notFound } from '../core/errors.js';
+import { TwofoldError, conflict, gone, invalidInput, notFound } from '../core/errors.js';
 import type { Channel } from '../delivery/index.js';
 import { maskEmail, maskPhone, parseEmailAddress, parsePhoneNumber } from '../delivery/index.js';
 import type { Executor, Factor, User } from '../store/index.js';
@@ -128,6 +128,13 @@ export class DeliveredFactorService {
 }
 
 function normaliseDestination(user: User, input: DestinationInput): string {
-  if (input.channel === 'sms') return parsePhoneNumber(input.country, input.number).e164;
-  return parseEmailAddress(input.email === undefined || input.email.trim() === '' ? user.email : input.email);
+  if (input.channel === 'email') return parseEmailAddress(input.email === undefined || input.email.trim() === '' ? user.email : input.email);
+  try {
+    // A landline takes the code as a voice call at best: refuse it here rather than send a code that never arrives.
+    return parsePhoneNumber(input.country, input.number, { mobileOnly: true }).e164;
+  } catch (error) {
+    if (error instanceof TwofoldError) throw error;
+    // libphonenumber throws a plain Error for a calling code it has no metadata for ("+999"): still the user's input.
+    throw new TwofoldError('invalid_input', 'phone_invalid', 'Choose the country of the phone number, or start it with + and the country code.', { details: { field: 'country', reason: 'unknown_calling_code' } });
+  }
 }

@@ -47,6 +47,13 @@ export interface DeployPreview {
   unchanged: boolean;
 }
 
+/** What a deployer reviewed: the bundle digest, the pending version it came from (null for a roll back) and what was live. */
+interface Expected {
+  digest: string;
+  pendingVersion: number | null;
+  currentDeploymentId: string | null;
+}
+
 export const APPROVAL_TYP = 'twofold-deploy-approval+jwt';
 const NO_TARGET = { code: 'deploy_target_not_found', message: 'No such deploy target.' };
 const IRREVERSIBLE = 'Two-factor approval can never be switched off for a target. Create a new target instead.';
@@ -150,6 +157,10 @@ export class DeployService {
       if (!user || !(await isWithinTree(this.db, actor, user.org_id))) {
         throw invalidInput('deployer_not_found', `No such user: ${id}.`);
       }
+      // A deployer must be able to see the target: someone in a sibling organisation never could.
+      if (!(await isWithinTree(this.db, user, target.org_id))) {
+        throw invalidInput('deployer_outside_organisation', `${user.email} is not in this target's organisation or one above it.`);
+      }
       if (user.status !== 'active' || (await factors.countActiveFactors(this.db, user.id)) === 0) {
         throw invalidInput('deployer_without_two_factor', `${user.email} has no two-factor method; only enrolled people can deploy.`);
       }
@@ -173,24 +184,31 @@ export class DeployService {
     if (summary === '' || summary.length > 200 || /[\r\n]/.test(summary)) throw invalidInput('summary_invalid', 'A change needs a one-line summary of at most 200 characters.');
     const value = input.value === undefined ? null : (input.value as BundleValue);
     const author = actorRef(actor);
+    const user = actor.kind === 'user' ? actor.user : null;
     for (let attempt = 0; attempt < 10; attempt++) {
       const current = await deploys.findTarget(this.db, targetId);
       if (!current) throw notFound(NO_TARGET.code, NO_TARGET.message);
       const next = applyChange(JSON.parse(current.pending_bundle) as Bundle, input.key, value);
       const serialised = canonicalJson(next);
       if (Buffer.byteLength(serialised) > MAX_BUNDLE_BYTES) throw invalidInput('bundle_too_large', 'The bundle would exceed 1 MiB.');
+      const digest = bundleDigest(next);
+      const pendingVersion = current.pending_version + 1;
+      // Automatic targets go live at once; the author is the approver and no code is asked. The
+      // change and its deployment share one transaction, so a concurrent change can never leave
+      // a recorded change behind with a refused deployment.
+      const approval = current.timing === 'automatic' ? await this.prepareApproval(current, digest, user, 'none', author) : null;
       const applied = await this.db.transaction().execute(async (trx) => {
-        if (!(await deploys.swapPendingBundle(trx, targetId, current.pending_version, serialised))) return false;
+        if (!(await deploys.swapPendingBundle(trx, targetId, current.pending_version, serialised))) return null;
         const now = this.deps.clock();
         await deploys.insertChange(trx, { target_id: targetId, entry_key: input.key, value: value === null ? null : canonicalJson(value), summary, author, created_at: now, deployment_id: null });
-        await recordAudit(trx, now, { type: 'deploy_change.added', actorUserId: actor.kind === 'user' ? actor.user.id : null, orgId: target.org_id, meta, details: { targetId, key: input.key, summary, author } });
-        return true;
+        await recordAudit(trx, now, { type: 'deploy_change.added', actorUserId: user?.id ?? null, orgId: target.org_id, meta, details: { targetId, key: input.key, summary, author } });
+        if (!approval) return { deployment: null };
+        const live = await deploys.findTarget(trx, targetId);
+        const expected = { digest, pendingVersion, currentDeploymentId: live?.current_deployment_id ?? null };
+        return { deployment: await this.commitDeployment(trx, targetId, expected, next, author, 'none', null, approval, meta, user) };
       });
       if (!applied) continue;
-      const digest = bundleDigest(next);
-      // Automatic targets go live at once; the author is the approver and no code is asked.
-      const deployment = current.timing === 'automatic' ? await this.goLive(current.id, { digest, pendingVersion: current.pending_version + 1 }, author, 'none', null, actor.kind === 'user' ? actor.user : null, meta) : null;
-      return { pendingVersion: current.pending_version + 1, digest, deployment };
+      return { pendingVersion, digest, deployment: applied.deployment };
     }
     throw conflict('target_busy', 'The target is changing too fast; try again.');
   }
@@ -239,25 +257,31 @@ export class DeployService {
     }
 
     let bundle: Bundle;
-    let expected: { digest: string; pendingVersion: number | null };
+    let expected: Expected;
+    const seen = { currentDeploymentId: target.current_deployment_id };
     if (input.rollbackTo !== undefined) {
-      const earlier = await deploys.findDeployment(this.db, input.rollbackTo);
+      const earlier = input.rollbackTo.length <= 64 ? await deploys.findDeployment(this.db, input.rollbackTo) : undefined;
       if (!earlier || earlier.target_id !== targetId) throw notFound('deployment_not_found', 'No such deployment of this target.');
       bundle = JSON.parse(earlier.bundle) as Bundle;
-      expected = { digest: earlier.digest, pendingVersion: null };
+      expected = { digest: earlier.digest, pendingVersion: null, ...seen };
     } else {
       bundle = JSON.parse(target.pending_bundle) as Bundle;
-      expected = { digest: bundleDigest(bundle), pendingVersion: target.pending_version };
+      expected = { digest: bundleDigest(bundle), pendingVersion: target.pending_version, ...seen };
     }
     if (input.digest !== expected.digest) throw conflict('bundle_changed', 'What is pending changed after you reviewed it. Review the new summary and deploy again.');
+    const live = target.current_deployment_id ? await deploys.findDeployment(this.db, target.current_deployment_id) : undefined;
+    if (live?.digest === expected.digest) {
+      // Typically a second deployer confirming what the first just put live: telling them beats a duplicate deployment.
+      throw conflict('deploy_conflict', `What you reviewed is already live (deployed ${new Date(live.created_at).toISOString()}). There is nothing new to deploy.`);
+    }
 
-    if (!protectedTarget) return this.goLive(targetId, expected, `user:${actor.id}`, 'none', input.rollbackTo ?? null, actor, meta, bundle);
+    const rollbackOf = input.rollbackTo ?? null;
+    if (!protectedTarget) return this.goLive(target, expected, bundle, `user:${actor.id}`, 'none', rollbackOf, actor, meta);
     if (!input.method || !input.code) throw forbidden('code_required', 'Enter a current code to deploy to this target.');
     if (input.method === 'backup_code') throw invalidInput('method_not_allowed', 'Deploys need a code from your device, not a backup code.');
-    const approval = await this.prepareApproval(target, expected.digest, actor, input.method);
-    return this.verifier.verify(actor, input.method, input.code, meta, 'deploy', (trx) =>
-      this.commitDeployment(trx, target.id, expected, bundle, `user:${actor.id}`, input.method ?? '', input.rollbackTo ?? null, approval, meta, actor),
-    );
+    const method = input.method;
+    const approval = await this.prepareApproval(target, expected.digest, actor, method);
+    return this.verifier.verify(actor, method, input.code, meta, 'deploy', (trx) => this.commitDeployment(trx, target.id, expected, bundle, `user:${actor.id}`, method, rollbackOf, approval, meta, actor));
   }
 
   async history(actor: DeployActor, targetId: string, limit = 50): Promise<DeploymentView[]> {
@@ -274,12 +298,9 @@ export class DeployService {
     return deployment ? { body: deployment.bundle, digest: deployment.digest, approval: deployment.approval, deploymentId: deployment.id } : null;
   }
 
-  private async goLive(targetId: string, expected: { digest: string; pendingVersion: number | null }, approver: string, method: string, rollbackOf: string | null, user: User | null, meta: RequestMeta | null, bundle?: Bundle): Promise<DeploymentView> {
-    const target = await deploys.findTarget(this.db, targetId);
-    if (!target) throw notFound(NO_TARGET.code, NO_TARGET.message);
-    const content = bundle ?? (JSON.parse(target.pending_bundle) as Bundle);
+  private async goLive(target: DeployTarget, expected: Expected, bundle: Bundle, approver: string, method: string, rollbackOf: string | null, user: User | null, meta: RequestMeta | null): Promise<DeploymentView> {
     const approval = await this.prepareApproval(target, expected.digest, user, method, approver);
-    return this.db.transaction().execute((trx) => this.commitDeployment(trx, targetId, expected, content, approver, method, rollbackOf, approval, meta, user));
+    return this.db.transaction().execute((trx) => this.commitDeployment(trx, target.id, expected, bundle, approver, method, rollbackOf, approval, meta, user));
   }
 
   /** Signed before the transaction: on SQLite the signing key cannot be read while one is open. */
@@ -307,7 +328,7 @@ export class DeployService {
   private async commitDeployment(
     trx: Executor,
     targetId: string,
-    expected: { digest: string; pendingVersion: number | null },
+    expected: Expected,
     bundle: Bundle,
     approver: string,
     method: string,
@@ -318,11 +339,25 @@ export class DeployService {
   ): Promise<DeploymentView> {
     const target = await deploys.findTarget(trx, targetId);
     if (!target) throw notFound(NO_TARGET.code, NO_TARGET.message);
+    // The deployer reviewed against the deployment that was live then; if another landed since, theirs is stale.
+    if (target.current_deployment_id !== expected.currentDeploymentId) {
+      throw conflict('deploy_conflict', 'Someone else deployed this target at the same moment. Review what is live now.');
+    }
     if (expected.pendingVersion !== null && target.pending_version !== expected.pendingVersion) {
       throw conflict('bundle_changed', 'What is pending changed after you reviewed it. Review the new summary and deploy again.');
     }
-    const pending = expected.pendingVersion === null ? [] : await deploys.pendingChanges(trx, targetId);
-    const summary = rollbackOf ? [`Roll back to deployment ${rollbackOf}`] : pending.map((c) => c.summary);
+    const pending = await deploys.pendingChanges(trx, targetId);
+    if (rollbackOf) {
+      // Pending stays "what is live plus the changes not yet deployed", so the next summary is
+      // exactly what would go out: the rolled-back changes leave the pending bundle too.
+      let rebuilt = bundle;
+      for (const c of pending) rebuilt = applyChange(rebuilt, c.entry_key, c.value === null ? null : (JSON.parse(c.value) as BundleValue));
+      if (!(await deploys.swapPendingBundle(trx, targetId, target.pending_version, canonicalJson(rebuilt)))) {
+        throw conflict('bundle_changed', 'What is pending changed while rolling back. Review and try again.');
+      }
+    }
+    const deployed = rollbackOf ? [] : pending;
+    const summary = rollbackOf ? [`Roll back to deployment ${rollbackOf}`] : deployed.map((c) => c.summary);
     const deployment: Deployment = {
       id: approval.id,
       target_id: targetId,
@@ -337,10 +372,10 @@ export class DeployService {
     };
     await deploys.insertDeployment(trx, deployment);
     // Exactly one of two concurrent deploys moves the pointer; the other rolls back whole.
-    if (!(await deploys.swapCurrentDeployment(trx, targetId, { pendingVersion: expected.pendingVersion, currentDeploymentId: target.current_deployment_id }, deployment.id))) {
+    if (!(await deploys.swapCurrentDeployment(trx, targetId, { pendingVersion: expected.pendingVersion, currentDeploymentId: expected.currentDeploymentId }, deployment.id))) {
       throw conflict('deploy_conflict', 'Someone else deployed this target at the same moment. Review what is live now.');
     }
-    const last = pending[pending.length - 1];
+    const last = deployed[deployed.length - 1];
     if (last) await deploys.markChangesDeployed(trx, targetId, last.id, deployment.id);
     await recordAudit(trx, approval.at, {
       type: 'deployment.created',

@@ -22,6 +22,12 @@ import { SetupService } from './setup.js';
 import { SignOutService } from './sign-out.js';
 import { SignInService } from './sign-in.js';
 import { TrustedBrowserService } from './trusted-browsers.js';
+import { UserAdminService } from './user-admin.js';
+import { DeviceRecognition } from './devices.js';
+import { GeoIpLocator } from './geoip.js';
+import { ApiKeyService } from './api-keys.js';
+import { DeployService } from './deploys.js';
+import { SigningKeyService } from './signing-keys.js';
 
 export type { Clock, RequestMeta, ServiceDeps, ServiceSettings } from './context.js';
 
@@ -43,6 +49,11 @@ export interface Services {
   providers: ProviderAdminService;
   notifier: Notifier;
   passwordReset: PasswordResetService;
+  userAdmin: UserAdminService;
+  devices: DeviceRecognition;
+  signingKeys: SigningKeyService;
+  apiKeys: ApiKeyService;
+  deploys: DeployService;
 }
 
 /** Wires the use cases together. The HTTP layer and the CLI both start here. */
@@ -54,7 +65,7 @@ export function createServices(deps: ServiceDeps): Services {
   const sessions = new SessionService(deps);
   const backupCodes = new BackupCodeService(deps);
   const trustedBrowsers = new TrustedBrowserService(deps);
-  const policy = new PolicyService(deps);
+  const policy = new PolicyService(deps, notifier);
   const methods = new MethodCatalogue(deps, policy);
   const codes = new CodeSender(deps, sender, limiter);
   const verifier = new SecondFactorVerifier(
@@ -67,14 +78,16 @@ export function createServices(deps: ServiceDeps): Services {
     ],
     limiter,
   );
-  const factors = new FactorService(deps, verifier, backupCodes, policy);
+  const factors = new FactorService(deps, verifier, backupCodes, policy, notifier);
   const deliveredFactors = new DeliveredFactorService(deps, factors, codes, verifier, methods);
+  const signingKeys = new SigningKeyService(deps);
+  const devices = new DeviceRecognition(deps, new GeoIpLocator(deps.settings.geoIp));
   return {
     deps,
     accounts,
     sessions,
     setup: new SetupService(deps, accounts, sessions),
-    signIn: new SignInService(deps, limiter, sessions, verifier, trustedBrowsers, policy, factors, deliveredFactors, methods, codes),
+    signIn: new SignInService(deps, limiter, sessions, verifier, trustedBrowsers, policy, factors, deliveredFactors, methods, codes, devices),
     signOut: new SignOutService(deps),
     audit: new AuditQueryService(deps, accounts),
     factors,
@@ -87,5 +100,10 @@ export function createServices(deps: ServiceDeps): Services {
     providers: new ProviderAdminService(deps, sender),
     notifier,
     passwordReset: new PasswordResetService(deps, limiter, sender, notifier),
+    userAdmin: new UserAdminService(deps, accounts, backupCodes, policy, notifier),
+    signingKeys,
+    devices,
+    apiKeys: new ApiKeyService(deps),
+    deploys: new DeployService(deps, verifier, signingKeys),
   };
 }

@@ -8,6 +8,8 @@ export interface IssuedSession {
   /** The raw token: goes into the cookie and nowhere else. Only its hash is stored. */
   token: string;
   session: Session;
+  /** For sessions that complete a sign-in: the device cookie to set (same token for a known device). */
+  deviceToken?: string;
 }
 
 export interface AuthenticatedSession {

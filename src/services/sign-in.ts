@@ -12,6 +12,8 @@ import { burnPasswordCheck, verifyPassword } from './passwords.js';
 import type { FailureLimiter } from './rate-limiter.js';
 import { SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_IP } from './rate-limiter.js';
 import type { Channel } from '../delivery/index.js';
+import { assessSignIn } from '../core/risk.js';
+import type { DeviceRecognition } from './devices.js';
 import type { DeliveredEnrolment, DeliveredFactorService, DestinationInput } from './delivered-factors.js';
 import type { FactorService, TotpEnrolment } from './factors.js';
 import type { CodeSender, SentCode } from './messaging/code-sender.js';
@@ -62,6 +64,7 @@ export class SignInService {
     private readonly deliveredFactors: DeliveredFactorService,
     private readonly catalogue: MethodCatalogue,
     private readonly codes: CodeSender,
+    private readonly devices: DeviceRecognition,
   ) {}
 
   private get db() {
@@ -117,6 +120,14 @@ export class SignInService {
       if (policy.mode.value !== 'required') return this.finish(user, ['pwd'], meta, { secondFactor: 'none' });
       const flow = await this.startFlow(user, 'enrolment_required', await this.catalogue.usableMethods(user), meta);
       return { status: 'enrolment_required', user, ...flow };
+    }
+
+    // Policy decides whether this sign-in needs the second factor: always, or only from a device
+    // or a place the user has not signed in from before.
+    const recognition = await this.devices.recognise(this.db, user, meta.deviceToken, meta);
+    const assessment = assessSignIn({ knownDevice: recognition.device !== null, knownLocation: recognition.knownLocation, triggers: policy.triggers.value });
+    if (!assessment.challengeDue) {
+      return this.finish(user, ['pwd'], meta, { secondFactor: 'not_due', triggers: policy.triggers.value, deviceId: recognition.device?.id ?? null, location: recognition.location?.key ?? null });
     }
 
     const trusted = await this.trust.recognise(user, step.trustedBrowserToken, policy.trustBrowserDays.value);
@@ -208,11 +219,13 @@ export class SignInService {
     return this.codes.send({ user, factor, ...signInCodeScope(flow.id, method) }, meta);
   }
 
-  /** Where a pending sign-in can send codes: the user's text and email factors, masked. */
+  /** Where a pending sign-in can send codes: the user's text and email factors the flow offers, masked. */
   async sendTargets(challenge: string): Promise<Array<{ id: string; type: Channel; destination: string }>> {
-    const { user } = await this.openFlowAnyMethod(challenge, 'second_factor_required');
+    const { flow, user } = await this.openFlowAnyMethod(challenge, 'second_factor_required');
+    // A factor on a channel the organisation switched off is held but not offered: nothing can be sent to it.
+    const offered = JSON.parse(flow.methods) as string[];
     return (await factors.listActiveFactors(this.db, user.id))
-      .filter((f): f is typeof f & { type: Channel } => f.type === 'sms' || f.type === 'email')
+      .filter((f): f is typeof f & { type: Channel } => (f.type === 'sms' || f.type === 'email') && offered.includes(f.type))
       .map((f) => ({ id: f.id, type: f.type, destination: f.destination_masked ?? '' }));
   }
 
@@ -274,6 +287,10 @@ export class SignInService {
   /** Every way into a session ends here: the session and its `sign_in.succeeded` record commit together. */
   private async openSession(trx: Executor, user: User, amr: string[], meta: RequestMeta, details: Record<string, unknown>): Promise<IssuedSession> {
     const session = await this.sessions.issue(trx, user.id, amr, meta);
+    // Devices and places are learnt only from complete sign-ins, never from a bare password.
+    const seen = await this.devices.remember(trx, user, meta.deviceToken, meta);
+    session.deviceToken = seen.deviceToken;
+    details = { ...details, deviceId: seen.deviceId, newDevice: seen.newDevice, newLocation: seen.newLocation };
     await recordAudit(trx, this.deps.clock(), {
       type: 'sign_in.succeeded',
       actorUserId: user.id,

@@ -60,20 +60,24 @@ export class UserAdminService {
     const limit = Math.min(Math.max(q.limit ?? 50, 1), 200);
     const orgIds = await organisations.subtreeIds(this.db, rootId);
     const out: UserTwoFactorStatus[] = [];
+    // The cursor is the last user examined, not the last returned, so users skipped by the
+    // "no 2FA" filter are not read again on the next page.
     let after = q.after;
-    // The "no 2FA" filter is applied after loading, so read pages until this one is full.
-    for (let round = 0; round < 20 && out.length < limit; round++) {
+    for (let round = 0; round < 20; round++) {
       const page = await users.listUsers(this.db, { orgIds, query: q.query, limit, afterEmail: after });
-      for (const user of page) {
+      for (const [index, user] of page.entries()) {
+        after = user.email_normalized;
         const status = await this.statusOf(user);
         if (!q.withoutTwoFactor || status.methods.length === 0) out.push(status);
-        if (out.length === limit) break;
+        if (out.length === limit) {
+          const mayHaveMore = index < page.length - 1 || page.length === limit;
+          return { users: out, next: mayHaveMore ? after : null };
+        }
       }
       if (page.length < limit) return { users: out, next: null };
-      after = page[page.length - 1]?.email_normalized;
     }
-    const last = out[out.length - 1];
-    return { users: out, next: out.length === limit && last ? last.email.toLowerCase() : null };
+    // Many pages without enough matches: hand back what there is and where to go on.
+    return { users: out, next: after ?? null };
   }
 
   async get(actor: User, userId: string): Promise<UserTwoFactorStatus & { factors: Array<{ id: string; type: string; label: string; destination: string | null; lastUsedAt: string | null }> }> {

@@ -18,3 +18,6 @@ export * as policies from './policies.js';
 export * as deliveryProviders from './delivery-providers.js';
 export * as oneTimeCodes from './one-time-codes.js';
 export * as passwordResets from './password-resets.js';
+export * as deploys from './deploys.js';
+export * as knownDevices from './devices.js';
+export * as knownLocations from './locations.js';

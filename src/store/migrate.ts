@@ -7,9 +7,11 @@ import { secondFactors } from './migrations/0002-second-factors.js';
 import { policies } from './migrations/0003-policies.js';
 import { delivery } from './migrations/0004-delivery.js';
 import { sudo } from './migrations/0005-sudo.js';
+import { deploys } from './migrations/0007-deploys.js';
+import { devicesLocations } from './migrations/0008-devices-locations.js';
 
 /** Ordered list: append only. A released migration is never edited. */
-export const MIGRATIONS: readonly VersionedMigration[] = [foundation, secondFactors, policies, delivery, sudo];
+export const MIGRATIONS: readonly VersionedMigration[] = [foundation, secondFactors, policies, delivery, sudo, deploys, devicesLocations];
 
 export interface MigrationOutcome {
   applied: string[];

@@ -82,6 +82,9 @@ export async function countWrongAttempt(db: Executor, where: CodeScope, max: num
     .execute();
 }
 
-export async function deleteExpiredCodes(db: Executor, nowMs: number): Promise<void> {
-  await db.deleteFrom('one_time_codes').where('expires_at', '<=', nowMs - 24 * 60 * 60_000).execute();
+/** Codes that expired over a day ago, of one user (cheap on the user index) or of everyone. */
+export async function deleteExpiredCodes(db: Executor, nowMs: number, userId?: string): Promise<void> {
+  let query = db.deleteFrom('one_time_codes').where('expires_at', '<=', nowMs - 24 * 60 * 60_000);
+  if (userId !== undefined) query = query.where('user_id', '=', userId);
+  await query.execute();
 }

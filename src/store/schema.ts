@@ -73,6 +73,10 @@ export interface SessionTable {
   amr: string;
   /** Last time the user proved a factor in this session (sign-in or re-authentication). */
   authenticated_at: number;
+  /** Last password proof (sign-in or re-authentication). */
+  password_at: number | null;
+  /** Last second-factor proof; null after a sign-in that a trusted browser let skip the code. */
+  second_factor_at: number | null;
   revoked_at: number | null;
 }
 
@@ -235,6 +239,89 @@ export interface PasswordResetTokenTable {
   used_at: number | null;
 }
 
+/** Keys that sign deploy approvals (and OIDC tokens); the private half is sealed. */
+export interface SigningKeyTable {
+  kid: string;
+  alg: string;
+  private_jwk_encrypted: string;
+  public_jwk: string;
+  created_at: number;
+  /** A retired key still verifies (it stays in the JWKS for a while) but signs nothing new. */
+  retired_at: number | null;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  org_id: string;
+  name: string;
+  /** SHA-256 of the secret; the secret is shown once. */
+  key_hash: string;
+  /** The key's first characters, so people can tell keys apart. */
+  prefix: string;
+  /** JSON array of scopes such as "changes:write". */
+  scopes: string;
+  created_by: string | null;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export type DeployTiming = 'automatic' | 'manual';
+
+export interface DeployTargetTable {
+  id: string;
+  org_id: string;
+  /** The stable, unguessable name in the public bundle URL. */
+  public_key: string;
+  name: string;
+  timing: DeployTiming;
+  /** Once 1, never 0 again. */
+  require_two_factor: number;
+  /** JSON object: entry key → value, the bundle as it would go out now. */
+  pending_bundle: string;
+  /** Bumped by every change, so a deploy can tell the bundle it reviewed is still the one pending. */
+  pending_version: number;
+  current_deployment_id: string | null;
+  created_at: number;
+  created_by: string | null;
+}
+
+export interface DeployDeployerTable {
+  target_id: string;
+  user_id: string;
+}
+
+export interface DeployChangeTable {
+  id: Generated<number>;
+  target_id: string;
+  entry_key: string;
+  /** JSON value, or null to remove the entry. */
+  value: string | null;
+  summary: string;
+  /** "user:<id>" or "api_key:<id>". */
+  author: string;
+  created_at: number;
+  /** Null while pending. */
+  deployment_id: string | null;
+}
+
+export interface DeploymentTable {
+  id: string;
+  target_id: string;
+  bundle: string;
+  digest: string;
+  /** JSON array of the change summaries that went out. */
+  summary: string;
+  /** "user:<id>" or "api_key:<id>" (automatic targets). */
+  approver: string;
+  /** How the approver proved it: totp, sms, email, backup_code, or none. */
+  method: string;
+  /** Compact JWS a pipeline verifies against /.well-known/jwks.json. */
+  approval: string;
+  rollback_of: string | null;
+  created_at: number;
+}
+
 export interface Schema {
   organisations: OrganisationTable;
   users: UserTable;
@@ -257,6 +344,14 @@ export interface Schema {
   channel_entries: ChannelEntryTable;
   one_time_codes: OneTimeCodeTable;
   password_reset_tokens: PasswordResetTokenTable;
+  signing_keys: SigningKeyTable;
+  api_keys: ApiKeyTable;
+  deploy_targets: DeployTargetTable;
+  deploy_deployers: DeployDeployerTable;
+  deploy_changes: DeployChangeTable;
+  deployments: DeploymentTable;
+  known_devices: KnownDeviceTable;
+  known_locations: KnownLocationTable;
 }
 
 export type Organisation = Selectable<OrganisationTable>;
@@ -277,3 +372,44 @@ export type DeliveryProviderRow = Selectable<DeliveryProviderTable>;
 export type ChannelEntry = Selectable<ChannelEntryTable>;
 export type OneTimeCode = Selectable<OneTimeCodeTable>;
 export type PasswordResetToken = Selectable<PasswordResetTokenTable>;
+export type SigningKey = Selectable<SigningKeyTable>;
+export type ApiKey = Selectable<ApiKeyTable>;
+export type DeployTarget = Selectable<DeployTargetTable>;
+export type DeployChange = Selectable<DeployChangeTable>;
+export type Deployment = Selectable<DeploymentTable>;
+
+/** A browser a user has signed in from, recognised by a long-lived cookie (stored as its hash). */
+export interface KnownDeviceTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  /** The latest User-Agent header seen with this cookie. */
+  user_agent: string;
+  /** "Chrome on macOS", for people. */
+  label: string;
+  first_seen_at: number;
+  last_seen_at: number;
+  last_ip: string;
+  sign_in_count: number;
+  blocked_at: number | null;
+}
+
+/** A place a user has signed in from: one row per country (and region, where the data has it). */
+export interface KnownLocationTable {
+  id: string;
+  user_id: string;
+  /** "US/CA", or "US" from country-only data; unique per user. */
+  location_key: string;
+  country: string;
+  region: string | null;
+  /** The city of the latest sign-in, where the data has it; not part of the key. */
+  city: string | null;
+  first_seen_at: number;
+  last_seen_at: number;
+  last_ip: string;
+  sign_in_count: number;
+  blocked_at: number | null;
+}
+
+export type KnownDevice = Selectable<KnownDeviceTable>;
+export type KnownLocation = Selectable<KnownLocationTable>;

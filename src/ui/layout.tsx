@@ -6,6 +6,8 @@ export interface PageChrome {
   title: string;
   /** Signed-in user's name for the header; absent on public pages. */
   userName?: string | undefined;
+  /** Shows the admin areas in the header; set by pages that know the viewer is an admin. */
+  admin?: boolean | undefined;
   csrf: string;
   assets: { css: string; js: string };
 }
@@ -29,6 +31,7 @@ export function Layout(props: PageChrome & { children: ComponentChildren }) {
             <nav aria-label="Account">
               <a href="/account">Account</a>
               <a href="/account/security">Security</a>
+              {props.admin ? <a href="/admin/services">Services</a> : null}
               <form method="post" action="/sign-out" class="inline">
                 <input type="hidden" name="_csrf" value={props.csrf} />
                 <button type="submit" class="link">Sign out</button>

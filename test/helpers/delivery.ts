@@ -5,11 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { totpCodeAt } from '../../src/core/totp.js';
 import type { ProviderConfig } from '../../src/delivery/index.js';
 import type { HttpPeer, SmtpPeer } from '../delivery/peers.js';
 import { json, parseMail, startHttpPeer, startSmtpPeer } from '../delivery/peers.js';
 import { PASSWORD, signedInClient } from './authenticator.js';
-import type { TestClient } from './client.js';
+import { TestClient } from './client.js';
 import { TestClock } from './clock.js';
 import type { TestServer, TestServerOptions } from './server.js';
 import { startTestServer } from './server.js';
@@ -95,4 +96,86 @@ export function codeFromTwilio(peer: HttpPeer, to: string): { code: string; body
 export async function reauthenticate(client: TestClient): Promise<void> {
   const res = await client.post('/api/v1/auth/reauthenticate', { password: PASSWORD });
   assert.equal(res.status, 200, res.text);
+}
+
+// ---- Members with text or email factors, sign-in by code, and rows read back (issue 4 suites) ----
+
+export interface DeliveredMember {
+  userId: string;
+  email: string;
+  /** Signed in with the password before the factor existed. */
+  client: TestClient;
+  factorId: string;
+  backupCodes: string[];
+}
+
+/** A member of `orgId` (default: the world's organisation) with no factor yet, signed in. */
+export async function newMember(world: DeliveryWorld, orgId: string = world.orgId, email = `m-${randomUUID().slice(0, 8)}@example.com`): Promise<{ userId: string; email: string; client: TestClient }> {
+  const user = await world.server.services.accounts.createUser({ orgId, email, password: PASSWORD }, SYSTEM);
+  return { userId: user.id, email, client: await signedInClient(world.server, email) };
+}
+
+/** A member who enrolled and confirmed a phone through the Twilio peer. Leaves the clock past the resend wait. */
+export async function memberWithPhone(world: DeliveryWorld, twilio: HttpPeer, phone: { country: string; number: string; e164: string }, orgId?: string): Promise<DeliveredMember> {
+  const member = await newMember(world, orgId);
+  const started = await member.client.post('/api/v1/factors/sms', { country: phone.country, number: phone.number });
+  assert.equal(started.status, 201, started.text);
+  const factorId = started.json?.id as string;
+  const confirmed = await member.client.post(`/api/v1/factors/sms/${factorId}/confirm`, { code: codeFromTwilio(twilio, phone.e164).code });
+  assert.equal(confirmed.status, 200, confirmed.text);
+  world.clock.advance(world.server.config.codeResendSeconds * 1000 + 1000);
+  return { ...member, factorId, backupCodes: (confirmed.json?.backupCodes as string[] | undefined) ?? [] };
+}
+
+/** The password step in a fresh browser (or `client`); returns the browser and the challenge. */
+export async function passwordStepIn(world: DeliveryWorld, email: string, client: TestClient = new TestClient(world.server.url)): Promise<{ browser: TestClient; challenge: string; body: Record<string, unknown> }> {
+  const res = await client.post('/api/v1/auth/sign-in', { email, password: PASSWORD });
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.json?.status, 'second_factor_required', res.text);
+  return { browser: client, challenge: res.json?.challenge as string, body: res.json ?? {} };
+}
+
+/** Rows of one_time_codes for a user, oldest first. */
+export async function codeRows(server: TestServer, userId: string) {
+  return server.runtime.database.db.selectFrom('one_time_codes').selectAll().where('user_id', '=', userId).orderBy('created_at').execute();
+}
+
+export async function factorRows(server: TestServer, userId: string) {
+  return server.runtime.database.db.selectFrom('factors').selectAll().where('user_id', '=', userId).orderBy('created_at').execute();
+}
+
+/** Audit records of one type, newest last, with their details parsed. */
+export async function auditEvents(server: TestServer, type: string, where: { subjectUserId?: string; orgId?: string } = {}) {
+  let query = server.runtime.database.db.selectFrom('audit_events').selectAll().where('event_type', '=', type);
+  if (where.subjectUserId) query = query.where('subject_user_id', '=', where.subjectUserId);
+  if (where.orgId) query = query.where('org_id', '=', where.orgId);
+  const rows = await query.orderBy('id').execute();
+  return rows.map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> }));
+}
+
+/** Polls until `check` returns a value (mail is sent after the HTTP answer in some flows). */
+export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A different six-digit code than `code`. */
+export function otherCode(code: string): string {
+  return String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+}
+
+/** Enrols and confirms an authenticator for a signed-in client; leaves the clock one step later. */
+export async function enrolTotp(world: DeliveryWorld, client: TestClient): Promise<{ factorId: string; secret: string; backupCodes: string[] }> {
+  const started = await client.post('/api/v1/factors/totp', {});
+  assert.equal(started.status, 201, started.text);
+  const secret = started.json?.secret as string;
+  const confirmed = await client.post(`/api/v1/factors/totp/${started.json?.id}/confirm`, { code: totpCodeAt(secret, world.clock.now()) });
+  assert.equal(confirmed.status, 200, confirmed.text);
+  world.clock.advance(30_000);
+  return { factorId: started.json?.id as string, secret, backupCodes: (confirmed.json?.backupCodes as string[] | undefined) ?? [] };
 }

@@ -57,7 +57,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       ...(location.postgresSchema ? { postgresSchema: location.postgresSchema } : {}),
     }),
   );
-  const app = await buildApp({ services: runtime.services, publicUrl: url, companyName: config.companyName, logger: false });
+  const app = await buildApp({ services: runtime.services, publicUrl: url, companyName: config.companyName, logger: false, trustProxy: config.trustProxy });
   await app.listen({ host: '127.0.0.1', port: probe });
   return {
     url,

@@ -27,7 +27,7 @@ const BODY_ROUTES: { path: string; missing?: unknown[]; wrongType: unknown[] }[]
   {
     path: '/api/v1/auth/reauthenticate',
     missing: [{}, { method: 'totp' }],
-    wrongType: [{ password: 12345678 }, { password: PASSWORD, method: 'totp', code: '123456' }],
+    wrongType: [{ password: 12345678 }, { method: 'totp', code: 123456 }],
   },
   {
     path: '/api/v1/me/password',

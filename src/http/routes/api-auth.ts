@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/index.js';
 import type { ReauthProof } from '../../services/reauthentication.js';
 import type { CookieSettings } from '../request-context.js';
-import { COOKIE, clearSessionCookie, requestMeta, requireAuth, setSessionCookie, setTrustCookie } from '../request-context.js';
+import { COOKIE, clearSessionCookie, requestMeta, requireAuth, setSessionCookie, setSignInCookies, setTrustCookie } from '../request-context.js';
 import { str } from '../schemas.js';
 
 export function apiAuthRoutes(app: FastifyInstance, services: Services, cookies: CookieSettings): void {
@@ -39,7 +39,7 @@ export function apiAuthRoutes(app: FastifyInstance, services: Services, cookies:
           unavailable: result.unavailable.map((m) => ({ method: m.method, reason: m.reason })),
         };
       }
-      setSessionCookie(reply, cookies, result.session.token);
+      setSignInCookies(reply, cookies, result.session);
       return { status: 'signed_in', user: await services.accounts.profile(result.user), amr: JSON.parse(result.session.session.amr) as string[] };
     },
   );
@@ -60,7 +60,7 @@ export function apiAuthRoutes(app: FastifyInstance, services: Services, cookies:
     },
     async (request, reply) => {
       const result = await services.signIn.withSecondFactor(request.body, requestMeta(request));
-      setSessionCookie(reply, cookies, result.session.token);
+      setSignInCookies(reply, cookies, result.session);
       if (result.trustedBrowser) setTrustCookie(reply, cookies, result.trustedBrowser.token, result.trustedBrowser.expiresAt, services.deps.clock());
       return { status: 'signed_in', user: await services.accounts.profile(result.user), amr: JSON.parse(result.session.session.amr) as string[] };
     },
@@ -103,7 +103,7 @@ export function apiAuthRoutes(app: FastifyInstance, services: Services, cookies:
     async (request, reply) => {
       const body = request.body;
       const result = await services.signIn.confirmEnrolment({ challenge: body.challenge, factorId: body.id, code: body.code }, requestMeta(request));
-      setSessionCookie(reply, cookies, result.session.token);
+      setSignInCookies(reply, cookies, result.session);
       return {
         status: 'signed_in',
         user: await services.accounts.profile(result.user),

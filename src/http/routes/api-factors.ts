@@ -148,7 +148,7 @@ export function apiDeliveredFactorRoutes(app: FastifyInstance, services: Service
         tags: ['factors'],
         summary: 'Change the phone number or email of a factor (needs recent re-authentication); the new one replaces the old only once its code is confirmed',
         params: idParams,
-        body: { type: 'object', additionalProperties: false, properties: { country: str(8, 0), number: str(40), email: str(254, 0), label: str(64, 0) } },
+        body: { type: 'object', additionalProperties: false, properties: { country: str(8, 0), number: str(64), email: str(254, 0), label: str(64, 0) } },
       },
     },
     async (request, reply) => {

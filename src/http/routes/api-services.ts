@@ -25,7 +25,7 @@ export function apiServicesRoutes(app: FastifyInstance, services: Services): voi
   async function requireAdminSudo(request: FastifyRequest): Promise<AuthenticatedSession> {
     const auth = requireAuth(request);
     await services.policy.assertAdmin(auth.user);
-    services.reauth.requireRecentReauth(auth.session);
+    await services.reauth.requireAdminReauth(auth.user, auth.session);
     return auth;
   }
 

@@ -1,17 +1,23 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isTwofoldError, notFound } from '../../core/errors.js';
 import { formatInTimeZone } from '../../core/time-zone.js';
 import type { Services } from '../../services/index.js';
+import type { SentCode } from '../../services/messaging/code-sender.js';
 import type { AuthenticatedSession } from '../../services/sessions.js';
 import { AccountPage } from '../../ui/pages/account.js';
 import { BackupCodesPage } from '../../ui/pages/backup-codes.js';
+import type { EnrolCodeView } from '../../ui/pages/enrol-code.js';
+import { EnrolCodePage } from '../../ui/pages/enrol-code.js';
 import { EnrolTotpPage } from '../../ui/pages/enrol-totp.js';
+import type { SecurityView } from '../../ui/pages/security.js';
 import { SecurityPage } from '../../ui/pages/security.js';
 import { assertFormToken } from '../csrf.js';
 import type { PageKit } from '../page-kit.js';
 import type { CookieSettings } from '../request-context.js';
 import { requestMeta, setSessionCookie } from '../request-context.js';
 import { idParams } from '../schemas.js';
-import { userMessage } from './pages-auth.js';
+import { destinationFrom } from './api-codes.js';
+import { countryFromLanguage, pageStatus, userMessage } from './pages-auth.js';
 
 type Form = Record<string, string | undefined>;
 const formBody = { type: 'object', additionalProperties: { type: 'string', maxLength: 2048 } } as const;
@@ -26,11 +32,20 @@ export function accountPageRoutes(app: FastifyInstance, services: Services, cook
 
   const when = (auth: AuthenticatedSession, ms: number | null) => (ms === null ? null : formatInTimeZone(ms, auth.user.time_zone));
 
-  const renderSecurity = async (request: FastifyRequest, reply: FastifyReply, auth: AuthenticatedSession, message: { notice?: string; error?: string } = {}) => {
-    const [factorList, backup, browsers] = await Promise.all([
+  interface SecurityState {
+    notice?: string | undefined;
+    error?: string | undefined;
+    /** What was typed into an add or change form, shown again after a refusal. */
+    values?: Form | undefined;
+    reauthSent?: SecurityView['reauthSent'];
+  }
+
+  const renderSecurity = async (request: FastifyRequest, reply: FastifyReply, auth: AuthenticatedSession, state: SecurityState = {}) => {
+    const [factorList, backup, browsers, methods] = await Promise.all([
       services.factors.list(auth.user.id),
       services.backupCodes.status(auth.user.id),
       services.trustedBrowsers.list(auth.user.id),
+      services.methods.forUser(auth.user),
     ]);
     let reauthenticated = true;
     try {
@@ -38,11 +53,15 @@ export function accountPageRoutes(app: FastifyInstance, services: Services, cook
     } catch {
       reauthenticated = false;
     }
-    const view = {
+    const usable = (m: string) => methods.some((x) => x.method === m && x.available);
+    const held = new Set(factorList.map((f) => f.type));
+    const values = state.values ?? {};
+    const view: SecurityView = {
       factors: factorList.map((f) => ({
         id: f.id,
         label: f.label,
         type: f.type,
+        destination: f.destination,
         createdAt: when(auth, Date.parse(f.createdAt)) ?? '',
         lastUsedAt: f.lastUsedAt ? when(auth, Date.parse(f.lastUsedAt)) : null,
       })),
@@ -50,11 +69,17 @@ export function accountPageRoutes(app: FastifyInstance, services: Services, cook
       trustedBrowsers: browsers.map((b) => ({ id: b.id, userAgent: b.user_agent, ip: b.ip, createdAt: when(auth, b.created_at) ?? '', expiresAt: when(auth, b.expires_at) ?? '' })),
       reauthenticated,
       hasFactor: factorList.length > 0,
+      methods,
+      accountEmail: auth.user.email,
+      values: { country: values.country ?? countryFromLanguage(request), number: values.number, email: values.email },
+      reauthSendable: (['sms', 'email'] as const).filter((m) => held.has(m) && usable(m)),
+      reauthSent: state.reauthSent,
+      holdsTotp: held.has('totp'),
     };
-    return kit.html(reply, <SecurityPage chrome={kit.chrome(request, reply, 'Security')} view={view} notice={message.notice} error={message.error} />);
+    return kit.html(reply, <SecurityPage chrome={kit.chrome(request, reply, 'Security')} view={view} notice={state.notice} error={state.error} />);
   };
 
-  /** Runs a form action; a refusal re-renders the security page with the reason. */
+  /** Runs a form action; a refusal re-renders the security page with the reason (and what was typed). */
   const action = (run: (request: FastifyRequest<{ Body: Form; Params: { id: string } }>, reply: FastifyReply, auth: AuthenticatedSession) => Promise<unknown>) =>
     async (request: FastifyRequest<{ Body: Form; Params: { id: string } }>, reply: FastifyReply) => {
       assertFormToken(request, request.body._csrf);
@@ -63,8 +88,52 @@ export function accountPageRoutes(app: FastifyInstance, services: Services, cook
       try {
         return await run(request, reply, auth);
       } catch (error) {
-        reply.code(400);
-        return renderSecurity(request, reply, auth, { error: userMessage(error) });
+        const message = userMessage(error);
+        return renderSecurity(request, reply.code(pageStatus(error)), auth, { error: message, values: request.body });
+      }
+    };
+
+  /** The page that takes the code sent to a phone or address being added (or swapped in). */
+  const renderCodePage = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    auth: AuthenticatedSession,
+    state: { id: string; channel: 'sms' | 'email'; sentTo: string; replacing: boolean; code?: SentCode | undefined; notice?: string | undefined; error?: string | undefined },
+  ) => {
+    const noun = state.channel === 'sms' ? (state.replacing ? 'new number' : 'phone') : state.replacing ? 'new email' : 'email';
+    const view: EnrolCodeView = {
+      heading: `Confirm your ${noun}`,
+      channel: state.channel,
+      sentTo: state.sentTo,
+      expiresAt: state.code ? when(auth, state.code.expiresAt) ?? undefined : undefined,
+      resendInSeconds: state.code ? Math.max(0, Math.ceil((state.code.resendAt - services.deps.clock()) / 1000)) : undefined,
+      confirmAction: `/account/security/delivered/${state.id}/confirm`,
+      resendAction: `/account/security/delivered/${state.id}/resend`,
+      hidden: { channel: state.channel, sentTo: state.sentTo, ...(state.replacing ? { replacing: '1' } : {}) },
+      submitLabel: state.replacing ? `Switch to the ${noun}` : 'Turn on',
+      cancel: { href: '/account/security', label: 'Cancel' },
+    };
+    return kit.html(reply, <EnrolCodePage chrome={kit.chrome(request, reply, view.heading)} view={view} notice={state.notice} error={state.error} />);
+  };
+
+  const deliveredAction = (
+    run: (request: FastifyRequest<{ Body: Form; Params: { id: string } }>, reply: FastifyReply, auth: AuthenticatedSession, page: { channel: 'sms' | 'email'; sentTo: string; replacing: boolean }) => Promise<unknown>,
+  ) =>
+    async (request: FastifyRequest<{ Body: Form; Params: { id: string } }>, reply: FastifyReply) => {
+      assertFormToken(request, request.body._csrf);
+      const auth = signedIn(request, reply);
+      if (!auth) return reply;
+      const page = { channel: request.body.channel === 'sms' ? ('sms' as const) : ('email' as const), sentTo: request.body.sentTo ?? '', replacing: request.body.replacing === '1' };
+      try {
+        return await run(request, reply, auth, page);
+      } catch (error) {
+        const message = userMessage(error);
+        reply.code(pageStatus(error));
+        // A wrong, spent or too-early code keeps the code page; a vanished enrolment goes back to the list.
+        if (isTwofoldError(error) && ['invalid_input', 'unauthenticated', 'rate_limited', 'unavailable'].includes(error.kind)) {
+          return renderCodePage(request, reply, auth, { id: request.params.id, ...page, error: message });
+        }
+        return renderSecurity(request, reply, auth, { error: message });
       }
     };
 
@@ -130,16 +199,89 @@ export function accountPageRoutes(app: FastifyInstance, services: Services, cook
     }),
   );
 
+  for (const channel of ['sms', 'email'] as const) {
+    app.post<{ Body: Form; Params: { id: string } }>(
+      `/account/security/${channel}`,
+      { schema: { hide: true, body: formBody } },
+      action(async (request, reply, auth) => {
+        const enrolment = await services.deliveredFactors.start(auth.user, destinationFrom(channel, request.body), requestMeta(request), { label: request.body.label });
+        return renderCodePage(request, reply, auth, { id: enrolment.id, channel, sentTo: enrolment.sentTo, replacing: false, code: enrolment });
+      }),
+    );
+  }
+
   app.post<{ Body: Form; Params: { id: string } }>(
-    '/account/security/reauthenticate',
-    { schema: { hide: true, body: formBody } },
+    '/account/security/factors/:id/change',
+    { schema: { hide: true, body: formBody, params: idParams } },
     action(async (request, reply, auth) => {
-      const proof = request.body.code !== undefined ? { method: 'totp', code: request.body.code } : { password: request.body.password ?? '' };
+      services.reauth.requireRecentReauth(auth.session);
+      const current = (await services.factors.list(auth.user.id)).find((f) => f.id === request.params.id);
+      if (current?.type !== 'sms' && current?.type !== 'email') throw notFound('factor_not_found', 'No such phone or email factor.');
+      const enrolment = await services.deliveredFactors.start(auth.user, destinationFrom(current.type, request.body), requestMeta(request), { replaceFactorId: current.id });
+      return renderCodePage(request, reply, auth, { id: enrolment.id, channel: current.type, sentTo: enrolment.sentTo, replacing: true, code: enrolment });
+    }),
+  );
+
+  app.post<{ Body: Form; Params: { id: string } }>(
+    '/account/security/delivered/:id/resend',
+    { schema: { hide: true, body: formBody, params: idParams } },
+    deliveredAction(async (request, reply, auth, page) => {
+      const code = await services.deliveredFactors.resend(auth.user, request.params.id, requestMeta(request));
+      return renderCodePage(request, reply, auth, { id: request.params.id, ...page, sentTo: code.sentTo, code, notice: `A new code is on its way to ${code.sentTo}.` });
+    }),
+  );
+
+  app.post<{ Body: Form; Params: { id: string } }>(
+    '/account/security/delivered/:id/confirm',
+    { schema: { hide: true, body: formBody, params: idParams } },
+    deliveredAction(async (request, reply, auth, page) => {
+      const result = await services.deliveredFactors.confirm(auth.user, request.params.id, request.body.code ?? '', requestMeta(request));
+      const what = page.channel === 'sms' ? 'Text-message' : 'Email';
+      if (result.backupCodes) {
+        return kit.html(
+          reply,
+          <BackupCodesPage chrome={kit.chrome(request, reply, 'Backup codes')} codes={result.backupCodes} intro={`${what} codes are on. Keep these codes in case you cannot get one.`} />,
+        );
+      }
+      const notice = page.replacing ? `Codes now go to ${result.factor.destination ?? page.sentTo}; the old ${page.channel === 'sms' ? 'number' : 'address'} no longer gets them.` : `“${result.factor.label}” is on.`;
+      return renderSecurity(request, reply, auth, { notice });
+    }),
+  );
+
+  const sendableMethod = (value: string | undefined) => (value === 'sms' || value === 'email' ? value : undefined);
+
+  app.post<{ Body: Form }>('/account/security/reauthenticate/send', { schema: { hide: true, body: formBody } }, async (request, reply) => {
+    assertFormToken(request, request.body._csrf);
+    const auth = signedIn(request, reply);
+    if (!auth) return reply;
+    const method = sendableMethod(request.body.method);
+    try {
+      const sent = await services.reauth.sendCode(auth.user, method ?? request.body.method ?? '', requestMeta(request));
+      return renderSecurity(request, reply, auth, { notice: `Code sent to ${sent.sentTo}. It works until ${when(auth, sent.expiresAt)}.`, reauthSent: { method: sent.channel, sentTo: sent.sentTo } });
+    } catch (error) {
+      const message = userMessage(error);
+      // Too soon means the earlier code is still good, so its form stays.
+      const stillWaiting = isTwofoldError(error) && error.code === 'resend_too_soon' && method !== undefined;
+      return renderSecurity(request, reply.code(pageStatus(error)), auth, { error: message, reauthSent: stillWaiting && method ? { method } : undefined });
+    }
+  });
+
+  app.post<{ Body: Form }>('/account/security/reauthenticate', { schema: { hide: true, body: formBody } }, async (request, reply) => {
+    assertFormToken(request, request.body._csrf);
+    const auth = signedIn(request, reply);
+    if (!auth) return reply;
+    const b = request.body;
+    const proof = b.code !== undefined ? { method: b.method ?? 'totp', code: b.code } : { password: b.password ?? '' };
+    try {
       const token = await services.reauth.reauthenticate(auth.user, auth.session, proof, requestMeta(request));
       setSessionCookie(reply, cookies, token);
       return reply.redirect('/account/security', 303);
-    }),
-  );
+    } catch (error) {
+      const message = userMessage(error);
+      const method = sendableMethod(b.method);
+      return renderSecurity(request, reply.code(pageStatus(error)), auth, { error: message, reauthSent: b.code !== undefined && method ? { method } : undefined });
+    }
+  });
 
   app.post<{ Body: Form; Params: { id: string } }>(
     '/account/security/factors/:id/remove',
@@ -147,7 +289,7 @@ export function accountPageRoutes(app: FastifyInstance, services: Services, cook
     action(async (request, reply, auth) => {
       services.reauth.requireRecentReauth(auth.session);
       await services.factors.remove(auth.user, request.params.id, requestMeta(request));
-      return renderSecurity(request, reply, auth, { notice: 'The authenticator was removed.' });
+      return renderSecurity(request, reply, auth, { notice: 'The factor was removed.' });
     }),
   );
 

@@ -1,14 +1,25 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isTwofoldError } from '../../core/errors.js';
+import { formatInTimeZone } from '../../core/time-zone.js';
 import type { Services } from '../../services/index.js';
+import type { SentCode } from '../../services/messaging/code-sender.js';
+import { BackupCodesPage } from '../../ui/pages/backup-codes.js';
+import type { CodeChannel, EnrolCodeView } from '../../ui/pages/enrol-code.js';
+import { EnrolCodePage } from '../../ui/pages/enrol-code.js';
+import { EnrolRequiredPage } from '../../ui/pages/enrol-required.js';
+import { EnrolTotpPage } from '../../ui/pages/enrol-totp.js';
 import { MessagePage } from '../../ui/pages/message.js';
+import type { SecondFactorView } from '../../ui/pages/second-factor.js';
 import { SecondFactorPage } from '../../ui/pages/second-factor.js';
 import { SetupPage } from '../../ui/pages/setup.js';
 import { SignInPage } from '../../ui/pages/sign-in.js';
 import { assertFormToken } from '../csrf.js';
 import type { PageKit } from '../page-kit.js';
 import type { CookieSettings } from '../request-context.js';
-import { COOKIE, clearSessionCookie, requestMeta, setSessionCookie, setTrustCookie } from '../request-context.js';
+import { describeError } from '../errors.js';
+import { COOKIE, clearSessionCookie, requestMeta, setSessionCookie, setSignInCookies, setTrustCookie } from '../request-context.js';
+import { idParams } from '../schemas.js';
+import { destinationFrom } from './api-codes.js';
 
 type Form = Record<string, string | undefined>;
 
@@ -17,9 +28,36 @@ const formBody = { type: 'object', additionalProperties: { type: 'string', maxLe
 /** A user-facing sentence for a refusal; unexpected errors are rethrown to the error handler. */
 export function userMessage(error: unknown): string {
   if (isTwofoldError(error)) {
-    return error.retryAfterSeconds ? `${error.message} (try again in ${Math.ceil(error.retryAfterSeconds / 60)} min)` : error.message;
+    const wait = error.retryAfterSeconds;
+    if (!wait) return error.message;
+    return wait < 120 ? `${error.message} (try again in ${Math.ceil(wait)} seconds)` : `${error.message} (try again in ${Math.ceil(wait / 60)} min)`;
   }
   throw error;
+}
+
+/** The status a page answers with for a refusal: the same one the JSON API would use. */
+export function pageStatus(error: unknown): number {
+  return describeError(error).status;
+}
+
+/** The region of the browser's first language ("en-GB" gives GB), to preselect a phone country. */
+export function countryFromLanguage(request: FastifyRequest): string | undefined {
+  const header = request.headers['accept-language'];
+  if (typeof header !== 'string') return undefined;
+  for (const part of header.split(',')) {
+    const region = /^[a-z]{2,3}-([a-z]{2})\b/i.exec(part.trim())?.[1];
+    if (region) return region.toUpperCase();
+  }
+  return undefined;
+}
+
+/** Refusals about the code itself keep the user on the code page; others (flow over, enrolment gone) do not. */
+function keepsCodePage(error: unknown): boolean {
+  return isTwofoldError(error) && ['invalid_input', 'unauthenticated', 'rate_limited', 'unavailable'].includes(error.kind) && !/^challenge_/.test(error.code);
+}
+
+function codeChannelOf(value: string | undefined): CodeChannel {
+  return value === 'sms' || value === 'email' ? value : 'totp';
 }
 
 export function authPageRoutes(app: FastifyInstance, services: Services, cookies: CookieSettings, kit: PageKit): void {
@@ -52,11 +90,10 @@ export function authPageRoutes(app: FastifyInstance, services: Services, cookies
         return reply.redirect('/sign-in/second-factor', 303);
       }
       if (result.status === 'enrolment_required') {
-        // The enrolment pages come with the policy pages; until then the browser gets no session.
-        const message = 'Your organisation requires two-step verification, and you have not set it up yet. Ask your administrator for help.';
-        return kit.html(reply.code(403), <SignInPage chrome={kit.chrome(request, reply, 'Sign in')} email={email} error={message} />);
+        flowCookie(reply, result.challenge);
+        return reply.redirect('/sign-in/enrol', 303);
       }
-      setSessionCookie(reply, cookies, result.session.token);
+      setSignInCookies(reply, cookies, result.session);
       return reply.redirect('/account', 303);
     } catch (error) {
       const status = isTwofoldError(error) && error.kind === 'rate_limited' ? 429 : 401;
@@ -64,45 +101,194 @@ export function authPageRoutes(app: FastifyInstance, services: Services, cookies
     }
   });
 
-  const renderSecondFactor = async (request: FastifyRequest, reply: FastifyReply, requested: string | undefined, error?: string) => {
-    const flow = await services.signIn.pendingFlow(request.cookies[COOKIE.flow]);
-    if (!flow) {
-      return kit.html(reply.code(error ? 401 : 200), <SignInPage chrome={kit.chrome(request, reply, 'Sign in')} notice="Your sign-in expired. Please sign in again." />);
-    }
+  const challengeOf = (request: FastifyRequest) => request.cookies[COOKIE.flow] ?? '';
+  const now = () => services.deps.clock();
+  const secondsUntil = (ms: number) => Math.max(0, Math.ceil((ms - now()) / 1000));
+  const expiredSignIn = (request: FastifyRequest, reply: FastifyReply, failed: boolean) =>
+    kit.html(reply.code(failed ? 401 : 200), <SignInPage chrome={kit.chrome(request, reply, 'Sign in')} notice="Your sign-in expired. Please sign in again." />);
+
+  interface SecondFactorState {
+    method?: string | undefined;
+    error?: string | undefined;
+    notice?: string | undefined;
+    /** A code went out (or was asked for): which factor, and what the service said about it. */
+    sent?: { factorId: string | undefined; code?: SentCode | undefined } | undefined;
+  }
+
+  const renderSecondFactor = async (request: FastifyRequest, reply: FastifyReply, state: SecondFactorState) => {
+    const challenge = challengeOf(request);
+    const flow = await services.signIn.pendingFlow(challenge);
+    if (!flow) return expiredSignIn(request, reply, state.error !== undefined);
+    const requested = state.method;
     const method = requested && flow.methods.includes(requested) ? requested : (flow.methods[0] ?? 'totp');
-    return kit.html(
-      reply,
-      <SecondFactorPage
-        chrome={kit.chrome(request, reply, 'Two-step verification')}
-        methods={flow.methods}
-        method={method}
-        trustDays={services.deps.settings.trustBrowserDays}
-        error={error}
-      />,
-    );
+    const delivered = (method === 'sms' || method === 'email') && flow.methods.includes(method);
+    const [catalogue, held, allTargets, policy] = await Promise.all([
+      services.methods.forUser(flow.user),
+      services.factors.list(flow.user.id),
+      delivered ? services.signIn.sendTargets(challenge) : [],
+      services.policy.effectiveFor(flow.user),
+    ]);
+    const heldTypes = new Set(held.map((f) => f.type));
+    const unavailable = catalogue.filter((m) => !m.available && heldTypes.has(m.method)).map((m) => ({ method: m.method, reason: m.reason ?? 'This method cannot be used now.' }));
+    const targets = allTargets.filter((t) => t.type === method);
+    let sent: SecondFactorView['sent'];
+    if (state.sent && delivered) {
+      const target = targets.find((t) => t.id === state.sent?.factorId) ?? targets[0];
+      const code = state.sent.code;
+      sent = {
+        factorId: target?.id ?? '',
+        sentTo: code?.sentTo ?? target?.destination ?? '',
+        expiresAt: code ? formatInTimeZone(code.expiresAt, flow.user.time_zone) : undefined,
+        resendInSeconds: code ? secondsUntil(code.resendAt) : undefined,
+      };
+    }
+    const view: SecondFactorView = {
+      methods: flow.methods,
+      method,
+      // The policy may shorten trust (or turn it off) below the server's setting, never lengthen it.
+      trustDays: Math.max(0, Math.min(policy.trustBrowserDays.value, services.deps.settings.trustBrowserDays)),
+      targets: targets.map((t) => ({ id: t.id, destination: t.destination })),
+      sent,
+      unavailable,
+    };
+    return kit.html(reply, <SecondFactorPage chrome={kit.chrome(request, reply, 'Two-step verification')} view={view} error={state.error} notice={state.notice} />);
   };
 
   app.get<{ Querystring: { method?: string } }>(
     '/sign-in/second-factor',
     { schema: { hide: true, querystring: { type: 'object', properties: { method: { type: 'string', maxLength: 32 } } } } },
-    async (request, reply) => renderSecondFactor(request, reply, request.query.method),
+    async (request, reply) => renderSecondFactor(request, reply, { method: request.query.method }),
   );
+
+  app.post<{ Body: Form }>('/sign-in/second-factor/send', { schema: { hide: true, body: formBody } }, async (request, reply) => {
+    assertFormToken(request, request.body._csrf);
+    const method = request.body.method ?? '';
+    const factorId = request.body.factorId || undefined;
+    try {
+      const code = await services.signIn.sendSignInCode(challengeOf(request), method, factorId, requestMeta(request));
+      // The page itself says where the first code went; a new one deserves a word of its own.
+      const notice = request.body.resend === '1' ? `A new code is on its way to ${code.sentTo}; earlier codes no longer work.` : undefined;
+      return renderSecondFactor(request, reply, { method, sent: { factorId, code }, notice });
+    } catch (error) {
+      const message = userMessage(error);
+      reply.code(pageStatus(error));
+      // Asked again too soon: the earlier code is still on its way, so the code form stays.
+      const stillWaiting = isTwofoldError(error) && error.code === 'resend_too_soon';
+      return renderSecondFactor(request, reply, { method, error: message, sent: stillWaiting ? { factorId } : undefined });
+    }
+  });
 
   app.post<{ Body: Form }>('/sign-in/second-factor', { schema: { hide: true, body: formBody } }, async (request, reply) => {
     assertFormToken(request, request.body._csrf);
     const method = request.body.method ?? 'totp';
     try {
       const result = await services.signIn.withSecondFactor(
-        { challenge: request.cookies[COOKIE.flow] ?? '', method, code: request.body.code ?? '', trustBrowser: request.body.trustBrowser === '1' },
+        { challenge: challengeOf(request), method, code: request.body.code ?? '', trustBrowser: request.body.trustBrowser === '1' },
         requestMeta(request),
       );
       reply.clearCookie(COOKIE.flow, { path: '/sign-in' });
-      setSessionCookie(reply, cookies, result.session.token);
+      setSignInCookies(reply, cookies, result.session);
       if (result.trustedBrowser) setTrustCookie(reply, cookies, result.trustedBrowser.token, result.trustedBrowser.expiresAt, services.deps.clock());
       return reply.redirect('/account', 303);
     } catch (error) {
       reply.code(isTwofoldError(error) && error.kind === 'rate_limited' ? 429 : 401);
-      return renderSecondFactor(request, reply, method, userMessage(error));
+      const delivered = method === 'sms' || method === 'email';
+      return renderSecondFactor(request, reply, { method, error: userMessage(error), sent: delivered ? { factorId: request.body.factorId || undefined } : undefined });
+    }
+  });
+
+  // Forced enrolment: policy requires a factor this user lacks. The flow cookie carries the
+  // enrolment challenge; the session is only issued once a factor is confirmed.
+  const renderEnrolRequired = async (request: FastifyRequest, reply: FastifyReply, values: Form = {}, error?: string) => {
+    const flow = await services.signIn.pendingFlow(challengeOf(request), 'enrolment_required');
+    if (!flow) return expiredSignIn(request, reply, error !== undefined);
+    const view = { methods: flow.methods, accountEmail: flow.user.email, country: values.country ?? countryFromLanguage(request), number: values.number, email: values.email };
+    return kit.html(reply, <EnrolRequiredPage chrome={kit.chrome(request, reply, 'Set up two-step verification')} view={view} error={error} />);
+  };
+
+  const renderEnrolCode = async (request: FastifyRequest, reply: FastifyReply, state: { id: string; channel: CodeChannel; sentTo: string; code?: SentCode; notice?: string; error?: string }) => {
+    const flow = await services.signIn.pendingFlow(challengeOf(request), 'enrolment_required');
+    if (!flow) return expiredSignIn(request, reply, state.error !== undefined);
+    const view: EnrolCodeView = {
+      heading: state.channel === 'sms' ? 'Confirm your phone' : state.channel === 'email' ? 'Confirm your email' : 'Confirm your authenticator app',
+      channel: state.channel,
+      sentTo: state.sentTo,
+      expiresAt: state.code ? formatInTimeZone(state.code.expiresAt, flow.user.time_zone) : undefined,
+      resendInSeconds: state.code ? secondsUntil(state.code.resendAt) : undefined,
+      confirmAction: `/sign-in/enrol/${state.id}/confirm`,
+      resendAction: state.channel === 'totp' ? undefined : `/sign-in/enrol/${state.id}/resend`,
+      hidden: { channel: state.channel, sentTo: state.sentTo },
+      submitLabel: 'Turn on and sign in',
+      cancel: { href: '/sign-in/enrol', label: 'Choose another method' },
+    };
+    return kit.html(reply, <EnrolCodePage chrome={kit.chrome(request, reply, view.heading)} view={view} notice={state.notice} error={state.error} />);
+  };
+
+  app.get('/sign-in/enrol', { schema: { hide: true } }, async (request, reply) => renderEnrolRequired(request, reply));
+
+  app.post<{ Body: Form }>('/sign-in/enrol/totp', { schema: { hide: true, body: formBody } }, async (request, reply) => {
+    assertFormToken(request, request.body._csrf);
+    try {
+      const enrolment = await services.signIn.startEnrolment(challengeOf(request), request.body.label, requestMeta(request));
+      return kit.html(
+        reply,
+        <EnrolTotpPage
+          chrome={kit.chrome(request, reply, 'Add an authenticator app')}
+          enrolment={enrolment}
+          confirmAction={`/sign-in/enrol/${enrolment.id}/confirm`}
+          cancelHref="/sign-in/enrol"
+        />,
+      );
+    } catch (error) {
+      const message = userMessage(error);
+      return renderEnrolRequired(request, reply.code(pageStatus(error)), request.body, message);
+    }
+  });
+
+  for (const channel of ['sms', 'email'] as const) {
+    app.post<{ Body: Form }>(`/sign-in/enrol/${channel}`, { schema: { hide: true, body: formBody } }, async (request, reply) => {
+      assertFormToken(request, request.body._csrf);
+      const b = request.body;
+      try {
+        const enrolment = await services.signIn.startDeliveredEnrolment(challengeOf(request), destinationFrom(channel, b), b.label, requestMeta(request));
+        return renderEnrolCode(request, reply, { id: enrolment.id, channel, sentTo: enrolment.sentTo, code: enrolment });
+      } catch (error) {
+        const message = userMessage(error);
+        return renderEnrolRequired(request, reply.code(pageStatus(error)), b, message);
+      }
+    });
+  }
+
+  app.post<{ Body: Form; Params: { id: string } }>('/sign-in/enrol/:id/resend', { schema: { hide: true, body: formBody, params: idParams } }, async (request, reply) => {
+    assertFormToken(request, request.body._csrf);
+    const channel = codeChannelOf(request.body.channel);
+    const sentTo = request.body.sentTo ?? '';
+    try {
+      const code = await services.signIn.resendEnrolmentCode(challengeOf(request), request.params.id, requestMeta(request));
+      return renderEnrolCode(request, reply, { id: request.params.id, channel, sentTo: code.sentTo, code, notice: `A new code is on its way to ${code.sentTo}.` });
+    } catch (error) {
+      const message = userMessage(error);
+      reply.code(pageStatus(error));
+      if (!keepsCodePage(error)) return renderEnrolRequired(request, reply, {}, message);
+      return renderEnrolCode(request, reply, { id: request.params.id, channel, sentTo, error: message });
+    }
+  });
+
+  app.post<{ Body: Form; Params: { id: string } }>('/sign-in/enrol/:id/confirm', { schema: { hide: true, body: formBody, params: idParams } }, async (request, reply) => {
+    assertFormToken(request, request.body._csrf);
+    const channel = codeChannelOf(request.body.channel);
+    try {
+      const result = await services.signIn.confirmEnrolment({ challenge: challengeOf(request), factorId: request.params.id, code: request.body.code ?? '' }, requestMeta(request));
+      reply.clearCookie(COOKIE.flow, { path: '/sign-in' });
+      setSignInCookies(reply, cookies, result.session);
+      if (result.backupCodes.length === 0) return reply.redirect('/account', 303);
+      const chrome = { ...kit.chrome(request, reply, 'Backup codes'), userName: result.user.display_name };
+      return kit.html(reply, <BackupCodesPage chrome={chrome} codes={result.backupCodes} intro="Two-step verification is on and you are signed in. Keep these codes in case you cannot get a code." />);
+    } catch (error) {
+      const message = userMessage(error);
+      reply.code(pageStatus(error));
+      if (!keepsCodePage(error)) return renderEnrolRequired(request, reply, {}, message);
+      return renderEnrolCode(request, reply, { id: request.params.id, channel, sentTo: request.body.sentTo ?? '', error: message });
     }
   });
 

@@ -5,7 +5,7 @@ import { generateNumericCode } from '../../core/one-time-code.js';
 import type { Channel } from '../../delivery/index.js';
 import { codeMessage } from '../../delivery/index.js';
 import type { Executor, Factor, OneTimeCodePurpose, User } from '../../store/index.js';
-import { oneTimeCodes } from '../../store/index.js';
+import { oneTimeCodes, rateLimits } from '../../store/index.js';
 import { recordAudit } from '../audit-log.js';
 import type { RequestMeta, ServiceDeps } from '../context.js';
 import type { FailureLimiter, Limit } from '../rate-limiter.js';
@@ -21,6 +21,10 @@ import { deliveryFailedForUser, deliveryFailureDetails } from './sender.js';
 export const CODE_SENDS_PER_USER: Limit = { max: 10, windowMs: 60 * 60_000 };
 export const CODE_SENDS_PER_DESTINATION: Limit = { max: 8, windowMs: 60 * 60_000 };
 export const CODE_SENDS_PER_IP: Limit = { max: 30, windowMs: 60 * 60_000 };
+
+function resendTooSoon(waitMs: number) {
+  return rateLimited('resend_too_soon', 'A code was just sent. Wait a moment before asking for another.', waitMs / 1000);
+}
 
 export interface CodeTarget {
   user: User;
@@ -63,15 +67,33 @@ export class CodeSender {
    * scope) with the audit record in one transaction: a failed send leaves no challenge behind.
    */
   async send(target: CodeTarget, meta: RequestMeta): Promise<SentCode> {
+    const { user, purpose, scope } = target;
+    const db = this.deps.database.db;
+    const latest = await oneTimeCodes.latestCode(db, { userId: user.id, purpose, scope });
+    const waitMs = latest ? latest.created_at + this.deps.settings.codeResendMs - this.deps.clock() : 0;
+    if (waitMs > 0) throw resendTooSoon(waitMs);
+
+    // The check above cannot see a send still in flight (its code is stored only once it went
+    // out), so the scope is also claimed with an atomic counter: of two requests at the same
+    // moment one sends and the other waits. The claim is let go once the code is stored, or the
+    // send failed: from then on the stored code, or nothing, decides. (At least a second, so
+    // that even with no resend pause configured two simultaneous requests send one code.)
+    const slot = `code-send:scope:${sha256(`${user.id}:${purpose}:${scope}`)}`;
+    const claim = await rateLimits.hitCounter(db, slot, Math.max(this.deps.settings.codeResendMs, 1000), this.deps.clock());
+    if (claim.count > 1) throw resendTooSoon(claim.resetAt - this.deps.clock());
+    try {
+      return await this.sendClaimed(target, meta);
+    } finally {
+      await rateLimits.clearCounter(db, slot);
+    }
+  }
+
+  private async sendClaimed(target: CodeTarget, meta: RequestMeta): Promise<SentCode> {
     const { user, factor, purpose, scope } = target;
     const channel = factor.type as Channel;
     const db = this.deps.database.db;
     const where = { userId: user.id, purpose, scope };
     const settings = this.deps.settings;
-
-    const latest = await oneTimeCodes.latestCode(db, where);
-    const waitMs = latest ? latest.created_at + settings.codeResendMs - this.deps.clock() : 0;
-    if (waitMs > 0) throw rateLimited('resend_too_soon', 'A code was just sent. Wait a moment before asking for another.', waitMs / 1000);
 
     const destination = this.destinationOf(factor);
     const limits: Array<readonly [string, Limit]> = [
@@ -98,7 +120,9 @@ export class CodeSender {
     const masked = factor.destination_masked ?? '';
     let sent;
     try {
-      sent = await this.sender.sendFor(db, user.org_id, { channel, to: destination, subject: rendered.subject, text: rendered.text, html: rendered.html }, { requireAllowed: true });
+      // Subject and HTML are email-only (OutgoingMessage): a webhook would otherwise pass a subject along with a text message.
+      const message = channel === 'email' ? { channel, to: destination, subject: rendered.subject, text: rendered.text, html: rendered.html } : { channel, to: destination, text: rendered.text };
+      sent = await this.sender.sendFor(db, user.org_id, message, { requireAllowed: true });
     } catch (error) {
       await recordAudit(db, this.deps.clock(), {
         ...auditBase,
@@ -111,6 +135,8 @@ export class CodeSender {
     const now = this.deps.clock();
     const expiresAt = now + settings.codeValidityMs;
     await db.transaction().execute(async (trx: Executor) => {
+      // Nothing else sweeps the table: each send tidies its own user's long-dead codes.
+      await oneTimeCodes.deleteExpiredCodes(trx, now, user.id);
       await oneTimeCodes.voidLiveCodes(trx, where);
       await oneTimeCodes.insertCode(trx, {
         id: codeId,

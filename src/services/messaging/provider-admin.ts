@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { conflict, invalidInput, notFound } from '../../core/errors.js';
 import type { Channel, ProviderConfig } from '../../delivery/index.js';
-import { CHANNELS, mergeProviderSecrets, parseEmailAddress, parsePhoneNumber, parseProviderConfig, redactProviderConfig } from '../../delivery/index.js';
+import { CHANNELS, SECRET_FIELDS, mergeProviderSecrets, parseEmailAddress, parsePhoneNumber, parseProviderConfig, redactProviderConfig, redactSecret } from '../../delivery/index.js';
 import type { ChannelEntry, DeliveryProviderRow, Executor, User } from '../../store/index.js';
 import { deliveryProviders, organisations } from '../../store/index.js';
 import { recordAudit } from '../audit-log.js';
@@ -86,7 +86,7 @@ export class ProviderAdminService {
       const row = await this.ownedProvider(trx, actor, providerId);
       const before = this.sender.readConfig(row);
       const name = input.name === undefined ? row.name : checkName(input.name);
-      const config = input.config === undefined ? before : parseProviderConfig(mergeProviderSecrets(before, input.config));
+      const config = input.config === undefined ? before : parseChangedConfig(before, input.config);
       if (config.kind !== before.kind) throw invalidInput('provider_kind_fixed', 'A provider keeps its kind. Create a new provider instead.');
       const now = this.deps.clock();
       await deliveryProviders.updateProvider(trx, providerId, { name, config_encrypted: this.sender.sealConfig(providerId, config), updated_at: now, updated_by: actor.id });
@@ -124,7 +124,7 @@ export class ProviderAdminService {
       const result = await this.sender.deliver(this.sender.openProvider(row), {
         channel: input.channel,
         to,
-        subject: `${company}: test message`,
+        ...(input.channel === 'email' ? { subject: `${company}: test message` } : {}),
         text: `${company}: this is a test message from ${row.name}. If you received it, the provider works.`,
       });
       await recordAudit(this.db, this.deps.clock(), { ...base, type: 'provider.tested', details: { providerId, channel: input.channel, ok: true, attempts: result.attempts } });
@@ -200,6 +200,32 @@ export class ProviderAdminService {
       updatedAt: new Date(row.updated_at).toISOString(),
     };
   }
+}
+
+/**
+ * The edited configuration with kept secrets filled in. When a secret left blank was not kept
+ * (the host, URL or account it belongs to changed), the parser's complaint about the missing
+ * field would not say why; the admin is told to type it again instead.
+ */
+function parseChangedConfig(before: ProviderConfig, input: Record<string, unknown>): ProviderConfig {
+  const merged = mergeProviderSecrets(before, input);
+  try {
+    return parseProviderConfig(merged);
+  } catch (error) {
+    const stored = before as unknown as Record<string, unknown>;
+    const dropped = before.kind === input.kind ? SECRET_FIELDS[before.kind].filter((name) => typeof stored[name] === 'string' && stored[name] !== '' && merged[name] !== stored[name] && !isTyped(input[name], stored[name] as string)) : [];
+    if (dropped.length === 0) throw error;
+    throw invalidInput('provider_config_invalid', `Where this provider sends changed, so type the ${dropped.map(secretLabel).join(' and ')} again: a saved secret is never sent to a new place.`);
+  }
+}
+
+/** A secret the admin actually typed, as opposed to one left blank or sent back as shown. */
+function isTyped(value: unknown, stored: string): boolean {
+  return typeof value === 'string' && value !== '' && value !== redactSecret(stored);
+}
+
+function secretLabel(field: string): string {
+  return field === 'password' ? 'password' : field.replace(/([A-Z])/g, ' $1').toLowerCase();
 }
 
 function checkName(name: string): string {

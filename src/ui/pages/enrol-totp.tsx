@@ -9,7 +9,14 @@ export interface EnrolmentView {
   qrSvg: string;
 }
 
-export function EnrolTotpPage(props: { chrome: PageChrome; enrolment: EnrolmentView; error?: string | undefined }) {
+export function EnrolTotpPage(props: {
+  chrome: PageChrome;
+  enrolment: EnrolmentView;
+  error?: string | undefined;
+  /** Where the code goes and where Cancel leads; forced enrolment at sign-in sets both. */
+  confirmAction?: string | undefined;
+  cancelHref?: string | undefined;
+}) {
   const e = props.enrolment;
   return (
     <Layout {...props.chrome}>
@@ -32,7 +39,7 @@ export function EnrolTotpPage(props: { chrome: PageChrome; enrolment: EnrolmentV
         <h2 class="step">
           <span class="step-no" aria-hidden="true">2</span> Confirm with a code
         </h2>
-        <form method="post" action={`/account/security/totp/${e.id}/confirm`}>
+        <form method="post" action={props.confirmAction ?? `/account/security/totp/${e.id}/confirm`}>
           <CsrfField token={props.chrome.csrf} />
           <input type="hidden" name="label" value={e.label} />
           <label for="code">Enter the code your app shows now</label>
@@ -50,7 +57,7 @@ export function EnrolTotpPage(props: { chrome: PageChrome; enrolment: EnrolmentV
           />
           <div class="actions">
             <button type="submit">Turn on</button>
-            <a class="button secondary" href="/account/security">
+            <a class="button secondary" href={props.cancelHref ?? '/account/security'}>
               Cancel
             </a>
           </div>

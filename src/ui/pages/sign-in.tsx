@@ -16,6 +16,11 @@ export function SignInPage(props: { chrome: PageChrome; email?: string | undefin
           <input id="password" name="password" type="password" autocomplete="current-password" required />
           <button type="submit">Continue</button>
         </form>
+        <div class="alt muted">
+          <p>
+            <a href="/forgot-password">Forgot your password?</a>
+          </p>
+        </div>
       </section>
     </Layout>
   );

@@ -29,7 +29,7 @@ h2 { font-size: 1.1875rem; line-height: 1.3; margin: 0 0 .75rem; }
 
 label { display: block; font-weight: 600; margin: 1rem 0 .375rem; }
 label .optional { font-weight: 400; color: var(--muted); }
-input[type=text], input[type=email], input[type=password], input[type=number], select { display: block; width: 100%; min-height: 2.75rem; padding: .625rem .75rem; border: 1px solid var(--field); border-radius: 8px; background: #fff; font-size: 1rem; }
+input[type=text], input[type=email], input[type=password], input[type=number], input[type=tel], select { display: block; width: 100%; min-height: 2.75rem; padding: .625rem .75rem; border: 1px solid var(--field); border-radius: 8px; background: #fff; font-size: 1rem; }
 input:focus-visible, select:focus-visible { outline-offset: 0; border-color: var(--accent); }
 input.code { font-family: var(--mono); font-size: 1.25rem; letter-spacing: .12em; }
 .card:not(.narrow) input.code { max-width: 16rem; }
@@ -84,6 +84,41 @@ dl.facts dt { font-weight: 600; color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 dl.facts + .button { margin-top: 0; }
 
+/* Services Manager */
+h3 { font-size: 1.0625rem; line-height: 1.3; margin: 1.25rem 0 .5rem; }
+.channel + .channel { margin-top: 1.75rem; padding-top: 1.25rem; border-top: 1px solid var(--line); }
+.channel h3 { margin-top: 0; }
+.items .grow { flex: 1 1 auto; min-width: 0; }
+.items .item-actions { display: flex; gap: 1rem; align-items: baseline; flex: none; }
+dl.summary { display: grid; grid-template-columns: max-content 1fr; gap: .125rem 1rem; margin: .375rem 0 0; font-size: .875rem; }
+dl.summary > div { display: contents; }
+dl.summary dt { color: var(--muted); }
+dl.summary dd { margin: 0; overflow-wrap: anywhere; font-family: var(--mono); font-size: .8125rem; }
+details.test { margin-top: .5rem; }
+details.test summary { cursor: pointer; color: var(--accent); font-size: .9375rem; }
+details.test form { margin-top: .25rem; }
+ul.kinds { list-style: none; margin: 0; padding: 0; }
+ul.kinds li { padding: .375rem 0; }
+ul.kinds a { font-weight: 600; }
+fieldset.choices { border: 0; margin: 1rem 0 0; padding: 0; }
+fieldset.choices legend { font-weight: 600; padding: 0; }
+fieldset.choices .check { margin-top: .5rem; }
+form.send-code button { margin-top: .75rem; }
+form.alt-form { margin-top: 1.5rem; padding-top: .5rem; border-top: 1px solid var(--line); }
+
+/* Text-message and email codes: method choices, add forms, change-destination, resend */
+.choice, .add-method { margin-top: 1.5rem; padding-top: 1.25rem; border-top: 1px solid var(--line); }
+.choice h2, .add-method h3 { margin-top: 0; }
+.items + .add-method { border-top: 0; padding-top: .75rem; }
+form.send button { margin-top: .75rem; }
+form.resend { margin-top: 1.25rem; }
+form.resend p { margin: 0; }
+form.resend button { margin-top: .5rem; }
+.alt form.resend { flex: 1 1 100%; margin-top: 0; }
+details.change { margin-top: .5rem; }
+details.change summary { cursor: pointer; color: var(--accent); font-size: .9375rem; }
+details.change form { margin-top: .25rem; }
+
 @media (max-width: 560px) {
   main { margin: 1.25rem auto; }
   .card { padding: 1.25rem 1rem; }
@@ -99,5 +134,41 @@ dl.facts + .button { margin-top: 0; }
   body, :root { background: #fff; }
   main { margin: 0; }
   .card { border: 0; box-shadow: none; }
+}
+
+/* Admin areas: users, policy, services. */
+main:has(.admin-wide) { max-width: 60rem; }
+.admin-nav { display: flex; flex-wrap: wrap; gap: .25rem; margin: 0 0 1.25rem; padding: .25rem; background: var(--card); border: 1px solid var(--line); border-radius: 10px; width: fit-content; }
+.admin-nav a { padding: .375rem .875rem; border-radius: 7px; color: var(--ink); text-decoration: none; font-weight: 500; }
+.admin-nav a:hover { background: #eef1f5; color: var(--ink); }
+.admin-nav a[aria-current=page] { background: #e3eafc; color: var(--accent); font-weight: 600; }
+.crumbs { margin: 0 0 .5rem; font-size: .9375rem; }
+.badge.warn { background: #fef0c7; color: var(--warn); }
+.badge.danger { background: #fee4e2; color: var(--danger); }
+.tags { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: .25rem; }
+.table-wrap { overflow-x: auto; margin: 0 0 .5rem; }
+table.users { min-width: 40rem; font-size: .9375rem; }
+table.users th { font-size: .8125rem; color: var(--muted); font-weight: 600; text-transform: uppercase; letter-spacing: .03em; }
+table.users td .name { font-weight: 600; overflow-wrap: anywhere; }
+table.users td .meta { color: var(--muted); font-size: .875rem; overflow-wrap: anywhere; }
+.filters button { margin-top: 1rem; }
+.filters > label:first-of-type { margin-top: 0; }
+.actions > form button { margin-top: 0; }
+.pager { display: flex; gap: 1.25rem; justify-content: flex-end; margin-top: .75rem; }
+.org-picker { margin: 0 0 1.25rem; }
+.org-picker label { margin-top: 0; }
+.org-picker .row { display: flex; gap: .5rem; align-items: stretch; }
+.org-picker .row select { flex: 1 1 auto; max-width: 24rem; }
+.org-picker .row button { margin-top: 0; }
+.policy-form fieldset { border: 0; margin: 1.25rem 0 0; padding: 0; }
+.policy-form legend { font-weight: 600; padding: 0; }
+.policy-form fieldset .check { margin-top: .5rem; }
+.policy-form .choice-row .hint { margin: 0 0 0 1.875rem; }
+.policy-form input.days { max-width: 8rem; }
+.rule-value { font-weight: 600; }
+.rule-source { color: var(--muted); }
+.danger-zone { border-color: #fecdca; }
+@media (max-width: 560px) {
+  .org-picker .row { flex-direction: column; }
 }
 `;

@@ -1,0 +1,260 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { invalidInput, isTwofoldError } from '../../core/errors.js';
+import { formatInTimeZone } from '../../core/time-zone.js';
+import type { Services } from '../../services/index.js';
+import type { AuthenticatedSession } from '../../services/sessions.js';
+import type { User } from '../../store/index.js';
+import { organisations } from '../../store/index.js';
+import type { ManagedOrganisation } from '../../ui/admin-nav.js';
+import type { PageChrome } from '../../ui/layout.js';
+import type { AdminUserView, RevealedCodes } from '../../ui/pages/admin-user.js';
+import { AdminUserPage } from '../../ui/pages/admin-user.js';
+import { AdminUsersPage } from '../../ui/pages/admin-users.js';
+import { MessagePage } from '../../ui/pages/message.js';
+import { assertFormToken } from '../csrf.js';
+import { describeError } from '../errors.js';
+import type { PageKit } from '../page-kit.js';
+import { requestMeta } from '../request-context.js';
+import { idParams } from '../schemas.js';
+import { userMessage } from './pages-auth.js';
+
+type Form = Record<string, string | undefined>;
+type Message = { notice?: string | undefined; error?: string | undefined };
+
+export const adminFormBody = { type: 'object', additionalProperties: { type: 'string', maxLength: 2048 } } as const;
+
+const usersQuery = {
+  type: 'object',
+  properties: {
+    org: { type: 'string', maxLength: 64 },
+    q: { type: 'string', maxLength: 254 },
+    filter: { type: 'string', maxLength: 16 },
+    after: { type: 'string', maxLength: 254 },
+  },
+} as const;
+
+export const reauthPath = (next: string) => `/reauthenticate?next=${encodeURIComponent(next)}`;
+
+/** What the admin pages share: the guard in front of every page and form, and how refusals are shown. */
+export interface AdminPages {
+  chrome(request: FastifyRequest, reply: FastifyReply, title: string): PageChrome;
+  /**
+   * Signed in, admin, and confirmed recently (password, plus a code when the admin holds a
+   * factor); otherwise answers the request itself and returns null. Admin is checked first, so
+   * a non-admin is not asked to re-authenticate for nothing.
+   */
+  guard(request: FastifyRequest, reply: FastifyReply, returnTo: string): Promise<AuthenticatedSession | null>;
+  /** A page with the reason a request was refused, under the refusal's status. */
+  problem(request: FastifyRequest, reply: FastifyReply, error: unknown, back: { href: string; label: string }): Promise<FastifyReply>;
+  /** The admin's own organisation and every one below it, in tree order. */
+  managedOrganisations(actor: User): Promise<ManagedOrganisation[]>;
+  when(auth: AuthenticatedSession, iso: string | null): string | null;
+}
+
+export function adminPages(services: Services, kit: PageKit): AdminPages {
+  const db = services.deps.database.db;
+  const chrome = (request: FastifyRequest, reply: FastifyReply, title: string): PageChrome => ({ ...kit.chrome(request, reply, title), admin: true });
+  return {
+    chrome,
+    async guard(request, reply, returnTo) {
+      const auth = request.auth;
+      if (!auth) {
+        await reply.redirect('/sign-in', 303);
+        return null;
+      }
+      try {
+        await services.policy.assertAdmin(auth.user);
+        await services.reauth.requireAdminReauth(auth.user, auth.session);
+      } catch (error) {
+        if (!isTwofoldError(error)) throw error;
+        if (error.code === 'reauthentication_required') {
+          if (request.method === 'GET') {
+            await reply.redirect(reauthPath(returnTo), 303);
+            return null;
+          }
+          // A form that arrives after the window closed is not replayed: the admin confirms, then sends it again.
+          const link = { href: reauthPath(returnTo), label: 'Confirm it is you' };
+          await kit.html(reply.code(403), <MessagePage chrome={chrome(request, reply, 'Confirm it is you')} heading="Confirm it is you" text={`${error.message} Nothing was changed.`} link={link} />);
+          return null;
+        }
+        if (error.code === 'not_admin') {
+          const link = { href: '/account', label: 'Your account' };
+          await kit.html(reply.code(403), <MessagePage chrome={kit.chrome(request, reply, 'Administrators only')} heading="Administrators only" text={error.message} link={link} />);
+          return null;
+        }
+        throw error;
+      }
+      return auth;
+    },
+    async problem(request, reply, error, back) {
+      const text = userMessage(error);
+      const heading = isTwofoldError(error) && error.kind === 'not_found' ? 'Not found' : 'That did not work';
+      return kit.html(reply.code(describeError(error).status), <MessagePage chrome={chrome(request, reply, heading)} heading={heading} text={text} link={back} />);
+    },
+    async managedOrganisations(actor) {
+      const ids = await organisations.subtreeIds(db, actor.org_id);
+      const found = await Promise.all(ids.map((id) => organisations.findOrganisation(db, id)));
+      const byParent = new Map<string | null, Array<{ id: string; name: string }>>();
+      for (const org of found) {
+        if (!org || org.id === actor.org_id) continue;
+        const siblings = byParent.get(org.parent_id) ?? [];
+        siblings.push({ id: org.id, name: org.name });
+        byParent.set(org.parent_id, siblings);
+      }
+      const own = found.find((o) => o?.id === actor.org_id);
+      if (!own) return [];
+      const out: ManagedOrganisation[] = [];
+      const visit = (id: string, name: string, depth: number) => {
+        out.push({ id, name, depth });
+        const children = (byParent.get(id) ?? []).sort((a, b) => a.name.localeCompare(b.name));
+        for (const child of children) visit(child.id, child.name, depth + 1);
+      };
+      visit(own.id, own.name, 0);
+      return out;
+    },
+    when(auth, iso) {
+      return iso === null ? null : formatInTimeZone(Date.parse(iso), auth.user.time_zone);
+    },
+  };
+}
+
+/**
+ * Admin user management in the browser: who in the admin's organisations has two-step
+ * verification, and the recovery actions (reset factors, disable, show or regenerate backup
+ * codes). There is deliberately no way to enrol a factor for someone else.
+ */
+export function adminUserPageRoutes(app: FastifyInstance, services: Services, kit: PageKit): void {
+  const admin = adminPages(services, kit);
+  const userPath = (id: string) => `/admin/users/${encodeURIComponent(id)}`;
+  const backToUsers = { href: '/admin/users', label: 'Back to users' };
+
+  app.get<{ Querystring: Form }>('/admin/users', { schema: { hide: true, querystring: usersQuery } }, async (request, reply) => {
+    const auth = await admin.guard(request, reply, request.url);
+    if (!auth) return reply;
+    const q = request.query;
+    const orgId = q.org || auth.user.org_id;
+    const query = (q.q ?? '').trim();
+    const noTwoFactor = q.filter === 'no_2fa';
+    let page;
+    try {
+      page = await services.userAdmin.list(auth.user, { orgId, query: query || undefined, withoutTwoFactor: noTwoFactor, after: q.after || undefined });
+    } catch (error) {
+      return admin.problem(request, reply, error, backToUsers);
+    }
+    const orgs = await admin.managedOrganisations(auth.user);
+    const orgNames = new Map(orgs.map((o) => [o.id, o.name]));
+    const link = (after: string | null) => {
+      const params = new URLSearchParams({ org: orgId });
+      if (query) params.set('q', query);
+      if (noTwoFactor) params.set('filter', 'no_2fa');
+      if (after) params.set('after', after);
+      return `/admin/users?${params.toString()}`;
+    };
+    const view = {
+      organisations: orgs,
+      orgId,
+      orgName: orgNames.get(orgId) ?? 'this organisation',
+      query,
+      noTwoFactor,
+      users: page.users.map((u) => ({
+        id: u.id,
+        email: u.email,
+        displayName: u.displayName,
+        orgName: orgNames.get(u.orgId) ?? '',
+        disabled: u.status === 'disabled',
+        methods: u.methods,
+        lastUsedAt: admin.when(auth, u.lastUsedAt),
+        backupCodesLeft: u.backupCodesLeft,
+        mustEnrol: u.mustEnrol,
+      })),
+      nextHref: page.next ? link(page.next) : null,
+      firstHref: q.after ? link(null) : null,
+    };
+    return kit.html(reply, <AdminUsersPage chrome={admin.chrome(request, reply, 'Users')} view={view} />);
+  });
+
+  const loadUser = async (auth: AuthenticatedSession, userId: string): Promise<AdminUserView> => {
+    const [detail, orgs] = await Promise.all([services.userAdmin.get(auth.user, userId), admin.managedOrganisations(auth.user)]);
+    return {
+      id: detail.id,
+      email: detail.email,
+      displayName: detail.displayName,
+      orgName: orgs.find((o) => o.id === detail.orgId)?.name ?? '',
+      disabled: detail.status === 'disabled',
+      self: detail.id === auth.user.id,
+      mustEnrol: detail.mustEnrol,
+      lastUsedAt: admin.when(auth, detail.lastUsedAt),
+      backupCodesLeft: detail.backupCodesLeft,
+      factors: detail.factors.map((f) => ({ id: f.id, type: f.type, label: f.label, destination: f.destination, lastUsedAt: admin.when(auth, f.lastUsedAt) })),
+    };
+  };
+
+  const renderUser = async (request: FastifyRequest, reply: FastifyReply, auth: AuthenticatedSession, userId: string, message: Message & { revealed?: RevealedCodes } = {}) => {
+    const view = await loadUser(auth, userId);
+    return kit.html(
+      reply,
+      <AdminUserPage chrome={admin.chrome(request, reply, view.displayName)} view={view} notice={message.notice} error={message.error} revealed={message.revealed} />,
+    );
+  };
+
+  app.get<{ Params: { id: string } }>('/admin/users/:id', { schema: { hide: true, params: idParams } }, async (request, reply) => {
+    const auth = await admin.guard(request, reply, request.url);
+    if (!auth) return reply;
+    try {
+      return await renderUser(request, reply, auth, request.params.id);
+    } catch (error) {
+      return admin.problem(request, reply, error, backToUsers);
+    }
+  });
+
+  /** A recovery action: guarded, then the user page again with the outcome, or with the refusal and its status. */
+  const action = (
+    path: string,
+    run: (request: FastifyRequest<{ Body: Form; Params: { id: string } }>, auth: AuthenticatedSession) => Promise<Message & { revealed?: RevealedCodes }>,
+  ) =>
+    app.post<{ Body: Form; Params: { id: string } }>(`/admin/users/:id/${path}`, { schema: { hide: true, body: adminFormBody, params: idParams } }, async (request, reply) => {
+      assertFormToken(request, request.body._csrf);
+      const auth = await admin.guard(request, reply, userPath(request.params.id));
+      if (!auth) return reply;
+      let outcome: Message & { revealed?: RevealedCodes };
+      try {
+        outcome = await run(request, auth);
+      } catch (error) {
+        if (isTwofoldError(error) && error.kind === 'not_found') return admin.problem(request, reply, error, backToUsers);
+        const text = userMessage(error);
+        return renderUser(request, reply.code(describeError(error).status), auth, request.params.id, { error: text });
+      }
+      return renderUser(request, reply, auth, request.params.id, outcome);
+    });
+
+  action('reset-factors', async (request, auth) => {
+    if (request.body.confirm !== 'yes') {
+      // Checked here too, not only by the browser: the checkbox is all that stands between a slip and a locked-out user.
+      throw invalidInput('confirmation_required', 'Tick the box to confirm the reset; nothing was removed.');
+    }
+    const { removedFactors } = await services.userAdmin.resetFactors(auth.user, request.params.id, requestMeta(request));
+    const what = removedFactors === 1 ? '1 sign-in method' : `${removedFactors} sign-in methods`;
+    return { notice: `Reset: ${what}, the backup codes and trusted browsers were removed and every session ended. The user has been emailed.` };
+  });
+
+  action('disable', async (request, auth) => {
+    await services.userAdmin.setDisabled(auth.user, request.params.id, true, requestMeta(request));
+    return { notice: 'The account is disabled: sign-in is refused and its sessions have ended.' };
+  });
+
+  action('enable', async (request, auth) => {
+    await services.userAdmin.setDisabled(auth.user, request.params.id, false, requestMeta(request));
+    return { notice: 'The account is enabled again.' };
+  });
+
+  action('backup-codes/show', async (request, auth) => {
+    const codes = await services.userAdmin.viewBackupCodes(auth.user, request.params.id, requestMeta(request));
+    const left = codes.filter((c) => !c.used).length;
+    return { notice: `${left} of ${codes.length} backup codes are unused.`, revealed: { kind: 'stored', codes } };
+  });
+
+  action('backup-codes', async (request, auth) => {
+    const codes = await services.userAdmin.regenerateBackupCodes(auth.user, request.params.id, requestMeta(request));
+    return { notice: 'New backup codes were made; the old ones no longer work. The user has been emailed.', revealed: { kind: 'new', codes } };
+  });
+}
