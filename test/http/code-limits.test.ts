@@ -273,9 +273,16 @@ test('wrong text-message codes count into the shared lockout: after 5, sms and t
   assert.equal(rightTotp.json?.error?.code, 'second_factor_locked');
   assert.ok((await auditEvents(world.server, 'second_factor.locked_out', { subjectUserId: member.userId })).length >= 1);
   assert.equal((await auditEvents(world.server, 'code.failed', { subjectUserId: member.userId })).length, 5);
+  // While locked no new code is sent: it could not be used, and texts cost money.
+  world.clock.advance(31_000);
+  const textsBefore = twilio.requests.length;
+  const lockedSend = await send(browser, challenge);
+  assert.equal(lockedSend.status, 429, lockedSend.text);
+  assert.equal(lockedSend.json?.error?.code, 'second_factor_locked');
+  assert.equal(twilio.requests.length, textsBefore);
 
   // Five wrong guesses also used up the code itself: after the lock it is void.
-  world.clock.advance(60_000);
+  world.clock.advance(60_000 - 31_000);
   const voided = await browser.post('/api/v1/auth/second-factor', { challenge, method: 'sms', code });
   assert.equal(voided.status, 401);
   assert.equal(voided.json?.error?.code, 'code_expired');

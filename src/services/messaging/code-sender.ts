@@ -5,11 +5,12 @@ import { generateNumericCode } from '../../core/one-time-code.js';
 import type { Channel } from '../../delivery/index.js';
 import { codeMessage } from '../../delivery/index.js';
 import type { Executor, Factor, OneTimeCodePurpose, User } from '../../store/index.js';
-import { oneTimeCodes, rateLimits } from '../../store/index.js';
+import { oneTimeCodes, rateLimits, users } from '../../store/index.js';
 import { recordAudit } from '../audit-log.js';
 import type { RequestMeta, ServiceDeps } from '../context.js';
 import type { FailureLimiter, Limit } from '../rate-limiter.js';
 import { factorDestinationContext } from '../secret-contexts.js';
+import { lockoutRetryAfterMs } from '../second-factor/lockout.js';
 import type { MessageSender } from './sender.js';
 import { deliveryFailedForUser, deliveryFailureDetails } from './sender.js';
 
@@ -69,6 +70,12 @@ export class CodeSender {
   async send(target: CodeTarget, meta: RequestMeta): Promise<SentCode> {
     const { user, purpose, scope } = target;
     const db = this.deps.database.db;
+    // A locked account could not use the code anyway: sending one would only cost money and annoy.
+    if (purpose !== 'enrolment') {
+      const fresh = await users.findUser(db, user.id);
+      const lockedMs = fresh ? lockoutRetryAfterMs(fresh, this.deps.clock()) : 0;
+      if (lockedMs > 0) throw rateLimited('second_factor_locked', 'Too many wrong codes. Wait before asking for a new one, or use a backup code.', lockedMs / 1000);
+    }
     const latest = await oneTimeCodes.latestCode(db, { userId: user.id, purpose, scope });
     const waitMs = latest ? latest.created_at + this.deps.settings.codeResendMs - this.deps.clock() : 0;
     if (waitMs > 0) throw resendTooSoon(waitMs);
