@@ -1,10 +1,17 @@
+import type { ExpressionBuilder } from 'kysely';
 import type { Executor } from './database.js';
-import type { OneTimeCode, OneTimeCodePurpose } from './schema.js';
+import type { OneTimeCode, OneTimeCodePurpose, Schema } from './schema.js';
 
 export interface CodeScope {
   userId: string;
   purpose: OneTimeCodePurpose;
   scope: string;
+}
+
+/** The rows of one user, purpose and scope: every query here narrows to one. */
+function inScope(where: CodeScope) {
+  return (eb: ExpressionBuilder<Schema, 'one_time_codes'>) =>
+    eb.and([eb('user_id', '=', where.userId), eb('purpose', '=', where.purpose), eb('scope', '=', where.scope)]);
 }
 
 export async function insertCode(db: Executor, row: OneTimeCode): Promise<void> {
@@ -16,9 +23,7 @@ export async function voidLiveCodes(db: Executor, where: CodeScope): Promise<num
   const r = await db
     .updateTable('one_time_codes')
     .set({ status: 'voided' })
-    .where('user_id', '=', where.userId)
-    .where('purpose', '=', where.purpose)
-    .where('scope', '=', where.scope)
+    .where(inScope(where))
     .where('status', '=', 'live')
     .executeTakeFirst();
   return Number(r.numUpdatedRows);
@@ -28,9 +33,7 @@ export async function liveCodes(db: Executor, where: CodeScope, nowMs: number): 
   return db
     .selectFrom('one_time_codes')
     .selectAll()
-    .where('user_id', '=', where.userId)
-    .where('purpose', '=', where.purpose)
-    .where('scope', '=', where.scope)
+    .where(inScope(where))
     .where('status', '=', 'live')
     .where('expires_at', '>', nowMs)
     .execute();
@@ -41,9 +44,7 @@ export async function latestCode(db: Executor, where: CodeScope): Promise<OneTim
   return db
     .selectFrom('one_time_codes')
     .selectAll()
-    .where('user_id', '=', where.userId)
-    .where('purpose', '=', where.purpose)
-    .where('scope', '=', where.scope)
+    .where(inScope(where))
     .orderBy('created_at', 'desc')
     .limit(1)
     .executeTakeFirst();
@@ -66,17 +67,13 @@ export async function countWrongAttempt(db: Executor, where: CodeScope, max: num
   await db
     .updateTable('one_time_codes')
     .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
-    .where('user_id', '=', where.userId)
-    .where('purpose', '=', where.purpose)
-    .where('scope', '=', where.scope)
+    .where(inScope(where))
     .where('status', '=', 'live')
     .execute();
   await db
     .updateTable('one_time_codes')
     .set({ status: 'voided' })
-    .where('user_id', '=', where.userId)
-    .where('purpose', '=', where.purpose)
-    .where('scope', '=', where.scope)
+    .where(inScope(where))
     .where('status', '=', 'live')
     .where('attempts', '>=', max)
     .execute();

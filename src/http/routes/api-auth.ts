@@ -1,9 +1,17 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { IssuedSession } from '../../services/sessions.js';
+import type { User } from '../../store/index.js';
 import type { Services } from '../../services/index.js';
 import type { ReauthProof } from '../../services/reauthentication.js';
 import type { CookieSettings } from '../request-context.js';
 import { COOKIE, clearSessionCookie, requestMeta, requireAuth, setSessionCookie, setSignInCookies, setTrustCookie } from '../request-context.js';
 import { str } from '../schemas.js';
+
+/** The answer of every API step that completes a sign-in: cookies set, who, and how they proved it. */
+export async function signedInAnswer(reply: FastifyReply, cookies: CookieSettings, services: Services, result: { user: User; session: IssuedSession }) {
+  setSignInCookies(reply, cookies, result.session);
+  return { status: 'signed_in' as const, user: await services.accounts.profile(result.user), amr: JSON.parse(result.session.session.amr) as string[] };
+}
 
 export function apiAuthRoutes(app: FastifyInstance, services: Services, cookies: CookieSettings): void {
   app.post<{ Body: { email: string; password: string } }>(
@@ -39,8 +47,7 @@ export function apiAuthRoutes(app: FastifyInstance, services: Services, cookies:
           unavailable: result.unavailable.map((m) => ({ method: m.method, reason: m.reason })),
         };
       }
-      setSignInCookies(reply, cookies, result.session);
-      return { status: 'signed_in', user: await services.accounts.profile(result.user), amr: JSON.parse(result.session.session.amr) as string[] };
+      return signedInAnswer(reply, cookies, services, result);
     },
   );
 
@@ -60,9 +67,8 @@ export function apiAuthRoutes(app: FastifyInstance, services: Services, cookies:
     },
     async (request, reply) => {
       const result = await services.signIn.withSecondFactor(request.body, requestMeta(request));
-      setSignInCookies(reply, cookies, result.session);
       if (result.trustedBrowser) setTrustCookie(reply, cookies, result.trustedBrowser.token, result.trustedBrowser.expiresAt, services.deps.clock());
-      return { status: 'signed_in', user: await services.accounts.profile(result.user), amr: JSON.parse(result.session.session.amr) as string[] };
+      return signedInAnswer(reply, cookies, services, result);
     },
   );
 
@@ -103,13 +109,7 @@ export function apiAuthRoutes(app: FastifyInstance, services: Services, cookies:
     async (request, reply) => {
       const body = request.body;
       const result = await services.signIn.confirmEnrolment({ challenge: body.challenge, factorId: body.id, code: body.code }, requestMeta(request));
-      setSignInCookies(reply, cookies, result.session);
-      return {
-        status: 'signed_in',
-        user: await services.accounts.profile(result.user),
-        amr: JSON.parse(result.session.session.amr) as string[],
-        backupCodes: result.backupCodes,
-      };
+      return { ...(await signedInAnswer(reply, cookies, services, result)), backupCodes: result.backupCodes };
     },
   );
 

@@ -4,7 +4,8 @@ import type { DeliveredEnrolment, DestinationInput } from '../../services/delive
 import type { Services } from '../../services/index.js';
 import type { SentCode } from '../../services/messaging/code-sender.js';
 import type { CookieSettings } from '../request-context.js';
-import { requestMeta, requireAuth, setSignInCookies } from '../request-context.js';
+import { requestMeta, requireAuth } from '../request-context.js';
+import { signedInAnswer } from './api-auth.js';
 import { str } from '../schemas.js';
 
 export const sendableMethod = { type: 'string', enum: ['sms', 'email'] } as const;
@@ -83,13 +84,7 @@ export function apiCodeRoutes(app: FastifyInstance, services: Services, cookies:
     async (request, reply) => {
       const { challenge, id, code } = request.body;
       const result = await services.signIn.confirmEnrolment({ challenge, factorId: id, code }, requestMeta(request));
-      setSignInCookies(reply, cookies, result.session);
-      return {
-        status: 'signed_in',
-        user: await services.accounts.profile(result.user),
-        amr: JSON.parse(result.session.session.amr) as string[],
-        backupCodes: result.backupCodes,
-      };
+      return { ...(await signedInAnswer(reply, cookies, services, result)), backupCodes: result.backupCodes };
     },
   );
 
