@@ -53,6 +53,25 @@ export function Alert(props: { kind: 'error' | 'info' | 'warn'; children: Compon
   );
 }
 
+/** The field for a 6-digit code: numeric keyboard on phones, and browsers may fill in a texted code. */
+export function CodeInput(props: { id?: string; invalid?: boolean | undefined; describedBy?: string }) {
+  return (
+    <input
+      id={props.id ?? 'code'}
+      class="code"
+      name="code"
+      type="text"
+      inputMode="numeric"
+      autocomplete="one-time-code"
+      pattern="[0-9 ]{6,7}"
+      maxLength={7}
+      required
+      {...(props.describedBy ? { 'aria-describedby': props.describedBy } : {})}
+      {...(props.invalid ? { 'aria-invalid': 'true' } : {})}
+    />
+  );
+}
+
 export function CsrfField(props: { token: string }) {
   return <input type="hidden" name="_csrf" value={props.token} />;
 }

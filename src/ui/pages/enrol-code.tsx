@@ -1,6 +1,6 @@
 import { getCountries, getCountryCallingCode } from 'libphonenumber-js/max';
 import type { PageChrome } from '../layout.js';
-import { Alert, CsrfField, Layout } from '../layout.js';
+import { Alert, CodeInput, CsrfField, Layout } from '../layout.js';
 
 /** What each method is called on every page, so the sign-in step, enrolment and security agree. */
 export const METHOD_LABELS: Record<string, string> = { totp: 'Authenticator app', sms: 'Text message', email: 'Email', backup_code: 'Backup code' };
@@ -91,19 +91,7 @@ export function EnrolCodePage(props: { chrome: PageChrome; view: EnrolCodeView; 
           <CsrfField token={props.chrome.csrf} />
           {hidden}
           <label for="code">{codeFieldLabel(v.channel)}</label>
-          <input
-            id="code"
-            class="code"
-            name="code"
-            type="text"
-            inputMode="numeric"
-            autocomplete="one-time-code"
-            pattern="[0-9 ]{6,7}"
-            maxLength={7}
-            required
-            aria-describedby="enrol-code-help"
-            {...(props.error ? { 'aria-invalid': 'true' } : {})}
-          />
+          <CodeInput invalid={Boolean(props.error)} describedBy="enrol-code-help" />
           <button type="submit">{v.submitLabel}</button>
         </form>
         <div class="alt muted">

@@ -1,5 +1,5 @@
 import type { PageChrome } from '../layout.js';
-import { Alert, CsrfField, Layout } from '../layout.js';
+import { Alert, CodeInput, CsrfField, Layout } from '../layout.js';
 
 export interface EnrolmentView {
   id: string;
@@ -43,18 +43,7 @@ export function EnrolTotpPage(props: {
           <CsrfField token={props.chrome.csrf} />
           <input type="hidden" name="label" value={e.label} />
           <label for="code">Enter the code your app shows now</label>
-          <input
-            id="code"
-            class="code"
-            name="code"
-            type="text"
-            inputMode="numeric"
-            autocomplete="one-time-code"
-            pattern="[0-9 ]{6,7}"
-            maxLength={7}
-            required
-            {...(props.error ? { 'aria-invalid': 'true' } : {})}
-          />
+          <CodeInput invalid={Boolean(props.error)} />
           <div class="actions">
             <button type="submit">Turn on</button>
             <a class="button secondary" href={props.cancelHref ?? '/account/security'}>
