@@ -47,6 +47,15 @@ export interface DeployPreview {
   unchanged: boolean;
 }
 
+export interface DeployInput {
+  /** The digest the deployer reviewed. */
+  digest: string;
+  method?: string | undefined;
+  code?: string | undefined;
+  /** Roll back: the earlier deployment whose bundle goes live again. */
+  rollbackTo?: string | undefined;
+}
+
 /** What a deployer reviewed: the bundle digest, the pending version it came from (null for a roll back) and what was live. */
 interface Expected {
   digest: string;
@@ -232,28 +241,36 @@ export class DeployService {
    * goes live. On a protected target the deployer must be listed, enrolled, and enter a current
    * code (the same once-only and lockout rules as sign-in; a recent sign-in does not count).
    */
-  async deploy(actor: User, targetId: string, input: { digest: string; method?: string | undefined; code?: string | undefined; rollbackTo?: string | undefined }, meta: RequestMeta): Promise<DeploymentView> {
+  async deploy(actor: DeployActor, targetId: string, input: DeployInput, meta: RequestMeta): Promise<DeploymentView> {
     try {
       return await this.deployChecked(actor, targetId, input, meta);
     } catch (error) {
       const target = await deploys.findTarget(this.db, targetId);
-      if (target && (await isWithinTree(this.db, actor, target.org_id))) {
+      // Refusals are audited where the actor could see the target; probes of other trees are just 404s.
+      if (target && (await this.mayKnow(actor, target))) {
         const code = error instanceof Error && 'code' in error ? String((error as { code: unknown }).code) : 'error';
-        await recordAudit(this.db, this.deps.clock(), { type: 'deployment.refused', actorUserId: actor.id, orgId: target.org_id, meta, details: { targetId, reason: code, digest: input.digest.slice(0, 80) } });
+        const details = { targetId, reason: code, digest: input.digest.slice(0, 80), ...(actor.kind === 'api_key' ? { apiKeyId: actor.principal.keyId } : {}) };
+        await recordAudit(this.db, this.deps.clock(), { type: 'deployment.refused', actorUserId: actor.kind === 'user' ? actor.user.id : null, orgId: target.org_id, meta, details });
       }
       throw error;
     }
   }
 
-  private async deployChecked(actor: User, targetId: string, input: { digest: string; method?: string | undefined; code?: string | undefined; rollbackTo?: string | undefined }, meta: RequestMeta): Promise<DeploymentView> {
-    const target = await this.readableTarget({ kind: 'user', user: actor }, targetId);
+  private async deployChecked(actor: DeployActor, targetId: string, input: DeployInput, meta: RequestMeta): Promise<DeploymentView> {
+    const target = await this.readableTarget(actor, targetId, 'deployments:write');
     const protectedTarget = target.require_two_factor === 1;
-    const deployers = await deploys.listDeployers(this.db, targetId);
-    if (protectedTarget) {
-      if (!deployers.includes(actor.id)) throw forbidden('not_deployer', 'You are not an authorised deployer of this target.');
-      if ((await factors.countActiveFactors(this.db, actor.id)) === 0) throw forbidden('deployer_not_enrolled', 'Set up two-factor authentication again before you deploy.');
-    } else if (!deployers.includes(actor.id) && !(await holdsAdminRole(this.db, actor.id))) {
-      throw forbidden('not_deployer', 'Only admins and deployers of this target can deploy.');
+    if (actor.kind === 'api_key') {
+      // A key is something an app holds, not someone who can prove a fresh code.
+      if (protectedTarget) throw forbidden('person_required', 'This target needs an authorised person to confirm each deploy with a current code; an API key cannot.');
+    } else {
+      const user = actor.user;
+      const deployers = await deploys.listDeployers(this.db, targetId);
+      if (protectedTarget) {
+        if (!deployers.includes(user.id)) throw forbidden('not_deployer', 'You are not an authorised deployer of this target.');
+        if ((await factors.countActiveFactors(this.db, user.id)) === 0) throw forbidden('deployer_not_enrolled', 'Set up two-factor authentication again before you deploy.');
+      } else if (!deployers.includes(user.id) && !(await holdsAdminRole(this.db, user.id))) {
+        throw forbidden('not_deployer', 'Only admins and deployers of this target can deploy.');
+      }
     }
 
     let bundle: Bundle;
@@ -276,17 +293,34 @@ export class DeployService {
     }
 
     const rollbackOf = input.rollbackTo ?? null;
-    if (!protectedTarget) return this.goLive(target, expected, bundle, `user:${actor.id}`, 'none', rollbackOf, actor, meta);
+    if (!protectedTarget || actor.kind === 'api_key') {
+      return this.goLive(target, expected, bundle, actorRef(actor), 'none', rollbackOf, actor.kind === 'user' ? actor.user : null, meta);
+    }
+    const user = actor.user;
     if (!input.method || !input.code) throw forbidden('code_required', 'Enter a current code to deploy to this target.');
     if (input.method === 'backup_code') throw invalidInput('method_not_allowed', 'Deploys need a code from your device, not a backup code.');
     const method = input.method;
-    const approval = await this.prepareApproval(target, expected.digest, actor, method);
-    return this.verifier.verify(actor, method, input.code, meta, 'deploy', (trx) => this.commitDeployment(trx, target.id, expected, bundle, `user:${actor.id}`, method, rollbackOf, approval, meta, actor));
+    const approval = await this.prepareApproval(target, expected.digest, user, method);
+    return this.verifier.verify(user, method, input.code, meta, 'deploy', (trx) => this.commitDeployment(trx, target.id, expected, bundle, `user:${user.id}`, method, rollbackOf, approval, meta, user));
   }
 
   async history(actor: DeployActor, targetId: string, limit = 50): Promise<DeploymentView[]> {
     await this.readableTarget(actor, targetId, 'deployments:read');
     return (await deploys.listDeployments(this.db, targetId, Math.min(Math.max(limit, 1), 200))).map(toDeploymentView);
+  }
+
+  /** Readable names for authors and approvers ("user:<id>", "api_key:<id>"), for pages. */
+  async actorLabels(refs: readonly string[]): Promise<Map<string, string>> {
+    const labels = new Map<string, string>();
+    for (const ref of new Set(refs)) {
+      const [kind, id = ''] = ref.split(':', 2) as [string, string | undefined];
+      if (kind === 'user') labels.set(ref, (await users.findUser(this.db, id))?.email ?? 'a removed user');
+      else if (kind === 'api_key') {
+        const key = await deploys.findApiKey(this.db, id);
+        labels.set(ref, key ? `API key “${key.name}”` : 'a removed API key');
+      } else labels.set(ref, ref);
+    }
+    return labels;
   }
 
   /** What `GET /deploy/<key>/bundle` serves: the current deployment, exactly as approved. */
@@ -385,6 +419,11 @@ export class DeployService {
       details: { targetId, deploymentId: deployment.id, digest: deployment.digest, method, approver, rollbackOf, changes: summary.length },
     });
     return toDeploymentView(deployment);
+  }
+
+  private async mayKnow(actor: DeployActor, target: DeployTarget): Promise<boolean> {
+    if (actor.kind === 'user') return isWithinTree(this.db, actor.user, target.org_id);
+    return (await organisations.ancestorIds(this.db, target.org_id)).includes(actor.principal.orgId);
   }
 
   private async mayChange(user: User, target: DeployTarget): Promise<boolean> {

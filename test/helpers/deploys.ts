@@ -84,9 +84,9 @@ export class DeployWorld {
   }
 
   /** A person in `orgId` with one confirmed authenticator, signed in. */
-  async person(orgId = this.agencyId, options: { roles?: string[]; enrol?: boolean } = {}): Promise<Person> {
+  async person(orgId = this.agencyId, options: { roles?: string[]; enrol?: boolean; timeZone?: string } = {}): Promise<Person> {
     const email = `d-${randomUUID().slice(0, 8)}@example.com`;
-    const user = await this.server.services.accounts.createUser({ orgId, email, password: PASSWORD, roles: options.roles ?? [] }, SYSTEM);
+    const user = await this.server.services.accounts.createUser({ orgId, email, password: PASSWORD, roles: options.roles ?? [], ...(options.timeZone ? { timeZone: options.timeZone } : {}) }, SYSTEM);
     const client = await signedInClient(this.server, email);
     if (options.enrol === false) return { user, email, client, secret: '', factorId: '', backupCodes: [] };
     return { user, email, client, ...(await enrolTotp(client, this.clock)) };

@@ -52,10 +52,21 @@ test(`API keys are shown once, stored hashed, and scoped (${backend})`, async (t
   assert.equal(refusedChange.json?.error?.code, 'scope_missing');
   assert.deepEqual((await world.preview(world.admin.client, target)).changes.map((c) => c.summary), ['Agent X started']);
 
-  // Apps never deploy a protected target: that takes a person's code.
-  const appDeploy = await reader.app.post(`/api/v1/deploy-targets/${target.id}/deployments`, { digest: readerPreview.json?.digest });
-  assert.equal(appDeploy.status, 401, appDeploy.text);
+  // Deploying takes the deployments:write scope...
+  const readerDeploy = await reader.app.post(`/api/v1/deploy-targets/${target.id}/deployments`, { digest: readerPreview.json?.digest });
+  assert.equal(readerDeploy.status, 403, readerDeploy.text);
+  assert.equal(readerDeploy.json?.error?.code, 'scope_missing');
+  // ...and even with it, a protected target takes a person's code, never an app's say-so.
+  const pipeline = await createKey(world, world.agencyId, 'Pipeline', ['deployments:write', 'deployments:read']);
+  const appDeploy = await pipeline.app.post(`/api/v1/deploy-targets/${target.id}/deployments`, { digest: readerPreview.json?.digest, method: 'totp', code: '123456' });
+  assert.equal(appDeploy.status, 403, appDeploy.text);
+  assert.equal(appDeploy.json?.error?.code, 'person_required');
   assert.equal((await fetchBundle(target.bundleUrl)).status, 404);
+  const refused = (await world.audit('deployment.refused')).map((r) => [r.actor, r.details.reason, r.details.apiKeyId]);
+  assert.deepEqual(refused, [
+    [null, 'scope_missing', reader.id],
+    [null, 'person_required', pipeline.id],
+  ]);
 
   // Revoked keys stop at once.
   await world.sudo();
@@ -77,6 +88,24 @@ test(`API keys are shown once, stored hashed, and scoped (${backend})`, async (t
     const res = await new TestClient(world.server.url, { authorization: header }).get(`/api/v1/deploy-targets/${target.id}`);
     assert.equal(res.status, 401, `${header.slice(0, 20)}: ${res.text}`);
   }
+});
+
+test(`a key with deployments:write deploys a target that needs no code (${backend})`, async (t) => {
+  const world = await deployWorld(t);
+  const staging = await world.createTarget({ name: 'Staging', timing: 'manual' });
+  const pipeline = await createKey(world, world.agencyId, 'Pipeline', ['changes:write', 'deployments:read', 'deployments:write']);
+  await world.addChange(pipeline.app, staging, 'build', '2024.1', 'Build 2024.1');
+  const preview = await world.preview(pipeline.app, staging);
+  const deployed = await pipeline.app.post(`/api/v1/deploy-targets/${staging.id}/deployments`, { digest: preview.digest });
+  assert.equal(deployed.status, 201, deployed.text);
+  assert.equal(deployed.json?.approver, `api_key:${pipeline.id}`);
+  assert.equal(deployed.json?.method, 'none');
+  const served = await fetchBundle(staging.bundleUrl);
+  assert.deepEqual(JSON.parse(served.text), { build: '2024.1' });
+  assert.equal(served.deployment, deployed.json?.id);
+  const history = await pipeline.app.get(`/api/v1/deploy-targets/${staging.id}/deployments`);
+  assert.equal(history.status, 200, history.text);
+  assert.equal((history.json?.deployments as unknown[]).length, 1);
 });
 
 test(`a key works across its organisation's tree and nowhere else (${backend})`, async (t) => {

@@ -168,14 +168,15 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
     {
       schema: {
         tags: ['deploys'],
-        summary: 'Deploy the reviewed bundle (digest from the preview), or roll back to an earlier deployment; protected targets need a current code',
+        summary:
+          'Deploy the reviewed bundle (digest from the preview), or roll back to an earlier deployment; protected targets need a person with a current code, other targets also take an API key with deployments:write',
         params: idParams,
         body: { type: 'object', required: ['digest'], additionalProperties: false, properties: { digest: str(80), rollbackTo: str(64), ...codeFields } },
       },
     },
     async (request, reply) => {
-      const auth = requireAuth(request);
-      return reply.code(201).send(await services.deploys.deploy(auth.user, request.params.id, request.body, requestMeta(request)));
+      const actor = await actorOf(request);
+      return reply.code(201).send(await services.deploys.deploy(actor, request.params.id, request.body, requestMeta(request)));
     },
   );
 

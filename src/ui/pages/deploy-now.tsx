@@ -1,0 +1,226 @@
+import type { PageChrome } from '../layout.js';
+import { Alert, CsrfField, Layout } from '../layout.js';
+import type { PendingChangeRow } from './deploy-target.js';
+import { TargetBadges } from './deploys.js';
+
+export interface DeployNowView {
+  targetId: string;
+  targetName: string;
+  timing: 'automatic' | 'manual';
+  requireTwoFactor: boolean;
+  /** Exactly what goes out: the pending changes since the current deployment. */
+  changes: PendingChangeRow[];
+  /** The digest of the bundle that goes out; posted back so a bundle that changed meanwhile is refused. */
+  digest: string;
+  /** Rolling back: the earlier deployment whose bundle goes out instead of the pending one. */
+  rollback: { id: string; at: string; summary: string[] } | null;
+  /** What is live now, to compare against. */
+  live: { at: string; digest: string } | null;
+  nothingToDeploy: boolean;
+  /** Why the viewer cannot deploy, or null when they can. */
+  blocked: string | null;
+  /** Code methods the viewer holds; empty for targets that need no code. */
+  methods: Array<{ method: string; label: string }>;
+  /** Methods whose code is sent on request. */
+  sendable: Array<{ method: string; label: string }>;
+  selected?: string | undefined;
+}
+
+export function DeployNowPage(props: { chrome: PageChrome; view: DeployNowView; notice?: string | undefined; error?: string | undefined }) {
+  const v = props.view;
+  const base = `/deploy/targets/${encodeURIComponent(v.targetId)}`;
+  const needsCode = v.requireTwoFactor;
+  const showForm = v.blocked === null && !v.nothingToDeploy;
+  const hidden = (
+    <>
+      <CsrfField token={props.chrome.csrf} />
+      <input type="hidden" name="digest" value={v.digest} />
+      {v.rollback ? <input type="hidden" name="rollbackTo" value={v.rollback.id} /> : null}
+    </>
+  );
+  return (
+    <Layout {...props.chrome}>
+      <div class="deploy-wide">
+        <p class="crumbs">
+          <a href="/deploy">Deploy targets</a> / <a href={base}>{v.targetName}</a>
+        </p>
+        <section class="card" aria-labelledby="deploy-now-title">
+          <h1 id="deploy-now-title">
+            {v.rollback ? `Roll back ${v.targetName}` : `Deploy ${v.targetName}`} <TargetBadges timing={v.timing} requireTwoFactor={v.requireTwoFactor} />
+          </h1>
+          {props.notice ? <Alert kind="info">{props.notice}</Alert> : null}
+          {props.error ? <Alert kind="error">{props.error}</Alert> : null}
+
+          {v.rollback ? (
+            <>
+              <p class="lead">
+                This puts the bundle deployed {v.rollback.at} live again. Changes still pending stay pending.
+              </p>
+              <h2>That deployment contained</h2>
+              <ul class="items changes" data-testid="deploy-changes">
+                {v.rollback.summary.map((s, i) => (
+                  <li key={i}>
+                    <span class="name">{s}</span>
+                  </li>
+                ))}
+              </ul>
+            </>
+          ) : v.changes.length === 0 ? (
+            <p class="lead">Nothing is pending: what is live is up to date.</p>
+          ) : (
+            <>
+              <p class="lead">{v.changes.length === 1 ? 'This change goes live:' : `These ${v.changes.length} changes go live:`}</p>
+              <ul class="items changes" data-testid="deploy-changes">
+                {v.changes.map((c) => (
+                  <li key={c.id}>
+                    <div class="grow">
+                      <div class="name">{c.summary}</div>
+                      <div class="meta">
+                        <code>{c.key}</code> · {c.author} · {c.at}
+                      </div>
+                    </div>
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+
+          <dl class="facts">
+            <dt>Bundle digest</dt>
+            <dd>
+              <code class="digest" data-testid="deploy-digest">
+                {v.digest}
+              </code>
+            </dd>
+            <dt>Live now</dt>
+            <dd>
+              {v.live ? (
+                <>
+                  Since {v.live.at} · <code class="digest">{v.live.digest}</code>
+                </>
+              ) : (
+                'Nothing deployed yet'
+              )}
+            </dd>
+          </dl>
+
+          {v.nothingToDeploy ? <Alert kind="info">What would go out is exactly what is live already. There is nothing to deploy.</Alert> : null}
+          {v.blocked ? <Alert kind="warn">{v.blocked}</Alert> : null}
+
+          {showForm ? (
+            <form method="post" action={`${base}/deploy`} class="deploy-confirm">
+              {hidden}
+              {needsCode ? (
+                <>
+                  {v.methods.length > 1 ? (
+                    <>
+                      <label for="deploy-method">Method</label>
+                      <select id="deploy-method" name="method">
+                        {v.methods.map((m) => (
+                          <option key={m.method} value={m.method} selected={m.method === v.selected}>
+                            {m.label}
+                          </option>
+                        ))}
+                      </select>
+                    </>
+                  ) : (
+                    <input type="hidden" name="method" value={v.methods[0]?.method ?? 'totp'} />
+                  )}
+                  <label for="deploy-code">Current code from your device</label>
+                  <input
+                    id="deploy-code"
+                    class="code"
+                    name="code"
+                    type="text"
+                    inputmode="numeric"
+                    required
+                    autocomplete="one-time-code"
+                    autocapitalize="off"
+                    spellcheck={false}
+                    maxLength={64}
+                    aria-describedby="deploy-code-help"
+                  />
+                  <p id="deploy-code-help" class="hint">
+                    A code is needed every time, even if you signed in a moment ago. Backup codes do not work here.
+                  </p>
+                </>
+              ) : (
+                <p class="muted">This target does not ask for a code.</p>
+              )}
+              <div class="actions">
+                <button type="submit">{v.rollback ? 'Confirm roll back' : 'Confirm and deploy'}</button>
+                <a class="button secondary" href={base}>
+                  Cancel
+                </a>
+              </div>
+            </form>
+          ) : null}
+          {showForm && needsCode
+            ? v.sendable.map((m) => (
+                <form method="post" action={`${base}/deploy/send-code`} class="send-code" key={m.method}>
+                  {hidden}
+                  <input type="hidden" name="method" value={m.method} />
+                  <button type="submit" class="secondary">
+                    Send me a code by {m.label}
+                  </button>
+                </form>
+              ))
+            : null}
+        </section>
+      </div>
+    </Layout>
+  );
+}
+
+export interface DeployedView {
+  targetId: string;
+  targetName: string;
+  deploymentId: string;
+  at: string;
+  digest: string;
+  summary: string[];
+  bundleUrl: string;
+  rollback: boolean;
+}
+
+export function DeployedPage(props: { chrome: PageChrome; view: DeployedView }) {
+  const v = props.view;
+  return (
+    <Layout {...props.chrome}>
+      <section class="card narrow" aria-labelledby="deployed-title">
+        <h1 id="deployed-title">{v.rollback ? 'Rolled back' : 'Deployed'}</h1>
+        <Alert kind="info">
+          <span data-testid="deployed-at">
+            {v.targetName} went live {v.at}.
+          </span>
+        </Alert>
+        <dl class="facts">
+          <dt>Deployment</dt>
+          <dd>
+            <code class="digest">{v.deploymentId}</code>
+          </dd>
+          <dt>Digest</dt>
+          <dd>
+            <code class="digest">{v.digest}</code>
+          </dd>
+          <dt>Bundle URL</dt>
+          <dd>
+            <code class="digest">{v.bundleUrl}</code>
+          </dd>
+        </dl>
+        {v.summary.length > 0 ? (
+          <ul class="items changes">
+            {v.summary.map((s, i) => (
+              <li key={i}>
+                <span class="name">{s}</span>
+              </li>
+            ))}
+          </ul>
+        ) : null}
+        <a class="button" href={`/deploy/targets/${encodeURIComponent(v.targetId)}`}>
+          Back to {v.targetName}
+        </a>
+      </section>
+    </Layout>
+  );
+}

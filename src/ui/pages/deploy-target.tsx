@@ -1,0 +1,192 @@
+import type { PageChrome } from '../layout.js';
+import { Alert, Layout } from '../layout.js';
+import { TargetBadges, shortDigest } from './deploys.js';
+
+export interface PendingChangeRow {
+  id: number;
+  key: string;
+  summary: string;
+  author: string;
+  at: string;
+}
+
+export interface DeploymentRow {
+  id: string;
+  at: string;
+  approver: string;
+  method: string;
+  summary: string[];
+  digest: string;
+  rollbackOf: string | null;
+  live: boolean;
+}
+
+export interface DeployTargetView {
+  id: string;
+  name: string;
+  timing: 'automatic' | 'manual';
+  requireTwoFactor: boolean;
+  bundleUrl: string;
+  pending: PendingChangeRow[];
+  /** The pending bundle is what is live already (nothing to deploy even if changes are listed). */
+  unchanged: boolean;
+  current: DeploymentRow | null;
+  history: DeploymentRow[];
+  deployers: Array<{ email: string; enrolled: boolean }>;
+  /** Why the viewer cannot deploy, or null when they can. */
+  blocked: string | null;
+}
+
+export const METHOD_NAMES: Record<string, string> = { totp: 'authenticator app', sms: 'text message', email: 'email code', none: 'no code (automatic or unprotected)' };
+
+export function DeployTargetPage(props: { chrome: PageChrome; view: DeployTargetView }) {
+  const v = props.view;
+  const base = `/deploy/targets/${encodeURIComponent(v.id)}`;
+  const canDeployNow = v.blocked === null && v.pending.length > 0 && !v.unchanged;
+  return (
+    <Layout {...props.chrome}>
+      <div class="deploy-wide">
+        <p class="crumbs">
+          <a href="/deploy">Deploy targets</a>
+        </p>
+        <section class="card" aria-labelledby="target-title">
+          <h1 id="target-title">
+            {v.name} <TargetBadges timing={v.timing} requireTwoFactor={v.requireTwoFactor} />
+          </h1>
+          <p class="lead">
+            {v.requireTwoFactor
+              ? 'Changes wait here until an authorised person reviews them and confirms with a current code.'
+              : v.timing === 'automatic'
+                ? 'Every change goes live as soon as it arrives.'
+                : 'Changes wait here until someone deploys them.'}
+          </p>
+          <dl class="facts">
+            <dt>Live now</dt>
+            <dd data-testid="live-now">
+              {v.current ? (
+                <>
+                  Since {v.current.at}, approved by {v.current.approver} · <code class="digest">{v.current.digest}</code>
+                </>
+              ) : (
+                'Nothing deployed yet'
+              )}
+            </dd>
+            <dt>Bundle URL</dt>
+            <dd>
+              <code class="digest">{v.bundleUrl}</code>
+            </dd>
+          </dl>
+        </section>
+
+        <section class="card" aria-labelledby="pending-title">
+          <h2 id="pending-title">Pending changes</h2>
+          {v.pending.length === 0 ? (
+            <p class="muted">Nothing is waiting: what is live is up to date.</p>
+          ) : (
+            <ul class="items changes">
+              {v.pending.map((c) => (
+                <li key={c.id}>
+                  <div class="grow">
+                    <div class="name">{c.summary}</div>
+                    <div class="meta">
+                      <code>{c.key}</code> · {c.author} · {c.at}
+                    </div>
+                  </div>
+                </li>
+              ))}
+            </ul>
+          )}
+          {v.unchanged && v.pending.length > 0 ? <Alert kind="info">These changes add up to what is live already; there is nothing to deploy.</Alert> : null}
+          {canDeployNow ? (
+            <a class="button" href={`${base}/deploy`}>
+              Deploy Now
+            </a>
+          ) : v.blocked && v.pending.length > 0 ? (
+            <p class="muted" data-testid="deploy-blocked">
+              {v.blocked}
+            </p>
+          ) : null}
+        </section>
+
+        <section class="card" aria-labelledby="history-title">
+          <h2 id="history-title">History</h2>
+          {v.history.length === 0 ? (
+            <p class="muted">No deployments yet.</p>
+          ) : (
+            <div class="table-wrap">
+              <table class="history">
+                <thead>
+                  <tr>
+                    <th scope="col">When</th>
+                    <th scope="col">Approver</th>
+                    <th scope="col">Summary</th>
+                    <th scope="col">Digest</th>
+                    <th scope="col">
+                      <span class="visually-hidden">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {v.history.map((d) => (
+                    <tr key={d.id} data-deployment-id={d.id}>
+                      <td>
+                        {d.at}
+                        {d.live ? (
+                          <>
+                            {' '}
+                            <span class="badge ok">Live</span>
+                          </>
+                        ) : null}
+                      </td>
+                      <td>
+                        {d.approver}
+                        <div class="meta">{METHOD_NAMES[d.method] ?? d.method}</div>
+                      </td>
+                      <td>
+                        {d.summary.length === 0 ? (
+                          <span class="muted">No changes listed</span>
+                        ) : (
+                          <ul class="plain">
+                            {d.summary.map((s, i) => (
+                              <li key={i}>{s}</li>
+                            ))}
+                          </ul>
+                        )}
+                      </td>
+                      <td>
+                        <code class="digest" title={d.digest}>
+                          {shortDigest(d.digest)}
+                        </code>
+                      </td>
+                      <td>
+                        {!d.live && v.blocked === null && v.current?.digest !== d.digest ? (
+                          <a href={`${base}/deploy?rollback=${encodeURIComponent(d.id)}`}>Roll back to this</a>
+                        ) : null}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </section>
+
+        <section class="card" aria-labelledby="deployers-title">
+          <h2 id="deployers-title">Who may deploy</h2>
+          {v.deployers.length === 0 ? (
+            <p class="muted">{v.requireTwoFactor ? 'Nobody yet. An administrator picks people who have two-step verification.' : 'Administrators. An administrator may also name deployers.'}</p>
+          ) : (
+            <ul class="items">
+              {v.deployers.map((d) => (
+                <li key={d.email}>
+                  <span class="name">{d.email}</span>
+                  {d.enrolled ? <span class="badge ok">2FA on</span> : <span class="badge warn">Must set up 2FA again</span>}
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      </div>
+    </Layout>
+  );
+}
