@@ -6,6 +6,7 @@ import { isTwofoldError, notFound } from '../core/errors.js';
 import { startServer } from '../http/server.js';
 import { ADMIN_ROLE } from '../services/accounts.js';
 import { API_KEY_SCOPES } from '../services/api-keys.js';
+import { OIDC_SCOPES } from '../core/oidc.js';
 import type { Runtime } from '../services/bootstrap.js';
 import { openRuntime } from '../services/bootstrap.js';
 import type { Organisation } from '../store/index.js';
@@ -227,6 +228,41 @@ export function buildProgram(): Command {
         process.stdout.write(`created API key ${apiKey.id} "${apiKey.name}" in ${org.name} with scopes ${apiKey.scopes.join(', ')}\n`);
         process.stdout.write(`key: ${key}\n`);
         process.stdout.write('This is the only time the key is shown; store it now.\n');
+      }),
+    );
+
+  const clients = program.command('clients').description('Manage apps that sign people in with OpenID Connect');
+  clients
+    .command('create')
+    .description('Register an OpenID Connect client and print its id and secret (the secret is shown once; only its HMAC is kept)')
+    .requiredOption('--name <name>', 'what the app is called, shown on the consent page')
+    .option('--redirect-uri <uri>', 'an exact redirect URI (repeatable; https, or http on localhost)', collect, [] as string[])
+    .option('--post-logout-redirect-uri <uri>', 'where the app may send people after signing out (repeatable)', collect, [] as string[])
+    .option('--public', 'a public client (browser or mobile app): no secret, PKCE only')
+    .option('--scope <scope>', `a scope it may ask for (repeatable, or comma-separated; default all of ${OIDC_SCOPES.join(', ')})`, collect, [] as string[])
+    .option('--require-2fa', 'everyone signing in to this app passes a second factor, whatever their organisation policy')
+    .option('--org <org>', 'organisation id or name whose admins manage it (default: the first organisation)')
+    .action((opts: { name: string; redirectUri: string[]; postLogoutRedirectUri: string[]; public?: boolean; scope: string[]; require2fa?: boolean; org?: string }) =>
+      withRuntime(async (runtime, config) => {
+        if (opts.redirectUri.length === 0) throw new ConfigError('give at least one --redirect-uri');
+        let org: Organisation | undefined;
+        if (opts.org) org = await resolveOrganisation(runtime, opts.org);
+        else org = (await organisations.listOrganisations(runtime.database.db))[0];
+        if (!org) throw new ConfigError('there is no organisation yet: create one with "twofold orgs create" or "twofold users create"');
+        const { client, secret } = await runtime.services.oidcClients.create(
+          null,
+          org.id,
+          { name: opts.name, redirectUris: opts.redirectUri, postLogoutRedirectUris: opts.postLogoutRedirectUri, public: opts.public === true, scopes: opts.scope.length ? opts.scope : undefined, requireTwoFactor: opts.require2fa === true },
+          CLI_ACTOR.meta,
+        );
+        const kind = client.public ? 'public' : 'confidential';
+        process.stdout.write(`created ${kind} client "${client.name}" in ${org.name} with scopes ${client.scopes.join(' ')}${client.requireTwoFactor ? ', requiring two-step verification' : ''}\n`);
+        process.stdout.write(`issuer: ${config.publicUrl}\n`);
+        process.stdout.write(`client_id: ${client.id}\n`);
+        if (secret) {
+          process.stdout.write(`client_secret: ${secret}\n`);
+          process.stdout.write('This is the only time the secret is shown; store it now.\n');
+        }
       }),
     );
 

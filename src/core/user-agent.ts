@@ -1,40 +1,44 @@
-const BROWSERS: Array<[RegExp, string]> = [
-  [/Edg(?:e|A|iOS)?\/(\d+)/, 'Edge'],
-  [/OPR\/(\d+)/, 'Opera'],
-  [/(?:Firefox|FxiOS)\/(\d+)/, 'Firefox'],
-  [/HeadlessChrome\/(\d+)/, 'Headless Chrome'],
-  [/(?:Chrome|CriOS)\/(\d+)/, 'Chrome'],
-  [/Version\/(\d+)[\d.]*(?: Mobile\/\S+)? Safari\//, 'Safari'],
-];
+import Bowser from 'bowser';
 
-const SYSTEMS: Array<[RegExp, string]> = [
-  [/iPhone|iPad|iPod/, 'iOS'],
-  [/Android/, 'Android'],
-  [/CrOS/, 'ChromeOS'],
-  [/Windows/, 'Windows'],
-  [/Macintosh|Mac OS X/, 'macOS'],
-  [/Linux/, 'Linux'],
-];
+/** What kind of thing signed in, as far as its User-Agent tells. */
+export type DeviceType = 'desktop' | 'mobile' | 'tablet' | 'tv' | 'bot';
 
 export interface ParsedUserAgent {
   browser: string | null;
   majorVersion: string | null;
   system: string | null;
+  deviceType: DeviceType | null;
 }
 
+const DEVICE_TYPES: readonly DeviceType[] = ['desktop', 'mobile', 'tablet', 'tv', 'bot'];
+
+/** Bowser's names where people (and earlier labels) say something shorter. */
+const BROWSER_NAMES: Record<string, string> = { 'Microsoft Edge': 'Edge' };
+const SYSTEM_NAMES: Record<string, string> = { 'Chrome OS': 'ChromeOS' };
+
+const NOTHING: ParsedUserAgent = { browser: null, majorVersion: null, system: null, deviceType: null };
+
+/**
+ * Browser, operating system and device type from a User-Agent header, read by Bowser (a
+ * maintained parser) rather than our own patterns. Headless Chrome is named as such: it is
+ * what automation signs in with, and people should be able to tell it from their own Chrome.
+ */
 export function parseUserAgent(userAgent: string): ParsedUserAgent {
-  let browser: string | null = null;
-  let majorVersion: string | null = null;
-  for (const [pattern, name] of BROWSERS) {
-    const match = pattern.exec(userAgent);
-    if (match) {
-      browser = name;
-      majorVersion = match[1] ?? null;
-      break;
-    }
+  if (!userAgent.trim()) return NOTHING;
+  let parsed: ReturnType<typeof Bowser.parse>;
+  try {
+    parsed = Bowser.parse(userAgent);
+  } catch {
+    return NOTHING;
   }
-  const system = SYSTEMS.find(([pattern]) => pattern.test(userAgent))?.[1] ?? null;
-  return { browser, majorVersion, system };
+  const rawBrowser = parsed.browser.name?.trim() || null;
+  const headless = /HeadlessChrome\//.test(userAgent);
+  const browser = headless ? 'Headless Chrome' : rawBrowser ? (BROWSER_NAMES[rawBrowser] ?? rawBrowser) : null;
+  const majorVersion = browser ? (/^(\d+)/.exec(parsed.browser.version ?? '')?.[1] ?? null) : null;
+  const rawSystem = parsed.os.name?.trim() || null;
+  const system = rawSystem ? (SYSTEM_NAMES[rawSystem] ?? rawSystem) : null;
+  const type = parsed.platform.type as DeviceType | undefined;
+  return { browser, majorVersion, system, deviceType: type && DEVICE_TYPES.includes(type) ? type : null };
 }
 
 const MAX_LABEL = 120;

@@ -11,6 +11,8 @@ import { installMetrics } from './metrics.js';
 import { installPageKit } from './page-kit.js';
 import { COOKIE, cookieSettingsFor } from './request-context.js';
 import { apiAccountRoutes } from './routes/api-account.js';
+import { apiSecurityRoutes } from './routes/api-security.js';
+import { securityCentrePageRoutes } from './routes/pages-security-centre.js';
 import { apiAuthRoutes } from './routes/api-auth.js';
 import { apiCodeRoutes } from './routes/api-codes.js';
 import { apiDeliveredFactorRoutes, apiFactorRoutes } from './routes/api-factors.js';
@@ -23,9 +25,11 @@ import { accountPageRoutes } from './routes/pages-account.js';
 import { adminPolicyPageRoutes } from './routes/pages-admin-policy.js';
 import { adminUserPageRoutes } from './routes/pages-admin-users.js';
 import { adminServicesPageRoutes } from './routes/pages-admin-services.js';
+import { deployPageRoutes } from './routes/pages-deploys.js';
 import { authPageRoutes } from './routes/pages-auth.js';
 import { passwordPageRoutes } from './routes/pages-password.js';
 import { reauthPageRoutes } from './routes/pages-reauth.js';
+import { registerOidc } from './oidc/index.js';
 
 export interface AppOptions {
   services: Services;
@@ -119,6 +123,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const kit = installPageKit(app, options.companyName, cookies);
   apiAuthRoutes(app, services, cookies);
   apiAccountRoutes(app, services);
+  apiSecurityRoutes(app, services);
   apiFactorRoutes(app, services);
   apiDeliveredFactorRoutes(app, services);
   apiCodeRoutes(app, services, cookies);
@@ -128,11 +133,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   apiPolicyRoutes(app, services);
   authPageRoutes(app, services, cookies, kit);
   accountPageRoutes(app, services, cookies, kit);
+  securityCentrePageRoutes(app, services, kit);
   adminUserPageRoutes(app, services, kit);
   adminPolicyPageRoutes(app, services, kit);
   passwordPageRoutes(app, services, kit);
   reauthPageRoutes(app, services, cookies, kit);
   adminServicesPageRoutes(app, services, kit);
+  deployPageRoutes(app, services, kit);
+  await registerOidc(app, services, cookies, kit, { trustProxy: options.trustProxy ?? false });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();
   return app;

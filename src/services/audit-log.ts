@@ -60,6 +60,21 @@ export const AUDIT_EVENT_TYPES = [
   'deploy_change.added',
   'deployment.created',
   'deployment.refused',
+  'sign_in.blocked',
+  'sessions.others_revoked',
+  'device.blocked',
+  'device.unblocked',
+  'location.blocked',
+  'location.unblocked',
+  'notification_settings.changed',
+  'time_zone.changed',
+  'oidc_client.created',
+  'oidc_client.changed',
+  'oidc_client.secret_rotated',
+  'oidc_client.deleted',
+  'oidc.consent_granted',
+  'oidc.authorized',
+  'oidc.denied',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

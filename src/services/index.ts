@@ -28,6 +28,11 @@ import { GeoIpLocator } from './geoip.js';
 import { ApiKeyService } from './api-keys.js';
 import { DeployService } from './deploys.js';
 import { SigningKeyService } from './signing-keys.js';
+import { OidcClientService } from './oidc-clients.js';
+import { OidcSignInService } from './oidc-sign-in.js';
+import { ActivityLog } from './activity-log.js';
+import { SecurityCentre } from './security-centre.js';
+import { SignInNotices } from './sign-in-notices.js';
 
 export type { Clock, RequestMeta, ServiceDeps, ServiceSettings } from './context.js';
 
@@ -54,6 +59,10 @@ export interface Services {
   signingKeys: SigningKeyService;
   apiKeys: ApiKeyService;
   deploys: DeployService;
+  oidcClients: OidcClientService;
+  oidcSignIn: OidcSignInService;
+  securityCentre: SecurityCentre;
+  activity: ActivityLog;
 }
 
 /** Wires the use cases together. The HTTP layer and the CLI both start here. */
@@ -81,13 +90,15 @@ export function createServices(deps: ServiceDeps): Services {
   const factors = new FactorService(deps, verifier, backupCodes, policy, notifier);
   const deliveredFactors = new DeliveredFactorService(deps, factors, codes, verifier, methods);
   const signingKeys = new SigningKeyService(deps);
-  const devices = new DeviceRecognition(deps, new GeoIpLocator(deps.settings.geoIp));
+  const locator = new GeoIpLocator(deps.settings.geoIp);
+  const devices = new DeviceRecognition(deps, locator);
+  const securityCentre = new SecurityCentre(deps, locator);
   return {
     deps,
     accounts,
     sessions,
     setup: new SetupService(deps, accounts, sessions),
-    signIn: new SignInService(deps, limiter, sessions, verifier, trustedBrowsers, policy, factors, deliveredFactors, methods, codes, devices),
+    signIn: new SignInService(deps, limiter, sessions, verifier, trustedBrowsers, policy, factors, deliveredFactors, methods, codes, devices, new SignInNotices(notifier, securityCentre)),
     signOut: new SignOutService(deps),
     audit: new AuditQueryService(deps, accounts),
     factors,
@@ -105,5 +116,9 @@ export function createServices(deps: ServiceDeps): Services {
     devices,
     apiKeys: new ApiKeyService(deps),
     deploys: new DeployService(deps, verifier, signingKeys),
+    oidcClients: new OidcClientService(deps),
+    oidcSignIn: new OidcSignInService(deps, sessions, factors),
+    securityCentre,
+    activity: new ActivityLog(deps),
   };
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { randomToken, sha256 } from '../core/crypto.js';
 import type { Executor, Session, User } from '../store/index.js';
-import { sessions, users } from '../store/index.js';
+import { sessionOrigins, sessions, users } from '../store/index.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
+import type { Remembered } from './devices.js';
 
 export interface IssuedSession {
   /** The raw token: goes into the cookie and nowhere else. Only its hash is stored. */
@@ -10,6 +11,8 @@ export interface IssuedSession {
   session: Session;
   /** For sessions that complete a sign-in: the device cookie to set (same token for a known device). */
   deviceToken?: string;
+  /** For sessions that complete a sign-in: what the sign-in taught the device and location lists. */
+  seen?: Remembered;
 }
 
 export interface AuthenticatedSession {
@@ -44,6 +47,14 @@ export class SessionService {
     };
     await sessions.insertSession(db, session);
     return { token, session };
+  }
+
+  /**
+   * Notes the device and location a sign-in's session was opened from, in the sign-in's own
+   * transaction, so blocking either later ends exactly the sessions opened there.
+   */
+  async recordOrigin(db: Executor, session: Session, seen: Pick<Remembered, 'deviceId' | 'locationId'>): Promise<void> {
+    await sessionOrigins.insertSessionOrigin(db, { session_id: session.id, user_id: session.user_id, device_id: seen.deviceId, location_id: seen.locationId });
   }
 
   /** Resolves a cookie token to a live session, or null for anything expired, revoked or unknown. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { randomToken, sha256 } from '../core/crypto.js';
-import { invalidInput, notFound, unauthenticated } from '../core/errors.js';
+import { forbidden, invalidInput, notFound, unauthenticated } from '../core/errors.js';
 import type { SecondFactorMethod } from '../core/sign-in-flow.js';
 import { assertFlowAccepts, offeredMethods } from '../core/sign-in-flow.js';
 import type { Executor, SignInFlow, SignInFlowState, User } from '../store/index.js';
@@ -13,7 +13,7 @@ import type { FailureLimiter } from './rate-limiter.js';
 import { SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_IP } from './rate-limiter.js';
 import type { Channel } from '../delivery/index.js';
 import { assessSignIn } from '../core/risk.js';
-import type { DeviceRecognition } from './devices.js';
+import type { DeviceRecognition, Recognition } from './devices.js';
 import type { DeliveredEnrolment, DeliveredFactorService, DestinationInput } from './delivered-factors.js';
 import type { FactorService, TotpEnrolment } from './factors.js';
 import type { CodeSender, SentCode } from './messaging/code-sender.js';
@@ -23,6 +23,7 @@ import type { PolicyService } from './policy.js';
 import type { SecondFactorProof, SecondFactorVerifier } from './second-factor/verifier.js';
 import type { IssuedSession, SessionService } from './sessions.js';
 import type { IssuedTrust, TrustedBrowserService } from './trusted-browsers.js';
+import type { BlockedBy, SignInNotices } from './sign-in-notices.js';
 
 export type SignInResult =
   | { status: 'signed_in'; user: User; session: IssuedSession; trustedBrowser: IssuedTrust | null }
@@ -50,6 +51,8 @@ export interface SecondFactorStep {
 }
 
 const INVALID_CREDENTIALS = 'Email or password is incorrect.';
+/** Says neither whether the password was right nor whether a device or a place is blocked. */
+const SIGN_IN_REFUSED = 'This sign-in was refused. If it was you, sign in from a device and place you usually use, then check your security settings.';
 
 /** The sign-in flow: password first, then (if the user has factors) one second-factor strategy. */
 export class SignInService {
@@ -65,6 +68,7 @@ export class SignInService {
     private readonly catalogue: MethodCatalogue,
     private readonly codes: CodeSender,
     private readonly devices: DeviceRecognition,
+    private readonly notices: SignInNotices,
   ) {}
 
   private get db() {
@@ -97,9 +101,12 @@ export class SignInService {
     }
 
     const user = await users.findUserByEmail(this.db, email);
+    const recognition = user ? await this.devices.recognise(this.db, user, meta.deviceToken, meta) : null;
+    // A blocked device or place is refused before the password is even looked at.
+    if (user && recognition) await this.refuseIfBlocked(user, recognition, [accountKey, ipKey], meta);
     // Unknown emails pay the same argon2 cost as wrong passwords: same answer, similar timing.
     const passwordOk = user ? await verifyPassword(user.password_hash, step.password) : (await burnPasswordCheck(step.password), false);
-    if (!user || !passwordOk || user.status !== 'active') {
+    if (!user || !recognition || !passwordOk || user.status !== 'active') {
       await this.db.transaction().execute(async (trx) => {
         const now = this.deps.clock();
         await this.limiter.recordFailure(accountKey, SIGN_IN_PER_ACCOUNT, trx);
@@ -124,7 +131,6 @@ export class SignInService {
 
     // Policy decides whether this sign-in needs the second factor: always, or only from a device
     // or a place the user has not signed in from before.
-    const recognition = await this.devices.recognise(this.db, user, meta.deviceToken, meta);
     const assessment = assessSignIn({ knownDevice: recognition.device !== null, knownLocation: recognition.knownLocation, triggers: policy.triggers.value });
     if (!assessment.challengeDue) {
       return this.finish(user, ['pwd'], meta, { secondFactor: 'not_due', triggers: policy.triggers.value, deviceId: recognition.device?.id ?? null, location: recognition.location?.key ?? null });
@@ -144,6 +150,35 @@ export class SignInService {
     // Factors the user holds but may not use now are named with the reason, so nobody is left guessing.
     const unavailable = catalogue.filter((m) => !m.available && held.includes(m.method));
     return { status: 'second_factor_required', user, ...flow, methods, unavailable };
+  }
+
+  /**
+   * Refuses a sign-in from a device or location the user blocked: audited, counted as a failed
+   * attempt (which also bounds the notices an attacker can trigger), and always told to the user.
+   */
+  private async refuseIfBlocked(user: User, recognition: Recognition, [accountKey, ipKey]: [string, string], meta: RequestMeta): Promise<void> {
+    const blockedBy: BlockedBy | null =
+      recognition.device && recognition.device.blocked_at !== null ? 'device' : recognition.knownLocationRecord && recognition.knownLocationRecord.blocked_at !== null ? 'location' : null;
+    if (!blockedBy) return;
+    await this.db.transaction().execute(async (trx) => {
+      await this.limiter.recordFailure(accountKey, SIGN_IN_PER_ACCOUNT, trx);
+      await this.limiter.recordFailure(ipKey, SIGN_IN_PER_IP, trx);
+      await recordAudit(trx, this.deps.clock(), {
+        type: 'sign_in.blocked',
+        subjectUserId: user.id,
+        orgId: user.org_id,
+        meta,
+        details: { email: user.email_normalized, blockedBy, deviceId: recognition.device?.id ?? null, locationId: recognition.knownLocationRecord?.id ?? null, location: recognition.location?.key ?? null },
+      });
+    });
+    await this.notices.blockedAttempt(user, blockedBy, recognition, meta);
+    throw forbidden('sign_in_refused', SIGN_IN_REFUSED);
+  }
+
+  /** After a sign-in has committed: the new-device and new-location notices it earns. */
+  private async announce<T extends { user: User; session: IssuedSession }>(result: T, meta: RequestMeta): Promise<T> {
+    if (result.session.seen) await this.notices.signedIn(result.user, result.session.seen, meta);
+    return result;
   }
 
   private async startFlow(user: User, state: SignInFlowState, methods: string[], meta: RequestMeta): Promise<{ challenge: string; methods: string[]; expiresAt: number }> {
@@ -205,7 +240,7 @@ export class SignInService {
         ? await this.factors.confirmTotp(user, step.factorId, step.code, meta, onConfirmed)
         : await this.deliveredFactors.confirm(user, step.factorId, step.code, meta, onConfirmed);
     if (!session) throw new Error('enrolment confirmed without a session');
-    return { user, session, backupCodes: confirmed.backupCodes ?? [] };
+    return this.announce({ user, session, backupCodes: confirmed.backupCodes ?? [] }, meta);
   }
 
   /** Sends a sign-in code by text message or email to one of the user's factors of that kind. */
@@ -272,16 +307,17 @@ export class SignInService {
     };
     if (step.method === 'sms' || step.method === 'email') {
       const strategy = new DeliveredCodeStrategy(this.deps, this.codes, step.method, signInCodeScope(pending.id, step.method));
-      return this.verifier.verifyWith(strategy, user, step.code, meta, 'sign_in', onVerified);
+      return this.announce(await this.verifier.verifyWith(strategy, user, step.code, meta, 'sign_in', onVerified), meta);
     }
-    return this.verifier.verify(user, step.method, step.code, meta, 'sign_in', onVerified);
+    return this.announce(await this.verifier.verify(user, step.method, step.code, meta, 'sign_in', onVerified), meta);
   }
 
   private async finish(user: User, amr: string[], meta: RequestMeta, details: Record<string, unknown>): Promise<SignInResult> {
-    return this.db.transaction().execute(async (trx) => {
+    const result = await this.db.transaction().execute(async (trx) => {
       const session = await this.openSession(trx, user, amr, meta, details);
       return { status: 'signed_in' as const, user, session, trustedBrowser: null };
     });
+    return this.announce(result, meta);
   }
 
   /** Every way into a session ends here: the session and its `sign_in.succeeded` record commit together. */
@@ -289,7 +325,9 @@ export class SignInService {
     const session = await this.sessions.issue(trx, user.id, amr, meta);
     // Devices and places are learnt only from complete sign-ins, never from a bare password.
     const seen = await this.devices.remember(trx, user, meta.deviceToken, meta);
+    await this.sessions.recordOrigin(trx, session.session, seen);
     session.deviceToken = seen.deviceToken;
+    session.seen = seen;
     details = { ...details, deviceId: seen.deviceId, newDevice: seen.newDevice, newLocation: seen.newLocation };
     await recordAudit(trx, this.deps.clock(), {
       type: 'sign_in.succeeded',

@@ -59,6 +59,28 @@ export class SigningKeyService {
     return new SignJWT(claims).setProtectedHeader({ alg: ALG, kid: key.kid, typ }).sign(privateKey);
   }
 
+  /**
+   * The private keys for the OpenID Connect provider, unsealed: the active key first (it signs
+   * ID tokens), then retired keys still within their grace period (published so that tokens
+   * they signed keep verifying). Made on first use, like activeKey.
+   */
+  async privateJwks(): Promise<JWK[]> {
+    await this.activeKey();
+    const rank = (k: SigningKey) => (k.retired_at === null ? 0 : 1);
+    const keys = (await this.publishedKeys()).sort((a, b) => rank(a) - rank(b) || b.created_at - a.created_at);
+    return keys.map((k) => ({ ...(JSON.parse(this.deps.box.decrypt(k.private_jwk_encrypted, signingKeyContext(k.kid))) as JWK), kid: k.kid, alg: k.alg, use: 'sig' }));
+  }
+
+  /** The ids of the published keys, newest first: how a node notices that another one rotated. */
+  async publishedKeyIds(): Promise<string[]> {
+    return (await this.publishedKeys()).map((k) => k.kid);
+  }
+
+  private async publishedKeys(): Promise<SigningKey[]> {
+    const now = this.deps.clock();
+    return (await deploys.listSigningKeys(this.db)).filter((k) => k.retired_at === null || now - k.retired_at < RETIRED_KEY_GRACE_MS);
+  }
+
   async jwks(): Promise<{ keys: JWK[] }> {
     const now = this.deps.clock();
     const keys = await deploys.listSigningKeys(this.db);

@@ -21,3 +21,7 @@ export * as passwordResets from './password-resets.js';
 export * as deploys from './deploys.js';
 export * as knownDevices from './devices.js';
 export * as knownLocations from './locations.js';
+export * as sessionOrigins from './session-origins.js';
+export * as notificationSettings from './notification-settings.js';
+export * as blocks from './blocks.js';
+export * as oidc from './oidc.js';

@@ -9,9 +9,11 @@ import { delivery } from './migrations/0004-delivery.js';
 import { sudo } from './migrations/0005-sudo.js';
 import { deploys } from './migrations/0007-deploys.js';
 import { devicesLocations } from './migrations/0008-devices-locations.js';
+import { securityCentre } from './migrations/0009-security-centre.js';
+import { oidc } from './migrations/0010-oidc.js';
 
 /** Ordered list: append only. A released migration is never edited. */
-export const MIGRATIONS: readonly VersionedMigration[] = [foundation, secondFactors, policies, delivery, sudo, deploys, devicesLocations];
+export const MIGRATIONS: readonly VersionedMigration[] = [foundation, secondFactors, policies, delivery, sudo, deploys, devicesLocations, securityCentre, oidc];
 
 export interface MigrationOutcome {
   applied: string[];

@@ -413,3 +413,85 @@ export interface KnownLocationTable {
 
 export type KnownDevice = Selectable<KnownDeviceTable>;
 export type KnownLocation = Selectable<KnownLocationTable>;
+
+/** Where a session was opened from: the device and location its sign-in was counted against. */
+export interface SessionOriginTable {
+  session_id: string;
+  user_id: string;
+  device_id: string | null;
+  location_id: string | null;
+}
+
+/** A user's choice of sign-in notices; no row means every notice is on. */
+export interface NotificationSettingsTable {
+  user_id: string;
+  new_device: number;
+  new_location: number;
+  updated_at: number;
+}
+
+export type SessionOrigin = Selectable<SessionOriginTable>;
+export type NotificationSettingsRow = Selectable<NotificationSettingsTable>;
+
+/** Tables added after the first Schema, merged into it (interfaces with one name merge). */
+export interface Schema {
+  session_origins: SessionOriginTable;
+  notification_settings: NotificationSettingsTable;
+}
+
+/** An app that signs people in through Twofold with OpenID Connect. */
+export interface OidcClientTable {
+  id: string;
+  /** The organisation whose admins manage the client. */
+  org_id: string;
+  name: string;
+  /** JSON array of exact redirect URIs. */
+  redirect_uris: string;
+  /** JSON array of exact URIs an app may send people to after signing out. */
+  post_logout_redirect_uris: string;
+  /** 1: a public client (no secret, PKCE only); 0: confidential (client_secret_basic). */
+  public: number;
+  /** JSON array of the scopes the client may ask for. */
+  scopes: string;
+  /** 1: everyone signing in to this app passes a second factor, whatever their organisation's policy. */
+  require_two_factor: number;
+  /** HMAC-SHA256 of the secret under a key derived from the server secret; null for public clients. */
+  secret_hash: string | null;
+  created_at: number;
+  created_by: string | null;
+  updated_at: number;
+}
+
+/** What a person agreed to share with an app, so they are asked once per app (and again for more). */
+export interface OidcConsentTable {
+  user_id: string;
+  client_id: string;
+  /** JSON array of scopes. */
+  scopes: string;
+  granted_at: number;
+}
+
+/** oidc-provider's records (codes, tokens, grants, sessions, interactions), one row per model and id. */
+export interface OidcPayloadTable {
+  model: string;
+  id: string;
+  /** The provider's JSON payload. */
+  payload: string;
+  grant_id: string | null;
+  uid: string | null;
+  user_code: string | null;
+  created_at: number;
+  /** Null: no expiry. Rows past it are never returned and are swept now and then. */
+  expires_at: number | null;
+  consumed_at: number | null;
+}
+
+export type OidcClientRow = Selectable<OidcClientTable>;
+export type OidcConsentRow = Selectable<OidcConsentTable>;
+export type OidcPayloadRow = Selectable<OidcPayloadTable>;
+
+export interface Schema {
+  oidc_clients: OidcClientTable;
+  oidc_consents: OidcConsentTable;
+  oidc_payloads: OidcPayloadTable;
+}

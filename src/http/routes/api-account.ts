@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/index.js';
 import type { Session } from '../../store/index.js';
 import { requestMeta, requireAuth } from '../request-context.js';
-import { idParams, str } from '../schemas.js';
+import { str } from '../schemas.js';
 
 export function sessionView(s: Session, currentId: string) {
   return {
@@ -24,16 +24,7 @@ export function apiAccountRoutes(app: FastifyInstance, services: Services): void
     return { user: await services.accounts.profile(auth.user), session: sessionView(auth.session, auth.session.id) };
   });
 
-  app.get('/api/v1/sessions', { schema: { tags: ['account'], summary: 'Your active sessions' } }, async (request) => {
-    const auth = requireAuth(request);
-    return { sessions: (await services.sessions.listActive(auth.user.id)).map((s) => sessionView(s, auth.session.id)) };
-  });
-
-  app.delete<{ Params: { id: string } }>('/api/v1/sessions/:id', { schema: { tags: ['account'], summary: 'End one of your sessions', params: idParams } }, async (request, reply) => {
-    const auth = requireAuth(request);
-    await services.signOut.revokeSession(auth.user, request.params.id, requestMeta(request));
-    return reply.code(204).send();
-  });
+  // The session list and ending sessions live with the security centre (api-security.ts).
 
   app.post<{ Body: { currentPassword: string; newPassword: string } }>(
     '/api/v1/me/password',

@@ -20,6 +20,13 @@ import { destinationFrom } from './api-codes.js';
 import { countryFromLanguage, pageStatus, userMessage } from './pages-auth.js';
 
 type Form = Record<string, string | undefined>;
+
+/** The zones ICU knows (UTC among them), plus the user's own should it be a name ICU only accepts as an alias. */
+function knownTimeZones(current: string): string[] {
+  const zones = new Set(['UTC', ...Intl.supportedValuesOf('timeZone')]);
+  zones.add(current);
+  return [...zones].sort((a, b) => (a === 'UTC' ? -1 : b === 'UTC' ? 1 : a.localeCompare(b)));
+}
 const formBody = { type: 'object', additionalProperties: { type: 'string', maxLength: 2048 } } as const;
 
 export function accountPageRoutes(app: FastifyInstance, services: Services, cookies: CookieSettings, kit: PageKit): void {
@@ -137,7 +144,7 @@ export function accountPageRoutes(app: FastifyInstance, services: Services, cook
       }
     };
 
-  const renderAccount = async (request: FastifyRequest, reply: FastifyReply, auth: AuthenticatedSession, message: { notice?: string; error?: string } = {}) => {
+  const renderAccount = async (request: FastifyRequest, reply: FastifyReply, auth: AuthenticatedSession, message: { notice?: string; error?: string; timeZoneError?: string } = {}) => {
     const profile = await services.accounts.profile(auth.user);
     const account = {
       displayName: profile.displayName,
@@ -147,8 +154,10 @@ export function accountPageRoutes(app: FastifyInstance, services: Services, cook
       signedInAt: when(auth, auth.session.created_at) ?? '',
       amr: auth.amr,
       sessionCount: (await services.sessions.listActive(auth.user.id)).length,
+      timeZones: knownTimeZones(profile.timeZone),
+      localNow: when(auth, services.deps.clock()) ?? '',
     };
-    return kit.html(reply, <AccountPage chrome={kit.chrome(request, reply, 'Account')} account={account} notice={message.notice} error={message.error} />);
+    return kit.html(reply, <AccountPage chrome={kit.chrome(request, reply, 'Account')} account={account} notice={message.notice} error={message.error} timeZoneError={message.timeZoneError} />);
   };
 
   app.get('/account', { schema: { hide: true } }, async (request, reply) => {
@@ -167,6 +176,20 @@ export function accountPageRoutes(app: FastifyInstance, services: Services, cook
       return renderAccount(request, reply.code(400), auth, { error: userMessage(error) });
     }
     return renderAccount(request, reply, auth, { notice: 'Your password was changed. Your other sessions were signed out.' });
+  });
+
+  app.post<{ Body: Form }>('/account/time-zone', { schema: { hide: true, body: formBody } }, async (request, reply) => {
+    assertFormToken(request, request.body._csrf);
+    const auth = signedIn(request, reply);
+    if (!auth) return reply;
+    try {
+      await services.securityCentre.setTimeZone(auth.user, request.body.timeZone ?? '', requestMeta(request));
+    } catch (error) {
+      return renderAccount(request, reply.code(pageStatus(error)), auth, { timeZoneError: userMessage(error) });
+    }
+    const zone = (request.body.timeZone ?? '').trim();
+    const updated = { ...auth, user: { ...auth.user, time_zone: zone } };
+    return renderAccount(request, reply, updated, { notice: `Times are now shown in ${zone}.` });
   });
 
   app.get('/account/security', { schema: { hide: true } }, async (request, reply) => {

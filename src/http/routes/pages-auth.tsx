@@ -13,6 +13,8 @@ import type { SecondFactorView } from '../../ui/pages/second-factor.js';
 import { SecondFactorPage } from '../../ui/pages/second-factor.js';
 import { SetupPage } from '../../ui/pages/setup.js';
 import { SignInPage } from '../../ui/pages/sign-in.js';
+import { BackupCodesContinuePage } from '../../ui/pages/oidc.js';
+import { forgetReturnTo, rememberReturnTo, safeLocalPath, takeReturnTo } from '../return-to.js';
 import { assertFormToken } from '../csrf.js';
 import type { PageKit } from '../page-kit.js';
 import type { CookieSettings } from '../request-context.js';
@@ -72,10 +74,19 @@ export function authPageRoutes(app: FastifyInstance, services: Services, cookies
 
   app.get('/', { schema: { hide: true } }, async (request, reply) => reply.redirect(request.auth ? '/account' : '/sign-in'));
 
-  app.get('/sign-in', { schema: { hide: true } }, async (request, reply) => {
-    if (request.auth) return reply.redirect('/account');
-    return kit.html(reply, <SignInPage chrome={kit.chrome(request, reply, 'Sign in')} />);
-  });
+  // `return_to` (a path on this site, e.g. an app's pending authorization) is where a completed
+  // sign-in lands instead of the account page; it rides in a short-lived cookie through the steps.
+  app.get<{ Querystring: { return_to?: string } }>(
+    '/sign-in',
+    { schema: { hide: true, querystring: { type: 'object', properties: { return_to: { type: 'string', maxLength: 2048 } } } } },
+    async (request, reply) => {
+      if (request.auth) return reply.redirect(safeLocalPath(request.query.return_to) ?? '/account');
+      if (request.query.return_to === undefined) forgetReturnTo(request, reply, cookies);
+      else rememberReturnTo(reply, cookies, request.query.return_to, services.deps.settings.signInFlowMs);
+      return kit.html(reply, <SignInPage chrome={kit.chrome(request, reply, 'Sign in')} />);
+    },
+  );
+  const afterSignIn = (request: FastifyRequest, reply: FastifyReply) => takeReturnTo(request, reply, cookies) ?? '/account';
 
   app.post<{ Body: Form }>('/sign-in', { schema: { hide: true, body: formBody } }, async (request, reply) => {
     assertFormToken(request, request.body._csrf);
@@ -94,7 +105,7 @@ export function authPageRoutes(app: FastifyInstance, services: Services, cookies
         return reply.redirect('/sign-in/enrol', 303);
       }
       setSignInCookies(reply, cookies, result.session);
-      return reply.redirect('/account', 303);
+      return reply.redirect(afterSignIn(request, reply), 303);
     } catch (error) {
       const status = isTwofoldError(error) && error.kind === 'rate_limited' ? 429 : 401;
       return kit.html(reply.code(status), <SignInPage chrome={kit.chrome(request, reply, 'Sign in')} email={email} error={userMessage(error)} />);
@@ -189,7 +200,7 @@ export function authPageRoutes(app: FastifyInstance, services: Services, cookies
       reply.clearCookie(COOKIE.flow, { path: '/sign-in' });
       setSignInCookies(reply, cookies, result.session);
       if (result.trustedBrowser) setTrustCookie(reply, cookies, result.trustedBrowser.token, result.trustedBrowser.expiresAt, services.deps.clock());
-      return reply.redirect('/account', 303);
+      return reply.redirect(afterSignIn(request, reply), 303);
     } catch (error) {
       reply.code(isTwofoldError(error) && error.kind === 'rate_limited' ? 429 : 401);
       const delivered = method === 'sms' || method === 'email';
@@ -281,9 +292,12 @@ export function authPageRoutes(app: FastifyInstance, services: Services, cookies
       const result = await services.signIn.confirmEnrolment({ challenge: challengeOf(request), factorId: request.params.id, code: request.body.code ?? '' }, requestMeta(request));
       reply.clearCookie(COOKIE.flow, { path: '/sign-in' });
       setSignInCookies(reply, cookies, result.session);
-      if (result.backupCodes.length === 0) return reply.redirect('/account', 303);
+      const returnTo = takeReturnTo(request, reply, cookies);
+      if (result.backupCodes.length === 0) return reply.redirect(returnTo ?? '/account', 303);
       const chrome = { ...kit.chrome(request, reply, 'Backup codes'), userName: result.user.display_name };
-      return kit.html(reply, <BackupCodesPage chrome={chrome} codes={result.backupCodes} intro="Two-step verification is on and you are signed in. Keep these codes in case you cannot get a code." />);
+      const intro = 'Two-step verification is on and you are signed in. Keep these codes in case you cannot get a code.';
+      if (returnTo) return kit.html(reply, <BackupCodesContinuePage chrome={chrome} codes={result.backupCodes} intro={intro} continueHref={returnTo} />);
+      return kit.html(reply, <BackupCodesPage chrome={chrome} codes={result.backupCodes} intro={intro} />);
     } catch (error) {
       const message = userMessage(error);
       reply.code(pageStatus(error));

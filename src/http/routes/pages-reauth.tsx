@@ -9,40 +9,40 @@ import { describeError } from '../errors.js';
 import type { PageKit } from '../page-kit.js';
 import type { CookieSettings } from '../request-context.js';
 import { requestMeta, setSessionCookie } from '../request-context.js';
+import { safeLocalPath } from '../return-to.js';
 import { userMessage } from './pages-auth.js';
 
 type Form = Record<string, string | undefined>;
 const formBody = { type: 'object', additionalProperties: { type: 'string', maxLength: 2048 } } as const;
 
 export const AFTER_REAUTH_DEFAULT = '/account';
-const SITE = 'http://twofold.invalid';
 
 /**
- * Where a confirmed user may be sent: a path on this site and nothing else. "//host" and "/\host"
- * are other sites to a browser, and control characters or spaces can smuggle either past a naive
- * check, so anything unusual falls back to the account page.
+ * Where a confirmed user may be sent: a path on this site and nothing else (see safeLocalPath);
+ * anything unusual falls back to the account page.
  */
 export function safeNext(next: unknown): string {
-  if (typeof next !== 'string' || next.length > 1024) return AFTER_REAUTH_DEFAULT;
-  if (!/^\/(?![/\\])/.test(next) || /[\\\s\p{Cc}]/u.test(next)) return AFTER_REAUTH_DEFAULT;
-  let url: URL;
-  try {
-    url = new URL(next, SITE);
-  } catch {
-    return AFTER_REAUTH_DEFAULT;
-  }
-  if (url.origin !== SITE) return AFTER_REAUTH_DEFAULT;
-  return `${url.pathname}${url.search}${url.hash}`;
+  return safeLocalPath(next) ?? AFTER_REAUTH_DEFAULT;
 }
 
 const METHOD_LABELS: Record<string, string> = { totp: 'Authenticator app', sms: 'Text message', email: 'Email', backup_code: 'Backup code' };
 
 /**
- * What to ask for: whatever admin areas still miss (the password, and a current code when the
- * user holds a factor), and both when nothing is missing. The code methods are the held factors
- * whose channel works now, plus backup codes while any are left.
+ * What an app's sign-in asks to be proven again (see oidc/interaction-routes.tsx): `all` is the
+ * password and, when held, a code; `code` is a second factor alone (step-up).
  */
-async function reauthView(services: Services, auth: AuthenticatedSession, next: string, selected?: string): Promise<ReauthView> {
+export type ReauthAsk = 'all' | 'code';
+
+function reauthAskOf(value: unknown): ReauthAsk | undefined {
+  return value === 'all' || value === 'code' ? value : undefined;
+}
+
+/**
+ * What to ask for: whatever admin areas still miss (the password, and a current code when the
+ * user holds a factor), and both when nothing is missing, unless `ask` names it. The code methods
+ * are the held factors whose channel works now, plus backup codes while any are left.
+ */
+async function reauthView(services: Services, auth: AuthenticatedSession, next: string, selected?: string, ask?: ReauthAsk): Promise<ReauthView> {
   const [held, backup, catalogue, missing] = await Promise.all([
     services.factors.list(auth.user.id),
     services.backupCodes.status(auth.user.id),
@@ -64,8 +64,8 @@ async function reauthView(services: Services, auth: AuthenticatedSession, next: 
   const nothingMissing = missing.length === 0;
   return {
     next,
-    askPassword: nothingMissing || missing.includes('password'),
-    askCode: held.length > 0 && (nothingMissing || missing.includes('second_factor')),
+    askPassword: ask ? ask === 'all' : nothingMissing || missing.includes('password'),
+    askCode: held.length > 0 && (ask !== undefined || nothingMissing || missing.includes('second_factor')),
     methods,
     sendable,
     selected,
@@ -80,9 +80,9 @@ export async function renderReauthPage(
   reply: FastifyReply,
   auth: AuthenticatedSession,
   next: string,
-  message: { notice?: string | undefined; error?: string | undefined; selected?: string | undefined } = {},
+  message: { notice?: string | undefined; error?: string | undefined; selected?: string | undefined; ask?: ReauthAsk | undefined } = {},
 ): Promise<FastifyReply> {
-  const view = await reauthView(services, auth, safeNext(next), message.selected);
+  const view = await reauthView(services, auth, safeNext(next), message.selected, message.ask);
   return kit.html(reply, <ReauthenticatePage chrome={kit.chrome(request, reply, 'Confirm it is you')} view={view} notice={message.notice} error={message.error} />);
 }
 
@@ -93,13 +93,13 @@ export function reauthPageRoutes(app: FastifyInstance, services: Services, cooki
     return null;
   };
 
-  app.get<{ Querystring: { next?: string; method?: string } }>(
+  app.get<{ Querystring: { next?: string; method?: string; ask?: string } }>(
     '/reauthenticate',
-    { schema: { hide: true, querystring: { type: 'object', properties: { next: { type: 'string', maxLength: 2048 }, method: { type: 'string', maxLength: 32 } } } } },
+    { schema: { hide: true, querystring: { type: 'object', properties: { next: { type: 'string', maxLength: 2048 }, method: { type: 'string', maxLength: 32 }, ask: { type: 'string', maxLength: 8 } } } } },
     async (request, reply) => {
       const auth = signedIn(request, reply);
       if (!auth) return reply;
-      return renderReauthPage(services, kit, request, reply, auth, request.query.next ?? AFTER_REAUTH_DEFAULT, { selected: request.query.method });
+      return renderReauthPage(services, kit, request, reply, auth, request.query.next ?? AFTER_REAUTH_DEFAULT, { selected: request.query.method, ask: reauthAskOf(request.query.ask) });
     },
   );
 
@@ -120,7 +120,9 @@ export function reauthPageRoutes(app: FastifyInstance, services: Services, cooki
       return reply.redirect(next, 303);
     } catch (error) {
       const text = userMessage(error);
-      return renderReauthPage(services, kit, request, reply.code(describeError(error).status), auth, next, { error: text, selected: body.method });
+      // Ask again for what was asked: the form sends exactly the fields it showed.
+      const ask = body.code === undefined ? undefined : body.password === undefined ? 'code' : 'all';
+      return renderReauthPage(services, kit, request, reply.code(describeError(error).status), auth, next, { error: text, selected: body.method, ask });
     }
   });
 

@@ -9,6 +9,10 @@ export interface AccountView {
   signedInAt: string;
   amr: string[];
   sessionCount: number;
+  /** Every zone the server knows, for the picker. */
+  timeZones: string[];
+  /** "2026-11-25 14:30 (GMT+5:30)": now, in the user's zone, so the choice can be checked at a glance. */
+  localNow: string;
 }
 
 const METHOD_NAMES: Record<string, string> = { pwd: 'password', otp: 'one-time code', sms: 'text message', hwk: 'security key' };
@@ -21,7 +25,7 @@ function describeMethods(amr: string[]): string {
     .join(' + ');
 }
 
-export function AccountPage(props: { chrome: PageChrome; account: AccountView; notice?: string | undefined; error?: string | undefined }) {
+export function AccountPage(props: { chrome: PageChrome; account: AccountView; notice?: string | undefined; error?: string | undefined; timeZoneError?: string | undefined }) {
   const a = props.account;
   return (
     <Layout {...props.chrome}>
@@ -34,7 +38,9 @@ export function AccountPage(props: { chrome: PageChrome; account: AccountView; n
           <dt>Roles</dt>
           <dd>{a.roles.length > 0 ? a.roles.join(', ') : 'none'}</dd>
           <dt>Time zone</dt>
-          <dd>{a.timeZone}</dd>
+          <dd data-testid="account-time-zone">
+            {a.timeZone} <span class="muted">· now {a.localNow}</span>
+          </dd>
           <dt>This session</dt>
           <dd>
             Signed in {a.signedInAt} with {describeMethods(a.amr)}
@@ -45,6 +51,25 @@ export function AccountPage(props: { chrome: PageChrome; account: AccountView; n
         <a class="button secondary" href="/account/security">
           Security settings
         </a>
+      </section>
+      <section class="card" aria-labelledby="time-zone-title">
+        <h2 id="time-zone-title">Time zone</h2>
+        {props.timeZoneError ? <Alert kind="error">{props.timeZoneError}</Alert> : null}
+        <p class="muted">Times on your pages, in security emails and in your activity export are shown in this zone.</p>
+        <form method="post" action="/account/time-zone">
+          <CsrfField token={props.chrome.csrf} />
+          <label for="timeZone">Your time zone</label>
+          <select id="timeZone" name="timeZone" autocomplete="off">
+            {a.timeZones.map((zone) => (
+              <option key={zone} value={zone} selected={zone === a.timeZone}>
+                {zone.replace(/_/g, ' ')}
+              </option>
+            ))}
+          </select>
+          <button type="submit" class="secondary">
+            Save time zone
+          </button>
+        </form>
       </section>
       <section class="card" aria-labelledby="password-title">
         <h2 id="password-title">Change password</h2>

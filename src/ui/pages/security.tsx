@@ -1,5 +1,6 @@
 import type { PageChrome } from '../layout.js';
 import { Alert, CsrfField, Layout } from '../layout.js';
+import { SecurityNav } from '../security-nav.js';
 import { describeUserAgent } from '../user-agent.js';
 import { METHOD_LABELS, PhoneFields } from './enrol-code.js';
 
@@ -62,6 +63,7 @@ export function SecurityPage(props: { chrome: PageChrome; view: SecurityView; no
   const email = method('email');
   return (
     <Layout {...props.chrome}>
+      <SecurityNav current="factors" />
       <h1 class="page-title">Security</h1>
       {props.notice ? <Alert kind="info">{props.notice}</Alert> : null}
       {props.error ? <Alert kind="error">{props.error}</Alert> : null}

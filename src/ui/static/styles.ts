@@ -171,4 +171,32 @@ table.users td .meta { color: var(--muted); font-size: .875rem; overflow-wrap: a
 @media (max-width: 560px) {
   .org-picker .row { flex-direction: column; }
 }
+/* Deploys */
+main:has(.deploy-wide) { max-width: 60rem; }
+.deploy-badges { display: inline-flex; gap: .375rem; vertical-align: .15em; font-size: 1rem; }
+h1 .deploy-badges { margin-left: .25rem; }
+code.digest { font-family: var(--mono); font-size: .8125rem; overflow-wrap: anywhere; word-break: break-all; }
+.items.changes .name { font-weight: 600; }
+.items.targets li { align-items: center; }
+table.history { min-width: 40rem; font-size: .9375rem; }
+table.history th { font-size: .8125rem; color: var(--muted); font-weight: 600; text-transform: uppercase; letter-spacing: .03em; }
+table.history .meta { color: var(--muted); font-size: .875rem; }
+ul.plain { list-style: none; margin: 0; padding: 0; }
+form.deploy-confirm { margin-top: 1rem; }
+form.deploy-confirm input.code { max-width: 12rem; }
+/* Security centre: sessions, devices and locations, activity */
+.section-nav { display: flex; flex-wrap: wrap; gap: .25rem; margin: 0 0 1.25rem; padding: .25rem; background: var(--card); border: 1px solid var(--line); border-radius: 10px; width: fit-content; max-width: 100%; }
+.section-nav a { padding: .375rem .875rem; border-radius: 7px; color: var(--ink); text-decoration: none; font-weight: 500; }
+.section-nav a:hover { background: #eef1f5; color: var(--ink); }
+.section-nav a[aria-current=page] { background: #e3eafc; color: var(--accent); font-weight: 600; }
+time[title] { text-decoration: underline dotted var(--field); text-underline-offset: .2em; cursor: help; }
+main:has(.activity-wide) { max-width: 52rem; }
+.activity-filters { display: flex; flex-wrap: wrap; gap: .75rem; align-items: flex-end; }
+.activity-filters .field { flex: 1 1 14rem; }
+.activity-filters label { margin-top: 0; }
+.activity-filters button, .activity-filters .button { margin-top: 0; }
+table.activity { min-width: 36rem; font-size: .9375rem; }
+table.activity th { font-size: .8125rem; color: var(--muted); font-weight: 600; text-transform: uppercase; letter-spacing: .03em; }
+table.activity td.when { white-space: nowrap; }
+table.activity .meta { color: var(--muted); font-size: .875rem; }
 `;

@@ -1,0 +1,92 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { OIDC_SCOPES } from '../../core/oidc.js';
+import type { Services } from '../../services/index.js';
+import type { OidcClientChange, OidcClientInput } from '../../services/oidc-clients.js';
+import { requestMeta, requireAuth } from '../request-context.js';
+import { idParams, str } from '../schemas.js';
+
+const uris = { type: 'array', maxItems: 10, items: str(2000) } as const;
+const clientFields = {
+  name: str(80),
+  redirectUris: { ...uris, minItems: 1 },
+  postLogoutRedirectUris: uris,
+  public: { type: 'boolean' },
+  scopes: { type: 'array', maxItems: OIDC_SCOPES.length, items: { type: 'string', enum: [...OIDC_SCOPES] } },
+  requireTwoFactor: { type: 'boolean' },
+} as const;
+
+/**
+ * OpenID Connect clients (the apps that sign people in through Twofold). Admins of the client's
+ * organisation or one above it; every change needs a recent re-authentication, and a secret is
+ * in the answer that creates or rotates it, and nowhere else.
+ */
+export function apiClientRoutes(app: FastifyInstance, services: Services): void {
+  async function adminSudo(request: FastifyRequest) {
+    const auth = requireAuth(request);
+    await services.policy.assertAdmin(auth.user);
+    await services.reauth.requireAdminReauth(auth.user, auth.session);
+    return auth;
+  }
+
+  app.get<{ Params: { id: string } }>('/api/v1/organisations/:id/clients', { schema: { tags: ['clients'], summary: "An organisation's OpenID Connect clients (admins)", params: idParams } }, async (request) => {
+    const auth = requireAuth(request);
+    return { clients: await services.oidcClients.list(auth.user, request.params.id) };
+  });
+
+  app.post<{ Params: { id: string }; Body: OidcClientInput }>(
+    '/api/v1/organisations/:id/clients',
+    {
+      schema: {
+        tags: ['clients'],
+        summary: 'Register an OpenID Connect client; a confidential client\'s secret is in this answer only (admins; needs re-authentication)',
+        params: idParams,
+        body: { type: 'object', required: ['name', 'redirectUris'], additionalProperties: false, properties: clientFields },
+      },
+    },
+    async (request, reply) => {
+      const auth = await adminSudo(request);
+      return reply.code(201).send(await services.oidcClients.create(auth.user, request.params.id, request.body, requestMeta(request)));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>('/api/v1/clients/:id', { schema: { tags: ['clients'], summary: 'One OpenID Connect client (admins)', params: idParams } }, async (request) => {
+    const auth = requireAuth(request);
+    return { client: await services.oidcClients.get(auth.user, request.params.id) };
+  });
+
+  app.patch<{ Params: { id: string }; Body: OidcClientChange }>(
+    '/api/v1/clients/:id',
+    {
+      schema: {
+        tags: ['clients'],
+        summary: 'Change a client: name, redirect URIs, scopes, whether it requires two-step verification (admins; needs re-authentication)',
+        params: idParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          properties: { name: clientFields.name, redirectUris: clientFields.redirectUris, postLogoutRedirectUris: clientFields.postLogoutRedirectUris, scopes: clientFields.scopes, requireTwoFactor: clientFields.requireTwoFactor },
+        },
+      },
+    },
+    async (request) => {
+      const auth = await adminSudo(request);
+      return { client: await services.oidcClients.update(auth.user, request.params.id, request.body, requestMeta(request)) };
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/api/v1/clients/:id/secret',
+    { schema: { tags: ['clients'], summary: 'Give a confidential client a new secret (in this answer only); the old one stops working (admins; needs re-authentication)', params: idParams } },
+    async (request) => {
+      const auth = await adminSudo(request);
+      return services.oidcClients.rotateSecret(auth.user, request.params.id, requestMeta(request));
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>('/api/v1/clients/:id', { schema: { tags: ['clients'], summary: 'Delete a client (admins; needs re-authentication)', params: idParams } }, async (request, reply) => {
+    const auth = await adminSudo(request);
+    await services.oidcClients.remove(auth.user, request.params.id, requestMeta(request));
+    return reply.code(204).send();
+  });
+}

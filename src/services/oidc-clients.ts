@@ -1,0 +1,234 @@
+import { constantTimeEqual, hmacSha256, randomToken } from '../core/crypto.js';
+import { invalidInput, notFound } from '../core/errors.js';
+import type { OidcScope } from '../core/oidc.js';
+import { normaliseRedirectUris, normaliseScopes } from '../core/oidc.js';
+import type { Executor, OidcClientRow, User } from '../store/index.js';
+import { oidc, organisations } from '../store/index.js';
+import { recordAudit } from './audit-log.js';
+import type { RequestMeta, ServiceDeps } from './context.js';
+import { assertAdmin, requireAdminOf } from './tenancy.js';
+
+const CLIENT_PREFIX = 'tfc_';
+const SECRET_PREFIX = 'tfs_';
+
+export interface OidcClientInput {
+  name: string;
+  redirectUris: readonly string[];
+  postLogoutRedirectUris?: readonly string[] | undefined;
+  /** A public client (browser or native app) has no secret and must use PKCE. */
+  public?: boolean | undefined;
+  scopes?: readonly string[] | undefined;
+  requireTwoFactor?: boolean | undefined;
+}
+
+export interface OidcClientChange {
+  name?: string | undefined;
+  redirectUris?: readonly string[] | undefined;
+  postLogoutRedirectUris?: readonly string[] | undefined;
+  scopes?: readonly string[] | undefined;
+  requireTwoFactor?: boolean | undefined;
+}
+
+export interface OidcClientView {
+  id: string;
+  orgId: string;
+  name: string;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  public: boolean;
+  scopes: OidcScope[];
+  requireTwoFactor: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What oidc-provider needs to know about a client (its "client metadata"). */
+export interface ProviderClientMetadata {
+  client_id: string;
+  client_name: string;
+  redirect_uris: string[];
+  post_logout_redirect_uris: string[];
+  response_types: string[];
+  grant_types: string[];
+  token_endpoint_auth_method: 'none' | 'client_secret_basic';
+  /** The HMAC of the secret, never the secret: see secretDigest. */
+  client_secret?: string;
+  scope: string;
+  id_token_signed_response_alg: string;
+  application_type: 'web';
+}
+
+const CLIENT_NOT_FOUND = { code: 'client_not_found', message: 'No such app.' };
+
+/**
+ * Apps that sign people in through Twofold. A confidential client's secret is shown once; the
+ * database keeps only HMAC-SHA256(key derived from the server secret, secret), and that digest
+ * is what the OIDC provider compares: the token endpoint turns the secret an app presents into
+ * its digest before the provider sees it (see http/oidc/mount.ts).
+ */
+export class OidcClientService {
+  private readonly secretKey: Buffer;
+
+  constructor(private readonly deps: ServiceDeps) {
+    this.secretKey = deps.box.deriveKey('oidc-client-secret');
+  }
+
+  private get db() {
+    return this.deps.database.db;
+  }
+
+  secretDigest(secret: string): string {
+    return hmacSha256(this.secretKey, secret);
+  }
+
+  /** `actor` null is the CLI, run by whoever holds the server's database. */
+  async create(actor: User | null, orgId: string, input: OidcClientInput, meta: RequestMeta | null): Promise<{ client: OidcClientView; secret: string | null }> {
+    const name = validName(input.name);
+    const redirectUris = normaliseRedirectUris(input.redirectUris, 'redirect');
+    const postLogout = normaliseRedirectUris(input.postLogoutRedirectUris ?? [], 'post_logout');
+    const scopes = normaliseScopes(input.scopes);
+    const isPublic = input.public === true;
+    const secret = isPublic ? null : `${SECRET_PREFIX}${randomToken(32)}`;
+    return this.db.transaction().execute(async (trx) => {
+      if (actor) await requireAdminOf(trx, actor, orgId);
+      else if (!(await organisations.findOrganisation(trx, orgId))) throw notFound('organisation_not_found', 'No such organisation.');
+      const now = this.deps.clock();
+      const row: OidcClientRow = {
+        id: `${CLIENT_PREFIX}${randomToken(16)}`,
+        org_id: orgId,
+        name,
+        redirect_uris: JSON.stringify(redirectUris),
+        post_logout_redirect_uris: JSON.stringify(postLogout),
+        public: isPublic ? 1 : 0,
+        scopes: JSON.stringify(scopes),
+        require_two_factor: input.requireTwoFactor ? 1 : 0,
+        secret_hash: secret === null ? null : this.secretDigest(secret),
+        created_at: now,
+        created_by: actor?.id ?? null,
+        updated_at: now,
+      };
+      await oidc.insertClient(trx, row);
+      await recordAudit(trx, now, {
+        type: 'oidc_client.created',
+        actorUserId: actor?.id ?? null,
+        orgId,
+        meta,
+        details: { clientId: row.id, name, public: isPublic, redirectUris, scopes, requireTwoFactor: row.require_two_factor === 1 },
+      });
+      return { client: toView(row), secret };
+    });
+  }
+
+  /** The clients of the admin's own organisation and every one below it, or of one of them. */
+  async list(actor: User, orgId?: string): Promise<OidcClientView[]> {
+    if (orgId !== undefined) {
+      await requireAdminOf(this.db, actor, orgId);
+      return (await oidc.listClients(this.db, [orgId])).map(toView);
+    }
+    await assertAdmin(this.db, actor);
+    return (await oidc.listClients(this.db, await organisations.subtreeIds(this.db, actor.org_id))).map(toView);
+  }
+
+  async get(actor: User, id: string): Promise<OidcClientView> {
+    return toView(await this.managed(this.db, actor, id));
+  }
+
+  async update(actor: User, id: string, change: OidcClientChange, meta: RequestMeta): Promise<OidcClientView> {
+    const patch = {
+      ...(change.name !== undefined ? { name: validName(change.name) } : {}),
+      ...(change.redirectUris !== undefined ? { redirect_uris: JSON.stringify(normaliseRedirectUris(change.redirectUris, 'redirect')) } : {}),
+      ...(change.postLogoutRedirectUris !== undefined ? { post_logout_redirect_uris: JSON.stringify(normaliseRedirectUris(change.postLogoutRedirectUris, 'post_logout')) } : {}),
+      ...(change.scopes !== undefined ? { scopes: JSON.stringify(normaliseScopes(change.scopes)) } : {}),
+      ...(change.requireTwoFactor !== undefined ? { require_two_factor: change.requireTwoFactor ? 1 : 0 } : {}),
+    };
+    return this.db.transaction().execute(async (trx) => {
+      const row = await this.managed(trx, actor, id);
+      const now = this.deps.clock();
+      await oidc.updateClient(trx, id, { ...patch, updated_at: now });
+      await recordAudit(trx, now, { type: 'oidc_client.changed', actorUserId: actor.id, orgId: row.org_id, meta, details: { clientId: id, changed: Object.keys(patch) } });
+      return toView({ ...row, ...patch, updated_at: now });
+    });
+  }
+
+  /** A new secret for a confidential client, shown once; the old one stops working at once. */
+  async rotateSecret(actor: User, id: string, meta: RequestMeta): Promise<{ client: OidcClientView; secret: string }> {
+    const secret = `${SECRET_PREFIX}${randomToken(32)}`;
+    return this.db.transaction().execute(async (trx) => {
+      const row = await this.managed(trx, actor, id);
+      if (row.public === 1) throw invalidInput('client_is_public', 'A public client has no secret.');
+      const now = this.deps.clock();
+      await oidc.updateClient(trx, id, { secret_hash: this.secretDigest(secret), updated_at: now });
+      await recordAudit(trx, now, { type: 'oidc_client.secret_rotated', actorUserId: actor.id, orgId: row.org_id, meta, details: { clientId: id } });
+      return { client: toView({ ...row, updated_at: now }), secret };
+    });
+  }
+
+  /** Deletes the client; its tokens stop working because the provider no longer finds the client. */
+  async remove(actor: User, id: string, meta: RequestMeta): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const row = await this.managed(trx, actor, id);
+      await oidc.deleteClient(trx, id);
+      await recordAudit(trx, this.deps.clock(), { type: 'oidc_client.deleted', actorUserId: actor.id, orgId: row.org_id, meta, details: { clientId: id, name: row.name } });
+    });
+  }
+
+  async find(id: string): Promise<OidcClientView | null> {
+    if (!id.startsWith(CLIENT_PREFIX) || id.length > 64) return null;
+    const row = await oidc.findClient(this.db, id);
+    return row ? toView(row) : null;
+  }
+
+  /** Checks a presented secret (for callers other than the provider, which compares digests itself). */
+  async verifySecret(id: string, secret: string): Promise<boolean> {
+    const row = id.startsWith(CLIENT_PREFIX) ? await oidc.findClient(this.db, id) : undefined;
+    return !!row?.secret_hash && constantTimeEqual(row.secret_hash, this.secretDigest(secret));
+  }
+
+  async providerMetadata(id: string): Promise<ProviderClientMetadata | undefined> {
+    if (!id.startsWith(CLIENT_PREFIX) || id.length > 64) return undefined;
+    const row = await oidc.findClient(this.db, id);
+    if (!row) return undefined;
+    const view = toView(row);
+    return {
+      client_id: row.id,
+      client_name: row.name,
+      redirect_uris: view.redirectUris,
+      post_logout_redirect_uris: view.postLogoutRedirectUris,
+      response_types: ['code'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_method: view.public ? 'none' : 'client_secret_basic',
+      ...(view.public || row.secret_hash === null ? {} : { client_secret: row.secret_hash }),
+      scope: view.scopes.join(' '),
+      id_token_signed_response_alg: 'ES256',
+      application_type: 'web',
+    };
+  }
+
+  private async managed(db: Executor, actor: User, id: string): Promise<OidcClientRow> {
+    const row = id.length <= 64 ? await oidc.findClient(db, id) : undefined;
+    if (!row) throw notFound(CLIENT_NOT_FOUND.code, CLIENT_NOT_FOUND.message);
+    await requireAdminOf(db, actor, row.org_id, CLIENT_NOT_FOUND);
+    return row;
+  }
+}
+
+function validName(value: string): string {
+  const name = value.trim();
+  if (name === '' || name.length > 80) throw invalidInput('name_invalid', 'Give the app a name of 1 to 80 characters.');
+  return name;
+}
+
+export function toView(row: OidcClientRow): OidcClientView {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    name: row.name,
+    redirectUris: JSON.parse(row.redirect_uris) as string[],
+    postLogoutRedirectUris: JSON.parse(row.post_logout_redirect_uris) as string[],
+    public: row.public === 1,
+    scopes: JSON.parse(row.scopes) as OidcScope[],
+    requireTwoFactor: row.require_two_factor === 1,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
+}
