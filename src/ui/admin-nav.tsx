@@ -1,9 +1,10 @@
-export type AdminArea = 'users' | 'policy' | 'services';
+export type AdminArea = 'users' | 'policy' | 'services' | 'clients';
 
 const AREAS: ReadonlyArray<{ area: AdminArea; href: string; label: string }> = [
   { area: 'users', href: '/admin/users', label: 'Users' },
   { area: 'policy', href: '/admin/policy', label: 'Policy' },
   { area: 'services', href: '/admin/services', label: 'Services' },
+  { area: 'clients', href: '/admin/clients', label: 'Apps' },
 ];
 
 /** The admin areas, side by side; `current` is marked for screen readers and styled as selected. */

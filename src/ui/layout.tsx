@@ -31,7 +31,8 @@ export function Layout(props: PageChrome & { children: ComponentChildren }) {
             <nav aria-label="Account">
               <a href="/account">Account</a>
               <a href="/account/security">Security</a>
-              {props.admin ? <a href="/admin/services">Services</a> : null}
+              <a href="/deploy">Deploys</a>
+              {props.admin ? <a href="/admin/users">Admin</a> : null}
               <form method="post" action="/sign-out" class="inline">
                 <input type="hidden" name="_csrf" value={props.csrf} />
                 <button type="submit" class="link">Sign out</button>

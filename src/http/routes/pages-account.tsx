@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isTwofoldError, notFound } from '../../core/errors.js';
 import { formatInTimeZone } from '../../core/time-zone.js';
+import { ADMIN_ROLE } from '../../services/accounts.js';
 import type { Services } from '../../services/index.js';
 import type { SentCode } from '../../services/messaging/code-sender.js';
 import type { AuthenticatedSession } from '../../services/sessions.js';
@@ -157,7 +158,9 @@ export function accountPageRoutes(app: FastifyInstance, services: Services, cook
       timeZones: knownTimeZones(profile.timeZone),
       localNow: when(auth, services.deps.clock()) ?? '',
     };
-    return kit.html(reply, <AccountPage chrome={kit.chrome(request, reply, 'Account')} account={account} notice={message.notice} error={message.error} timeZoneError={message.timeZoneError} />);
+    // The account page is where admins land: show them the way to the admin areas.
+    const chrome = { ...kit.chrome(request, reply, 'Account'), admin: profile.roles.includes(ADMIN_ROLE) };
+    return kit.html(reply, <AccountPage chrome={chrome} account={account} notice={message.notice} error={message.error} timeZoneError={message.timeZoneError} />);
   };
 
   app.get('/account', { schema: { hide: true } }, async (request, reply) => {

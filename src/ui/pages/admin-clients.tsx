@@ -1,5 +1,5 @@
 import type { ManagedOrganisation } from '../admin-nav.js';
-import { OrganisationPicker } from '../admin-nav.js';
+import { AdminNav, OrganisationPicker } from '../admin-nav.js';
 import type { PageChrome } from '../layout.js';
 import { Alert, CsrfField, Layout } from '../layout.js';
 
@@ -40,6 +40,7 @@ export function AdminClientsPage(props: { chrome: PageChrome; view: AdminClients
   const scopes = v.values.scopes ?? [...v.allScopes];
   return (
     <Layout {...props.chrome}>
+      <AdminNav current="clients" />
       <h1 class="page-title">Apps (OpenID Connect)</h1>
       <OrganisationPicker action="/admin/clients" organisations={v.organisations} selected={v.orgId} />
       {props.notice ? <Alert kind="info">{props.notice}</Alert> : null}
