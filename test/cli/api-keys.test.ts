@@ -1,20 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { TestDatabaseLocation } from '../helpers/backend.js';
-import { currentBackend, freshDatabaseLocation, openTestDatabase, withSchemasStable } from '../helpers/backend.js';
+import { currentBackend, freshDatabaseLocation, openTestDatabase } from '../helpers/backend.js';
+import type { CliResult } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { TestClient } from '../helpers/client.js';
 import { startTestServer } from '../helpers/server.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let location: TestDatabaseLocation;
 
@@ -24,29 +17,8 @@ before(async () => {
 
 after(() => location.dispose());
 
-/** The CLI as an operator runs it, against this suite's own database (see cli.test.ts). */
 function cli(args: string[]): Promise<CliResult> {
-  return withSchemasStable(
-    location,
-    () =>
-      new Promise((resolve, reject) => {
-        const env: NodeJS.ProcessEnv = { ...process.env, TWOFOLD_DATA_DIR: location.dataDir };
-        delete env.TWOFOLD_DATABASE_URL;
-        if (location.databaseUrl && location.postgresSchema) {
-          const url = new URL(location.databaseUrl);
-          url.searchParams.set('options', `-c search_path=${location.postgresSchema}`);
-          env.TWOFOLD_DATABASE_URL = url.toString();
-        }
-        const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
-        child.stdin.end();
-      }),
-  );
+  return runCli(location, args);
 }
 
 async function apiKeyRows() {

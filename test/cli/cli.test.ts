@@ -1,22 +1,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli/main.js';
 import { MIGRATIONS, organisations, roles, users } from '../../src/store/index.js';
 import type { Database } from '../../src/store/index.js';
 import type { TestDatabaseLocation } from '../helpers/backend.js';
-import { currentBackend, freshDatabaseLocation, openTestDatabase, withSchemasStable } from '../helpers/backend.js';
+import { currentBackend, freshDatabaseLocation, openTestDatabase } from '../helpers/backend.js';
+import type { CliResult } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PASSWORD = 'correct horse battery staple 42';
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let location: TestDatabaseLocation;
 
@@ -26,32 +19,8 @@ before(async () => {
 
 after(() => location.dispose());
 
-/**
- * The CLI as an operator runs it, against this test's own database. Every command migrates,
- * so it runs under the shared schema lock that keeps parallel tests from dropping schemas mid-scan.
- */
 function cli(args: string[], input?: string): Promise<CliResult> {
-  return withSchemasStable(location, () => spawnCli(args, input));
-}
-
-function spawnCli(args: string[], input?: string): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, TWOFOLD_DATA_DIR: location.dataDir };
-  delete env.TWOFOLD_DATABASE_URL;
-  if (location.databaseUrl && location.postgresSchema) {
-    const url = new URL(location.databaseUrl);
-    url.searchParams.set('options', `-c search_path=${location.postgresSchema}`);
-    env.TWOFOLD_DATABASE_URL = url.toString();
-  }
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
+  return runCli(location, args, input === undefined ? {} : { stdin: input });
 }
 
 async function ok(args: string[], input?: string): Promise<string> {

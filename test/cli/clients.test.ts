@@ -1,20 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { TestDatabaseLocation } from '../helpers/backend.js';
-import { currentBackend, freshDatabaseLocation, openTestDatabase, withSchemasStable } from '../helpers/backend.js';
+import { currentBackend, freshDatabaseLocation, openTestDatabase } from '../helpers/backend.js';
+import type { CliResult } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { startTestServer } from '../helpers/server.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let location: TestDatabaseLocation;
 
@@ -26,28 +19,9 @@ after(() => location.dispose());
 
 /** The CLI as an operator runs it, against this suite's own database (see cli.test.ts). */
 function cli(args: string[], stdin = ''): Promise<CliResult> {
-  return withSchemasStable(
-    location,
-    () =>
-      new Promise((resolve, reject) => {
-        const env: NodeJS.ProcessEnv = { ...process.env, TWOFOLD_DATA_DIR: location.dataDir, TWOFOLD_PUBLIC_URL: 'https://sso.example.test' };
-        delete env.TWOFOLD_DATABASE_URL;
-        delete env.TWOFOLD_SECRET_KEY;
-        if (location.databaseUrl && location.postgresSchema) {
-          const url = new URL(location.databaseUrl);
-          url.searchParams.set('options', `-c search_path=${location.postgresSchema}`);
-          env.TWOFOLD_DATABASE_URL = url.toString();
-        }
-        const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
-        child.stdin.end(stdin);
-      }),
-  );
+  // A fixed public URL (the issuer clients are told about) and the key file of the data directory.
+  const env: Record<string, string> = { TWOFOLD_PUBLIC_URL: 'https://sso.example.test' };
+  return runCli(location, args, { stdin, env, withoutSecretKey: true });
 }
 
 async function clientRows() {
