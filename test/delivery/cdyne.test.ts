@@ -11,7 +11,7 @@ const MESSAGE_ID = '1627aea5-8e0a-4371-9022-9b504344e724';
 const message = { channel: 'sms' as const, to: '+14155552671', text: 'Acme: your sign-in code is 123456.' };
 
 function config(baseUrl: string, overrides: Partial<CdyneProviderConfig> = {}): CdyneProviderConfig {
-  return { kind: 'cdyne', licenseKey: LICENSE, from: '15559080983', baseUrl, timeoutMs: 2_000, ...overrides };
+  return { kind: 'cdyne', licenseKey: LICENSE, from: '15559080983', baseUrl, timeoutMs: 10_000, ...overrides };
 }
 
 function accepted(status: string | number) {

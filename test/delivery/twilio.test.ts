@@ -13,7 +13,7 @@ const message = { channel: 'sms' as const, to: '+14155552671', text: 'Acme: your
 const created = json(201, { sid: `SM${'b2'.repeat(16)}`, status: 'queued' });
 
 function config(baseUrl: string, overrides: Partial<TwilioProviderConfig> = {}): TwilioProviderConfig {
-  return { kind: 'twilio', accountSid: ACCOUNT, authToken: TOKEN, from: '+15005550006', baseUrl, timeoutMs: 2_000, ...overrides };
+  return { kind: 'twilio', accountSid: ACCOUNT, authToken: TOKEN, from: '+15005550006', baseUrl, timeoutMs: 10_000, ...overrides };
 }
 
 function basicAuth(request: RecordedRequest): string {
