@@ -1,7 +1,8 @@
 import type { PageChrome } from '../layout.js';
 import { Alert, Layout } from '../layout.js';
 
-export function BackupCodesPage(props: { chrome: PageChrome; codes: string[]; intro: string }) {
+/** `next` replaces "Done" with a primary link onward, for sign-ins that continue elsewhere (an app). */
+export function BackupCodesPage(props: { chrome: PageChrome; codes: string[]; intro: string; next?: { href: string; label: string } | undefined }) {
   return (
     <Layout {...props.chrome}>
       <section class="card" aria-labelledby="codes-title">
@@ -22,9 +23,15 @@ export function BackupCodesPage(props: { chrome: PageChrome; codes: string[]; in
           <button type="button" class="secondary" data-action="print">
             Print
           </button>
-          <a class="button secondary" href="/account/security">
-            Done
-          </a>
+          {props.next ? (
+            <a class="button" href={props.next.href}>
+              {props.next.label}
+            </a>
+          ) : (
+            <a class="button secondary" href="/account/security">
+              Done
+            </a>
+          )}
         </div>
       </section>
     </Layout>

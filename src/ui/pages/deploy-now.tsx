@@ -1,6 +1,7 @@
 import type { PageChrome } from '../layout.js';
 import { Alert, CsrfField, Layout } from '../layout.js';
 import type { PendingChangeRow } from './deploy-target.js';
+import { PendingChangeList } from './deploy-target.js';
 import { TargetBadges } from './deploys.js';
 
 export interface DeployNowView {
@@ -70,18 +71,7 @@ export function DeployNowPage(props: { chrome: PageChrome; view: DeployNowView; 
           ) : (
             <>
               <p class="lead">{v.changes.length === 1 ? 'This change goes live:' : `These ${v.changes.length} changes go live:`}</p>
-              <ul class="items changes" data-testid="deploy-changes">
-                {v.changes.map((c) => (
-                  <li key={c.id}>
-                    <div class="grow">
-                      <div class="name">{c.summary}</div>
-                      <div class="meta">
-                        <code>{c.key}</code> · {c.author} · {c.at}
-                      </div>
-                    </div>
-                  </li>
-                ))}
-              </ul>
+              <PendingChangeList changes={v.changes} testId="deploy-changes" />
             </>
           )}
 

@@ -37,6 +37,24 @@ export interface DeployTargetView {
   blocked: string | null;
 }
 
+/** Pending changes, oldest first: summary, entry key, author and time. */
+export function PendingChangeList(props: { changes: readonly PendingChangeRow[]; testId?: string }) {
+  return (
+    <ul class="items changes" {...(props.testId ? { 'data-testid': props.testId } : {})}>
+      {props.changes.map((c) => (
+        <li key={c.id}>
+          <div class="grow">
+            <div class="name">{c.summary}</div>
+            <div class="meta">
+              <code>{c.key}</code> · {c.author} · {c.at}
+            </div>
+          </div>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 export const METHOD_NAMES: Record<string, string> = { totp: 'authenticator app', sms: 'text message', email: 'email code', none: 'no code (automatic or unprotected)' };
 
 export function DeployTargetPage(props: { chrome: PageChrome; view: DeployTargetView }) {
@@ -83,18 +101,7 @@ export function DeployTargetPage(props: { chrome: PageChrome; view: DeployTarget
           {v.pending.length === 0 ? (
             <p class="muted">Nothing is waiting: what is live is up to date.</p>
           ) : (
-            <ul class="items changes">
-              {v.pending.map((c) => (
-                <li key={c.id}>
-                  <div class="grow">
-                    <div class="name">{c.summary}</div>
-                    <div class="meta">
-                      <code>{c.key}</code> · {c.author} · {c.at}
-                    </div>
-                  </div>
-                </li>
-              ))}
-            </ul>
+            <PendingChangeList changes={v.pending} />
           )}
           {v.unchanged && v.pending.length > 0 ? <Alert kind="info">These changes add up to what is live already; there is nothing to deploy.</Alert> : null}
           {canDeployNow ? (

@@ -1,5 +1,6 @@
 import type { PageChrome } from '../layout.js';
 import { Alert, CsrfField, Layout } from '../layout.js';
+import { BackupCodesPage } from './backup-codes.js';
 
 /** What each scope lets an app learn, in the words a person reads on the consent page. */
 export const SCOPE_LABELS: Record<string, string> = {
@@ -11,33 +12,7 @@ export const SCOPE_LABELS: Record<string, string> = {
 
 /** Backup codes from a forced enrolment, then on to where the sign-in was going (an app). */
 export function BackupCodesContinuePage(props: { chrome: PageChrome; codes: string[]; intro: string; continueHref: string; continueLabel?: string | undefined }) {
-  return (
-    <Layout {...props.chrome}>
-      <section class="card" aria-labelledby="codes-title">
-        <h1 id="codes-title">Your backup codes</h1>
-        <Alert kind="info">{props.intro}</Alert>
-        <p>Each code works once, in place of a code from your app. This is the only time they are shown: save or print them now.</p>
-        <ol class="codes">
-          {props.codes.map((c) => (
-            <li key={c} data-backup-code>
-              {c}
-            </li>
-          ))}
-        </ol>
-        <div class="actions no-print">
-          <button type="button" data-action="download-codes">
-            Download .txt
-          </button>
-          <button type="button" class="secondary" data-action="print">
-            Print
-          </button>
-          <a class="button" href={props.continueHref}>
-            {props.continueLabel ?? 'Continue'}
-          </a>
-        </div>
-      </section>
-    </Layout>
-  );
+  return <BackupCodesPage chrome={props.chrome} codes={props.codes} intro={props.intro} next={{ href: props.continueHref, label: props.continueLabel ?? 'Continue' }} />;
 }
 
 /**
