@@ -37,6 +37,21 @@ export interface DevicesView {
 
 const times = (n: number) => (n === 1 ? '1 sign-in' : `${n} sign-ins`);
 
+/** When a device or place was first and last seen, and blocked if it is. */
+function SeenLine(props: { firstSeenAt: Stamp; lastSeenAt: Stamp; blockedAt: Stamp | null }) {
+  return (
+    <div class="meta">
+      First seen <When at={props.firstSeenAt} /> · last seen <When at={props.lastSeenAt} />
+      {props.blockedAt ? (
+        <>
+          {' '}
+          · blocked <When at={props.blockedAt} />
+        </>
+      ) : null}
+    </div>
+  );
+}
+
 function BlockForm(props: { kind: 'devices' | 'locations'; id: string; blocked: boolean; name: string; csrf: string }) {
   return (
     <form method="post" action={`/account/security/${props.kind}/${props.id}/${props.blocked ? 'unblock' : 'block'}`} class="inline">
@@ -77,15 +92,7 @@ export function DevicesPage(props: { chrome: PageChrome; view: DevicesView; noti
                     {d.deviceType ? `${d.deviceType} · ` : ''}
                     {times(d.signInCount)} · last from {d.lastIp}
                   </div>
-                  <div class="meta">
-                    First seen <When at={d.firstSeenAt} /> · last seen <When at={d.lastSeenAt} />
-                    {d.blockedAt ? (
-                      <>
-                        {' '}
-                        · blocked <When at={d.blockedAt} />
-                      </>
-                    ) : null}
-                  </div>
+                  <SeenLine firstSeenAt={d.firstSeenAt} lastSeenAt={d.lastSeenAt} blockedAt={d.blockedAt} />
                 </div>
                 {d.current && !d.blockedAt ? null : <BlockForm kind="devices" id={d.id} blocked={d.blockedAt !== null} name={d.label} csrf={csrf} />}
               </li>
@@ -113,15 +120,7 @@ export function DevicesPage(props: { chrome: PageChrome; view: DevicesView; noti
                     {times(l.signInCount)} · last from {l.lastCity ? `${l.lastCity}, ` : ''}
                     {l.lastIp}
                   </div>
-                  <div class="meta">
-                    First seen <When at={l.firstSeenAt} /> · last seen <When at={l.lastSeenAt} />
-                    {l.blockedAt ? (
-                      <>
-                        {' '}
-                        · blocked <When at={l.blockedAt} />
-                      </>
-                    ) : null}
-                  </div>
+                  <SeenLine firstSeenAt={l.firstSeenAt} lastSeenAt={l.lastSeenAt} blockedAt={l.blockedAt} />
                 </div>
                 {l.current && !l.blockedAt ? null : <BlockForm kind="locations" id={l.id} blocked={l.blockedAt !== null} name={l.label} csrf={csrf} />}
               </li>
