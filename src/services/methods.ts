@@ -1,5 +1,5 @@
 import { forbidden } from '../core/errors.js';
-import type { PolicyMethod } from '../core/policy.js';
+import type { EffectivePolicy, PolicyMethod } from '../core/policy.js';
 import { POLICY_METHODS } from '../core/policy.js';
 import type { Executor, User } from '../store/index.js';
 import type { ServiceDeps } from './context.js';
@@ -26,8 +26,9 @@ export class MethodCatalogue {
     private readonly policy: PolicyService,
   ) {}
 
-  async forUser(user: User, db: Executor = this.deps.database.db): Promise<MethodAvailability[]> {
-    const allowed = (await this.policy.effectiveFor(user, db)).allowedMethods.value;
+  /** Pass `policy` when the caller has just computed it (sign-in does), so it is not read twice. */
+  async forUser(user: User, db: Executor = this.deps.database.db, policy?: EffectivePolicy): Promise<MethodAvailability[]> {
+    const allowed = (policy ?? (await this.policy.effectiveFor(user, db))).allowedMethods.value;
     const out: MethodAvailability[] = [];
     for (const method of POLICY_METHODS) {
       if (!allowed.includes(method)) {
@@ -44,8 +45,8 @@ export class MethodCatalogue {
     return out;
   }
 
-  async usableMethods(user: User, db?: Executor): Promise<PolicyMethod[]> {
-    return (await this.forUser(user, db)).filter((m) => m.available).map((m) => m.method);
+  async usableMethods(user: User, db?: Executor, policy?: EffectivePolicy): Promise<PolicyMethod[]> {
+    return (await this.forUser(user, db, policy)).filter((m) => m.available).map((m) => m.method);
   }
 
   async assertUsable(user: User, method: PolicyMethod, db?: Executor): Promise<void> {

@@ -125,7 +125,7 @@ export class SignInService {
       // they finish; this comes before trusted browsers, which cannot stand in for a factor.
       // A user who has factors keeps them even where policy is 'off'.
       if (policy.mode.value !== 'required') return this.finish(user, ['pwd'], meta, { secondFactor: 'none' });
-      const flow = await this.startFlow(user, 'enrolment_required', await this.catalogue.usableMethods(user), meta);
+      const flow = await this.startFlow(user, 'enrolment_required', await this.catalogue.usableMethods(user, this.db, policy), meta);
       return { status: 'enrolment_required', user, ...flow };
     }
 
@@ -142,7 +142,7 @@ export class SignInService {
       return this.finish(user, ['pwd'], meta, { secondFactor: 'trusted_browser', trustedBrowserId: trusted.id });
     }
 
-    const catalogue = await this.catalogue.forUser(user);
+    const catalogue = await this.catalogue.forUser(user, this.db, policy);
     const usable = (method: string) => catalogue.some((m) => m.method === method && m.available);
     const held = userFactors.map((f) => f.type);
     const methods = offeredMethods(held, await backupCodes.countUnusedBackupCodes(this.db, user.id), usable);
