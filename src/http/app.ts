@@ -56,10 +56,95 @@ export const LOG_REDACT = [
   '*.secret',
 ];
 
+const REDACTED = '[redacted]';
+
+type LoggerOptions = Exclude<NonNullable<AppOptions['logger']>, boolean>;
+
+/**
+ * A request URL fit for the log: secrets travel in URLs (a password-reset or setup link's
+ * `?token=`, a deploy target's bundle key in `/deploy/<key>/bundle`), so every query value and
+ * the bundle key are replaced; the path and the parameter names stay. The common case, a path
+ * with neither a query nor `/deploy/`, is returned as it is without parsing anything.
+ */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q === -1 && url.indexOf('/deploy/') === -1) return url;
+  const path = q === -1 ? url : url.slice(0, q);
+  const safePath = path.indexOf('/deploy/') === -1 ? path : path.replace(DEPLOY_KEY_IN_PATH, `/deploy/${REDACTED}`);
+  return q === -1 ? safePath : `${safePath}?${redactQuery(url.slice(q + 1))}`;
+}
+
+/** `/deploy/<key>…`: every segment after /deploy/ is a key except the pages' own (`/deploy/targets/…`). */
+const DEPLOY_KEY_IN_PATH = /\/deploy\/(?!targets(?:\/|$))[^/]+/g;
+/** A parameter name worth keeping; anything else (a bare value, an odd name) is replaced whole. */
+const PARAM_NAME = /^[\w.\-[\]%]{1,32}$/;
+
+function redactQuery(query: string): string {
+  return query
+    .split('&')
+    .map((part) => {
+      if (part === '') return part;
+      const eq = part.indexOf('=');
+      return eq > 0 && PARAM_NAME.test(part.slice(0, eq)) ? `${part.slice(0, eq + 1)}${REDACTED}` : REDACTED;
+    })
+    .join('&');
+}
+
+/** What a request contributes to a log line (fastify's own fields), with the URL redacted. */
+function serializeRequest(req: FastifyRequest) {
+  const version = req.headers?.['accept-version'];
+  return {
+    method: req.method,
+    url: redactUrl(req.url),
+    version: Array.isArray(version) ? version.join(', ') : version,
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
+// The safety net for URLs inside text (error messages and stacks, "Route … not found", "Reply was
+// already sent … in \"<url>\""): query values and bundle keys in the finished JSON line.
+const QUERY_VALUE_IN_TEXT = /([?&][^\s"\\=&#?]{1,64}=)(?!\[redacted\](?:[\s"\\&#]|$))[^\s"\\&#]+/g;
+const DEPLOY_KEY_IN_TEXT = /\/deploy\/(?!targets(?:[/\s"\\?#]|$)|\[redacted\])[^/\s"\\?#]+/g;
+
+/** Scrubs one serialised log line; a line without `?` or `/deploy/` (nearly all) is returned as it is. */
+export function scrubLogLine(line: string): string {
+  const hasQuery = line.indexOf('?') !== -1;
+  const hasDeploy = line.indexOf('/deploy/') !== -1;
+  if (!hasQuery && !hasDeploy) return line;
+  let out = hasQuery ? line.replace(QUERY_VALUE_IN_TEXT, `$1${REDACTED}`) : line;
+  if (hasDeploy) out = out.replace(DEPLOY_KEY_IN_TEXT, `/deploy/${REDACTED}`);
+  return out;
+}
+
+/**
+ * The logger options every app runs with, whatever the caller passed: headers, bodies and
+ * tokens redacted (LOG_REDACT), request URLs redacted (redactUrl) and any URL left in a message
+ * scrubbed (scrubLogLine). `false` (or nothing) stays quiet.
+ */
+export function safeLoggerOptions(logger: AppOptions['logger']): AppOptions['logger'] {
+  if (!logger) return false;
+  const given: LoggerOptions = logger === true ? {} : logger;
+  const redact =
+    given.redact === undefined
+      ? { paths: LOG_REDACT, censor: REDACTED }
+      : Array.isArray(given.redact)
+        ? { paths: [...new Set([...given.redact, ...LOG_REDACT])], censor: REDACTED }
+        : { ...given.redact, paths: [...new Set([...given.redact.paths, ...LOG_REDACT])] };
+  const theirWrite = given.hooks?.streamWrite;
+  return {
+    ...given,
+    redact,
+    serializers: { ...given.serializers, req: serializeRequest },
+    hooks: { ...given.hooks, streamWrite: theirWrite ? (line: string) => theirWrite(scrubLogLine(line)) : scrubLogLine },
+  };
+}
+
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { services } = options;
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: safeLoggerOptions(options.logger),
     trustProxy: options.trustProxy ?? false,
     bodyLimit: BODY_LIMIT_BYTES,
     // Wrong types are refused, not coerced: "123" is not a boolean and {} is not a string.
