@@ -1,15 +1,39 @@
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../store/index.js';
 
+const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
+
+/** Longest /readyz waits for the database before it says "not ready". */
+const READY_TIMEOUT_MS = 5_000;
+
+/**
+ * Probes answer about the node and its database, never about the caller: they skip the session
+ * lookup (a browser's cookie must not turn /healthz into a database query, or /readyz into a 500).
+ */
+export function isHealthCheck(routeUrl: string | undefined): boolean {
+  return routeUrl !== undefined && HEALTH_PATHS.has(routeUrl);
+}
+
 export function healthRoutes(app: FastifyInstance, database: Database): void {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await database.ping();
+      await Promise.race([
+        database.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+        }),
+      ]);
       return { status: 'ready', database: database.dialect };
     } catch (error) {
       request.log.warn({ err: error }, 'database not reachable');
-      return reply.code(503).send({ error: { code: 'database_unavailable', message: 'The database is not reachable.' } });
+      return reply
+        .code(503)
+        .header('Retry-After', '5')
+        .send({ error: { code: 'database_unavailable', message: 'The database is not reachable.' } });
+    } finally {
+      clearTimeout(timer);
     }
   });
 }
