@@ -20,7 +20,7 @@ import { apiServicesRoutes } from './routes/api-services.js';
 import { apiUserAdminRoutes } from './routes/api-users.js';
 import { apiDeployRoutes } from './routes/api-deploys.js';
 import { apiPolicyRoutes } from './routes/api-policy.js';
-import { healthRoutes } from './routes/health.js';
+import { healthRoutes, isHealthCheck } from './routes/health.js';
 import { accountPageRoutes } from './routes/pages-account.js';
 import { adminPolicyPageRoutes } from './routes/pages-admin-policy.js';
 import { adminUserPageRoutes } from './routes/pages-admin-users.js';
@@ -192,6 +192,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
   });
   app.addHook('onRequest', async (request) => {
+    if (isHealthCheck(request.routeOptions.url)) return;
     // Only requests that carry our cookies can be forged cross-site.
     if (request.cookies[COOKIE.session] || request.cookies[COOKIE.csrf] || request.cookies[COOKIE.flow]) {
       assertSameOrigin(request, publicOrigin);
@@ -209,8 +210,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   apiAuthRoutes(app, services, cookies);
   apiAccountRoutes(app, services);
   apiSecurityRoutes(app, services);
-  apiFactorRoutes(app, services);
-  apiDeliveredFactorRoutes(app, services);
+  apiFactorRoutes(app, services, cookies);
+  apiDeliveredFactorRoutes(app, services, cookies);
   apiCodeRoutes(app, services, cookies);
   apiServicesRoutes(app, services);
   apiUserAdminRoutes(app, services);

@@ -6,12 +6,14 @@ import type { Executor, Factor, User } from '../store/index.js';
 import { factors } from '../store/index.js';
 import { recordAudit } from './audit-log.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
-import type { FactorService, FactorView } from './factors.js';
+import type { Actor } from './actor.js';
+import type { EnrolmentResult, FactorService } from './factors.js';
 import type { CodeSender, SentCode } from './messaging/code-sender.js';
 import type { MethodCatalogue } from './methods.js';
 import { factorDestinationContext } from './secret-contexts.js';
 import { DeliveredCodeStrategy, enrolmentCodeScope } from './second-factor/delivered-code-strategy.js';
 import type { SecondFactorVerifier } from './second-factor/verifier.js';
+import { requireProofToChangeFactors } from './step-up.js';
 
 export type DestinationInput = { channel: 'sms'; country: string; number: string } | { channel: 'email'; email?: string | undefined };
 
@@ -44,7 +46,9 @@ export class DeliveredFactorService {
   }
 
   /** Starts an enrolment, or with `replaceFactorId` a change of destination for an active factor. */
-  async start(user: User, input: DestinationInput, meta: RequestMeta, options: { label?: string | undefined; replaceFactorId?: string | undefined } = {}): Promise<DeliveredEnrolment> {
+  async start(actor: Actor, input: DestinationInput, meta: RequestMeta, options: { label?: string | undefined; replaceFactorId?: string | undefined } = {}): Promise<DeliveredEnrolment> {
+    const user = actor.user;
+    await requireProofToChangeFactors(this.deps, actor);
     const destination = normaliseDestination(user, input);
     const masked = input.channel === 'sms' ? maskPhone(destination) : maskEmail(destination);
     const label = (options.label ?? '').trim() || (input.channel === 'sms' ? `Text message to ${masked}` : `Email to ${masked}`);
@@ -106,11 +110,11 @@ export class DeliveredFactorService {
     return this.codes.send({ user, factor: pending, ...enrolmentCodeScope(factorId) }, meta);
   }
 
-  async confirm(user: User, factorId: string, code: string, meta: RequestMeta, onConfirmed?: (trx: Executor) => Promise<void>): Promise<{ factor: FactorView; backupCodes?: string[]; turnedOn: boolean }> {
+  async confirm(user: User, factorId: string, code: string, meta: RequestMeta, onConfirmed?: (trx: Executor) => Promise<void>): Promise<EnrolmentResult> {
     const pending = await this.pendingFactor(user, factorId);
     const strategy = new DeliveredCodeStrategy(this.deps, this.codes, pending.type as Channel, enrolmentCodeScope(factorId));
     const result = await this.verifier.verifyWith(strategy, user, code, meta, 'enrolment', (trx, proof) => this.factorService.finishEnrolment(trx, user, pending, proof.details, meta, onConfirmed));
-    if (result.turnedOn) await this.factorService.announceTurnedOn(user, result.factor, meta);
+    await this.factorService.announceAdded(user, result, meta);
     return result;
   }
 

@@ -2,15 +2,18 @@ import { randomUUID } from 'node:crypto';
 import QRCode from 'qrcode';
 import { conflict, forbidden, gone, invalidInput, notFound } from '../core/errors.js';
 import { formatSecretForDisplay, generateTotpSecret, totpKeyUri } from '../core/totp.js';
-import type { Executor, Factor, User } from '../store/index.js';
+import type { Executor, Factor, Session, User } from '../store/index.js';
 import { backupCodes, factors, trustedBrowsers } from '../store/index.js';
 import { recordAudit } from './audit-log.js';
 import { totpSecretContext } from './secret-contexts.js';
+import type { Actor } from './actor.js';
 import type { BackupCodeService } from './backup-codes.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
 import type { Notifier } from './messaging/notifier.js';
 import type { SecondFactorPolicy } from './policy.js';
+import type { SessionService } from './sessions.js';
 import { TotpStrategy } from './second-factor/totp-strategy.js';
+import { requireProofToChangeFactors } from './step-up.js';
 import type { SecondFactorVerifier } from './second-factor/verifier.js';
 
 export interface TotpEnrolment {
@@ -49,6 +52,16 @@ export function toFactorView(f: Factor): FactorView {
   };
 }
 
+export interface EnrolmentResult {
+  factor: FactorView;
+  /** Only with the first factor (or when none were left): shown once. */
+  backupCodes?: string[];
+  /** Whether this was the person's first factor. */
+  turnedOn: boolean;
+  /** Whether it replaced another (a changed number or address). */
+  replaced?: boolean;
+}
+
 const MAX_FACTORS = 10;
 
 export class FactorService {
@@ -58,18 +71,47 @@ export class FactorService {
     private readonly backupCodeService: BackupCodeService,
     private readonly policy: SecondFactorPolicy,
     private readonly notifier?: Notifier,
+    private readonly sessions?: SessionService,
   ) {}
 
-  /** Told after the change has committed, so a slow mail server never holds a transaction open. */
-  async announceTurnedOn(user: User, factor: FactorView, meta: RequestMeta): Promise<void> {
-    await this.notifier?.notify(user, { title: 'Two-factor authentication is on', lines: [['Method', factor.label]] }, meta);
+  /**
+   * Confirms a factor for a signed-in person. The code that switches it on proves it, so the
+   * session counts as having proven a second factor now (adding a backup phone right after the
+   * authenticator needs no extra step) and, as after any factor, its id rotates.
+   */
+  async confirmInSession<R extends object>(
+    auth: { session: Session; amr: string[] },
+    confirm: (onConfirmed: (trx: Executor) => Promise<void>) => Promise<R>,
+  ): Promise<R & { sessionToken: string }> {
+    const sessionService = this.sessions;
+    if (!sessionService) throw new Error('FactorService needs the session service to confirm in a session');
+    let sessionToken: string | undefined;
+    const result = await confirm(async (trx) => {
+      sessionToken = await sessionService.elevate(trx, auth.session, auth.amr, { password: false, secondFactor: true });
+    });
+    if (sessionToken === undefined) throw new Error('factor confirmed without rotating the session');
+    return { ...result, sessionToken };
+  }
+
+  /**
+   * Every factor added, changed or removed is told to the owner by email, with a link to the
+   * security page: if it was not them, they learn at once. Told after the change has committed,
+   * so a slow mail server never holds a transaction open.
+   */
+  async announceAdded(user: User, result: { factor: FactorView; turnedOn: boolean; replaced?: boolean }, meta: RequestMeta): Promise<void> {
+    const title = result.turnedOn ? 'Two-factor authentication is on' : result.replaced ? 'A sign-in method was changed' : 'A sign-in method was added';
+    const lines: Array<readonly [string, string]> = [['Method', result.factor.label]];
+    if (result.factor.destination) lines.push(['Codes go to', result.factor.destination]);
+    await this.notifier?.notify(user, { title, lines: [...lines, ['Not you?', 'Open your security page now, remove the method and change your password.']] }, meta);
   }
 
   private get db() {
     return this.deps.database.db;
   }
 
-  async startTotpEnrolment(user: User, label: string | undefined, meta: RequestMeta): Promise<TotpEnrolment> {
+  async startTotpEnrolment(actor: Actor, label: string | undefined, meta: RequestMeta): Promise<TotpEnrolment> {
+    const user = actor.user;
+    await requireProofToChangeFactors(this.deps, actor);
     const name = (label ?? '').trim() || 'Authenticator app';
     if (name.length > 64) throw invalidInput('label_invalid', 'A label is at most 64 characters.');
     const now = this.deps.clock();
@@ -112,7 +154,7 @@ export class FactorService {
     meta: RequestMeta,
     /** Runs in the same transaction once the factor is on (forced enrolment completes its sign-in here). */
     onConfirmed?: (trx: Executor) => Promise<void>,
-  ): Promise<{ factor: FactorView; backupCodes?: string[]; turnedOn: boolean }> {
+  ): Promise<EnrolmentResult> {
     const now = this.deps.clock();
     const pending = await factors.findFactor(this.db, user.id, factorId);
     if (!pending || pending.type !== 'totp') throw notFound('factor_not_found', 'No such factor.');
@@ -121,7 +163,7 @@ export class FactorService {
 
     const strategy = new TotpStrategy(this.deps, factorId);
     const result = await this.verifier.verifyWith(strategy, user, code, meta, 'enrolment', (trx, proof) => this.finishEnrolment(trx, user, pending, proof.details, meta, onConfirmed));
-    if (result.turnedOn) await this.announceTurnedOn(user, result.factor, meta);
+    await this.announceAdded(user, result, meta);
     return result;
   }
 
@@ -137,7 +179,7 @@ export class FactorService {
     proofDetails: Record<string, unknown>,
     meta: RequestMeta,
     onConfirmed?: (trx: Executor) => Promise<void>,
-  ): Promise<{ factor: FactorView; backupCodes?: string[]; turnedOn: boolean }> {
+  ): Promise<EnrolmentResult> {
     const replaced = pending.replaces_factor_id ? await factors.findFactor(trx, user.id, pending.replaces_factor_id) : undefined;
     const hadFactor = (await factors.countActiveFactors(trx, user.id)) > 0;
     if (!(await factors.activateFactor(trx, pending.id, this.deps.clock()))) {
@@ -155,18 +197,21 @@ export class FactorService {
     if (onConfirmed) await onConfirmed(trx);
     const active = await factors.findFactor(trx, user.id, pending.id);
     const view = toFactorView(active ?? pending);
-    if (hadFactor && (await backupCodes.countUnusedBackupCodes(trx, user.id)) > 0) return { factor: view, turnedOn: false };
+    const wasReplaced = replaced !== undefined;
+    if (hadFactor && (await backupCodes.countUnusedBackupCodes(trx, user.id)) > 0) return { factor: view, turnedOn: false, replaced: wasReplaced };
     const codes = await this.backupCodeService.issueSet(trx, user, 'generated', user.id, meta);
-    return { factor: view, backupCodes: codes, turnedOn: !hadFactor };
+    return { factor: view, backupCodes: codes, turnedOn: !hadFactor, replaced: wasReplaced };
   }
 
   async list(userId: string): Promise<FactorView[]> {
     return (await factors.listActiveFactors(this.db, userId)).map(toFactorView);
   }
 
-  /** Caller must have checked recent re-authentication. */
-  async remove(user: User, factorId: string, meta: RequestMeta): Promise<void> {
-    const wasLast = await this.db.transaction().execute(async (trx) => {
+  /** Removing a factor needs the same fresh proof as adding one (see step-up.ts). */
+  async remove(actor: Actor, factorId: string, meta: RequestMeta): Promise<void> {
+    const user = actor.user;
+    await requireProofToChangeFactors(this.deps, actor);
+    const removed = await this.db.transaction().execute(async (trx) => {
       const factor = await factors.findFactor(trx, user.id, factorId);
       if (!factor) throw notFound('factor_not_found', 'No such factor.');
       const active = await factors.countActiveFactors(trx, user.id);
@@ -190,8 +235,11 @@ export class FactorService {
         meta,
         details: { factorId, type: factor.type, label: factor.label, lastFactor: isLast, revokedBrowsers },
       });
-      return isLast;
+      return { isLast, label: factor.label };
     });
-    if (wasLast) await this.notifier?.notify(user, { title: 'Two-factor authentication is off', lines: [['What happened', 'You removed your last sign-in method; a password alone now signs you in.']] }, meta);
+    const lines: Array<readonly [string, string]> = [['Method', removed.label]];
+    if (removed.isLast) lines.push(['What happened', 'You removed your last sign-in method; a password alone now signs you in.']);
+    lines.push(['Not you?', 'Open your security page now, add your own method again and change your password.']);
+    await this.notifier?.notify(user, { title: removed.isLast ? 'Two-factor authentication is off' : 'A sign-in method was removed', lines }, meta);
   }
 }

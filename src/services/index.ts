@@ -11,7 +11,7 @@ import { MessageSender } from './messaging/sender.js';
 import { MethodCatalogue } from './methods.js';
 import { PasswordResetService } from './password-reset.js';
 import { PolicyService } from './policy.js';
-import { FailureLimiter } from './rate-limiter.js';
+import { AttemptLimiter } from './rate-limiter.js';
 import { ReauthenticationService } from './reauthentication.js';
 import { BackupCodeStrategy } from './second-factor/backup-code-strategy.js';
 import { DeliveredCodeStrategy, reauthCodeScope } from './second-factor/delivered-code-strategy.js';
@@ -35,6 +35,8 @@ import { SecurityCentre } from './security-centre.js';
 import { SignInNotices } from './sign-in-notices.js';
 
 export type { Clock, RequestMeta, ServiceDeps, ServiceSettings } from './context.js';
+export type { Actor } from './actor.js';
+export { sessionActor } from './actor.js';
 
 export interface Services {
   deps: ServiceDeps;
@@ -67,7 +69,7 @@ export interface Services {
 
 /** Wires the use cases together. The HTTP layer and the CLI both start here. */
 export function createServices(deps: ServiceDeps): Services {
-  const limiter = new FailureLimiter(deps.database.db, deps.clock);
+  const limiter = new AttemptLimiter(deps.database.db, deps.clock);
   const sender = new MessageSender(deps);
   const notifier = new Notifier(deps, sender);
   const accounts = new AccountService(deps, notifier);
@@ -87,7 +89,7 @@ export function createServices(deps: ServiceDeps): Services {
     ],
     limiter,
   );
-  const factors = new FactorService(deps, verifier, backupCodes, policy, notifier);
+  const factors = new FactorService(deps, verifier, backupCodes, policy, notifier, sessions);
   const deliveredFactors = new DeliveredFactorService(deps, factors, codes, verifier, methods);
   const signingKeys = new SigningKeyService(deps);
   const locator = new GeoIpLocator(deps.settings.geoIp);

@@ -11,7 +11,7 @@ import type { Notifier } from './messaging/notifier.js';
 import type { MessageSender } from './messaging/sender.js';
 import { deliveryFailureDetails } from './messaging/sender.js';
 import { hashPassword } from './passwords.js';
-import type { FailureLimiter, Limit } from './rate-limiter.js';
+import type { AttemptLimiter, Limit } from './rate-limiter.js';
 
 export const RESET_LINK_MS = 30 * 60_000;
 export const RESET_REQUESTS_PER_ADDRESS: Limit = { max: 5, windowMs: 60 * 60_000 };
@@ -26,7 +26,7 @@ export const RESET_FAILURES_PER_IP: Limit = { max: 20, windowMs: 15 * 60_000 };
 export class PasswordResetService {
   constructor(
     private readonly deps: ServiceDeps,
-    private readonly limiter: FailureLimiter,
+    private readonly limiter: AttemptLimiter,
     private readonly sender: MessageSender,
     private readonly notifier: Notifier,
   ) {}
@@ -42,11 +42,11 @@ export class PasswordResetService {
       [`reset:addr:${sha256(email)}`, RESET_REQUESTS_PER_ADDRESS],
       [`reset:ip:${meta.ip}`, RESET_REQUESTS_PER_IP],
     ];
-    await this.limiter.assertAllowed(limits, 'too_many_requests', 'Too many reset requests. Wait a while before asking again.');
+    // Every request spends its slots, answered or not: the limit counts mails that may go out.
+    await this.limiter.reserve(limits, 'too_many_requests', 'Too many reset requests. Wait a while before asking again.');
     const user = await users.findUserByEmail(this.db, email);
     const token = randomToken(32);
     await this.db.transaction().execute(async (trx) => {
-      for (const [key, limit] of limits) await this.limiter.recordFailure(key, limit, trx);
       if (!user || user.status !== 'active') return;
       const now = this.deps.clock();
       await passwordResets.voidResetTokens(trx, user.id, now);
@@ -65,14 +65,10 @@ export class PasswordResetService {
 
   async complete(token: string, newPassword: string, meta: RequestMeta): Promise<{ user: User }> {
     const ipKey = `reset-confirm:ip:${meta.ip}`;
-    await this.limiter.assertAllowed([[ipKey, RESET_FAILURES_PER_IP]], 'too_many_attempts', 'Too many attempts from here. Wait a while and try again.');
-    let user: User;
-    try {
-      user = await this.userForToken(token);
-    } catch (error) {
-      await this.limiter.recordFailure(ipKey, RESET_FAILURES_PER_IP);
-      throw error;
-    }
+    const reservation = await this.limiter.reserve([[ipKey, RESET_FAILURES_PER_IP]], 'too_many_attempts', 'Too many attempts from here. Wait a while and try again.');
+    // A token that does not work keeps the slot: guessing tokens from one address is bounded.
+    const user = await this.userForToken(token);
+    await reservation.release();
     const strength = checkNewPassword(newPassword, { email: user.email_normalized, displayName: user.display_name });
     if (!strength.ok) throw invalidInput(strength.code, strength.message);
     const hash = await hashPassword(newPassword);

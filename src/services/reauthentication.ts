@@ -6,12 +6,14 @@ import type { RequestMeta, ServiceDeps } from './context.js';
 import type { CodeSender, SentCode } from './messaging/code-sender.js';
 import type { MethodCatalogue } from './methods.js';
 import { verifyPassword } from './passwords.js';
-import type { FailureLimiter } from './rate-limiter.js';
+import type { AttemptLimiter } from './rate-limiter.js';
 import { SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_IP } from './rate-limiter.js';
 import { reauthCodeScope } from './second-factor/delivered-code-strategy.js';
 import type { SecondFactorVerifier } from './second-factor/verifier.js';
 import type { SessionService } from './sessions.js';
 import { mergeAmr } from './sign-in.js';
+import { sessionActor } from './actor.js';
+import { missingProofToChangeFactors } from './step-up.js';
 
 /** A password, a code, or both at once (what admin areas ask of users who hold a factor). */
 export interface ReauthProof {
@@ -31,7 +33,7 @@ export class ReauthenticationService {
     private readonly deps: ServiceDeps,
     private readonly sessions: SessionService,
     private readonly verifier: SecondFactorVerifier,
-    private readonly limiter: FailureLimiter,
+    private readonly limiter: AttemptLimiter,
     private readonly codes: CodeSender,
     private readonly methods: MethodCatalogue,
   ) {}
@@ -40,6 +42,11 @@ export class ReauthenticationService {
     if (this.deps.clock() - session.authenticated_at > this.deps.settings.reauthMs) {
       throw forbidden('reauthentication_required', 'Confirm it is you: enter your password or a current code, then try again.');
     }
+  }
+
+  /** Whether this session may add or remove a factor now (see step-up.ts). */
+  async canChangeFactors(auth: { user: User; session: Session }): Promise<boolean> {
+    return (await missingProofToChangeFactors(this.deps, sessionActor(auth))) === null;
   }
 
   /** What an admin still has to prove before an admin action; empty when nothing. */
@@ -101,7 +108,7 @@ export class ReauthenticationService {
   private async checkPassword(user: User, password: string, meta: RequestMeta): Promise<void> {
     const accountKey = `reauth:acct:${user.id}`;
     const ipKey = `signin:ip:${meta.ip}`;
-    await this.limiter.assertAllowed(
+    const reservation = await this.limiter.reserve(
       [
         [accountKey, SIGN_IN_PER_ACCOUNT],
         [ipKey, SIGN_IN_PER_IP],
@@ -110,14 +117,10 @@ export class ReauthenticationService {
       'Too many failed attempts. Wait a while and try again.',
     );
     if (await verifyPassword(user.password_hash, password)) {
-      await this.limiter.reset(accountKey);
+      await reservation.release();
       return;
     }
-    await this.deps.database.db.transaction().execute(async (trx) => {
-      await this.limiter.recordFailure(accountKey, SIGN_IN_PER_ACCOUNT, trx);
-      await this.limiter.recordFailure(ipKey, SIGN_IN_PER_IP, trx);
-      await recordAudit(trx, this.deps.clock(), { type: 'reauthentication.failed', actorUserId: user.id, subjectUserId: user.id, orgId: user.org_id, meta, details: { method: 'password' } });
-    });
+    await recordAudit(this.deps.database.db, this.deps.clock(), { type: 'reauthentication.failed', actorUserId: user.id, subjectUserId: user.id, orgId: user.org_id, meta, details: { method: 'password' } });
     throw unauthenticated('invalid_credentials', 'The password is not correct.');
   }
 }

@@ -9,7 +9,7 @@ import { normaliseEmail } from './accounts.js';
 import { recordAudit } from './audit-log.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
 import { burnPasswordCheck, verifyPassword } from './passwords.js';
-import type { FailureLimiter } from './rate-limiter.js';
+import type { AttemptLimiter, Reservation } from './rate-limiter.js';
 import { SIGN_IN_PER_ACCOUNT, SIGN_IN_PER_IP } from './rate-limiter.js';
 import type { Channel } from '../delivery/index.js';
 import { assessSignIn } from '../core/risk.js';
@@ -58,7 +58,7 @@ const SIGN_IN_REFUSED = 'This sign-in was refused. If it was you, sign in from a
 export class SignInService {
   constructor(
     private readonly deps: ServiceDeps,
-    private readonly limiter: FailureLimiter,
+    private readonly limiter: AttemptLimiter,
     private readonly sessions: SessionService,
     private readonly verifier: SecondFactorVerifier,
     private readonly trust: TrustedBrowserService,
@@ -79,8 +79,10 @@ export class SignInService {
     const email = normaliseEmail(step.email);
     const accountKey = `signin:acct:${email}`;
     const ipKey = `signin:ip:${meta.ip}`;
+    let reservation: Reservation;
     try {
-      await this.limiter.assertAllowed(
+      // Taken before the password is looked at: parallel guesses cannot pass on one "9 so far".
+      reservation = await this.limiter.reserve(
         [
           [accountKey, SIGN_IN_PER_ACCOUNT],
           [ipKey, SIGN_IN_PER_IP],
@@ -103,20 +105,19 @@ export class SignInService {
     const user = await users.findUserByEmail(this.db, email);
     const recognition = user ? await this.devices.recognise(this.db, user, meta.deviceToken, meta) : null;
     // A blocked device or place is refused before the password is even looked at.
-    if (user && recognition) await this.refuseIfBlocked(user, recognition, [accountKey, ipKey], meta);
+    if (user && recognition) await this.refuseIfBlocked(user, recognition, meta);
     // Unknown emails pay the same argon2 cost as wrong passwords: same answer, similar timing.
     const passwordOk = user ? await verifyPassword(user.password_hash, step.password) : (await burnPasswordCheck(step.password), false);
     if (!user || !recognition || !passwordOk || user.status !== 'active') {
       await this.db.transaction().execute(async (trx) => {
         const now = this.deps.clock();
-        await this.limiter.recordFailure(accountKey, SIGN_IN_PER_ACCOUNT, trx);
-        await this.limiter.recordFailure(ipKey, SIGN_IN_PER_IP, trx);
         const reason = !user ? 'unknown_email' : !passwordOk ? 'wrong_password' : 'account_disabled';
         await recordAudit(trx, now, { type: 'sign_in.failed', subjectUserId: user?.id ?? null, orgId: user?.org_id ?? null, meta, details: { email, reason } });
       });
       throw unauthenticated('invalid_credentials', INVALID_CREDENTIALS);
     }
-    await this.limiter.reset(accountKey);
+    // A right password gives its slot back; the failures before it stay counted in their window.
+    await reservation.release();
 
     const userFactors = await factors.listActiveFactors(this.db, user.id);
     const policy = await this.policy.effectiveFor(user);
@@ -154,15 +155,14 @@ export class SignInService {
 
   /**
    * Refuses a sign-in from a device or location the user blocked: audited, counted as a failed
-   * attempt (which also bounds the notices an attacker can trigger), and always told to the user.
+   * attempt (its reserved slot is kept, which also bounds the notices an attacker can trigger),
+   * and always told to the user.
    */
-  private async refuseIfBlocked(user: User, recognition: Recognition, [accountKey, ipKey]: [string, string], meta: RequestMeta): Promise<void> {
+  private async refuseIfBlocked(user: User, recognition: Recognition, meta: RequestMeta): Promise<void> {
     const blockedBy: BlockedBy | null =
       recognition.device && recognition.device.blocked_at !== null ? 'device' : recognition.knownLocationRecord && recognition.knownLocationRecord.blocked_at !== null ? 'location' : null;
     if (!blockedBy) return;
     await this.db.transaction().execute(async (trx) => {
-      await this.limiter.recordFailure(accountKey, SIGN_IN_PER_ACCOUNT, trx);
-      await this.limiter.recordFailure(ipKey, SIGN_IN_PER_IP, trx);
       await recordAudit(trx, this.deps.clock(), {
         type: 'sign_in.blocked',
         subjectUserId: user.id,
@@ -204,13 +204,13 @@ export class SignInService {
   /** Forced enrolment, step one: an authenticator for the user of a flow in `enrolment_required`. */
   async startEnrolment(challenge: string, label: string | undefined, meta: RequestMeta): Promise<TotpEnrolment> {
     const { user } = await this.openFlow(challenge, 'enrolment_required', 'totp');
-    return this.factors.startTotpEnrolment(user, label, meta);
+    return this.factors.startTotpEnrolment({ via: 'enrolment_flow', user }, label, meta);
   }
 
   /** Forced enrolment by text message or email: the code goes out now, the flow stays open. */
   async startDeliveredEnrolment(challenge: string, input: DestinationInput, label: string | undefined, meta: RequestMeta): Promise<DeliveredEnrolment> {
     const { user } = await this.openFlow(challenge, 'enrolment_required', input.channel);
-    return this.deliveredFactors.start(user, input, meta, { label });
+    return this.deliveredFactors.start({ via: 'enrolment_flow', user }, input, meta, { label });
   }
 
   async resendEnrolmentCode(challenge: string, factorId: string, meta: RequestMeta): Promise<SentCode> {

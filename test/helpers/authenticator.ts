@@ -12,7 +12,7 @@ import type { User } from '../../src/store/index.js';
 import { TestClient } from './client.js';
 import { TestClock } from './clock.js';
 import type { TestServer } from './server.js';
-import { startTestServer } from './server.js';
+import { startTestServer, startTwoNodes } from './server.js';
 
 export const PASSWORD = 'correct horse battery staple 42';
 export const STEP_MS = 30_000;
@@ -118,4 +118,11 @@ export async function serverWithEnrolledMember(t: { after(fn: () => Promise<void
   t.after(() => server.close());
   const member = await enrolledMember(server, clock);
   return { clock, server, member };
+}
+
+/** Two nodes over one database, and a member with an authenticator created through the first. */
+export async function startTwoNodesWithMember(t: { after(fn: () => Promise<void>): void }): Promise<{ clock: TestClock; nodes: readonly [TestServer, TestServer]; member: EnrolledMember }> {
+  const { clock, nodes } = await startTwoNodes(t);
+  const member = await enrolledMember(nodes[0], clock);
+  return { clock, nodes, member };
 }

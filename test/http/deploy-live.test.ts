@@ -47,7 +47,7 @@ test(`a deploy with a good code changes what the public URL serves; bad, replaye
   const refusals: Array<{ label: string; run: () => Promise<{ status: number; json?: { error?: { code: string } } | undefined }>; status: number; code: string }> = [
     { label: 'bad code', run: () => world.deploy(deployer, target, { digest: second.digest, method: 'totp', code: wrongCode(deployer.secret, world.clock.now()) }), status: 401, code: 'code_invalid' },
     // The very code that approved the first deploy: same user, same time step.
-    { label: 'replayed code', run: () => world.deploy(deployer, target, { digest: second.digest, method: 'totp', code: goodCode }), status: 401, code: 'code_already_used' },
+    { label: 'replayed code', run: () => world.deploy(deployer, target, { digest: second.digest, method: 'totp', code: goodCode }), status: 401, code: 'code_invalid' },
     { label: 'no code (a recent sign-in is not enough)', run: () => world.deploy(deployer, target, { digest: second.digest }), status: 403, code: 'code_required' },
     { label: 'backup code', run: () => world.deploy(deployer, target, { digest: second.digest, method: 'backup_code', code: deployer.backupCodes[0]! }), status: 400, code: 'method_not_allowed' },
     { label: 'not listed, with a good code of their own', run: () => world.deploy(outsider, target, { digest: second.digest, method: 'totp', code: world.code(outsider.secret) }), status: 403, code: 'not_deployer' },
@@ -99,7 +99,7 @@ test(`a code from the previous time step is replayed only once, across two deplo
   const [winner, loser] = [...results].sort((a, b) => a.status - b.status);
   assert.equal(winner?.status, 201, results.map((r) => r.text).join('\n'));
   assert.ok(
-    (loser?.status === 401 && loser.json?.error?.code === 'code_already_used') || (loser?.status === 409 && loser.json?.error?.code === 'deploy_conflict'),
+    (loser?.status === 401 && loser.json?.error?.code === 'code_invalid') || (loser?.status === 409 && loser.json?.error?.code === 'deploy_conflict'),
     loser?.text,
   );
   assert.equal((await world.history(deployer, target)).length, 1);
@@ -109,7 +109,7 @@ test(`a code from the previous time step is replayed only once, across two deplo
   const next = await world.preview(deployer.client, target);
   const replay = await world.deploy(deployer, target, { digest: next.digest, method: 'totp', code });
   assert.equal(replay.status, 401, replay.text);
-  assert.equal(replay.json?.error?.code, 'code_already_used');
+  assert.equal(replay.json?.error?.code, 'code_invalid') // a replay reads like a wrong code;
   assert.equal((await world.history(deployer, target)).length, 1);
 });
 

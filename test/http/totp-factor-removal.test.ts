@@ -84,7 +84,7 @@ test('the 2FA life cycle leaves its audit trail, readable through the API', asyn
   assert.ok(!res.text.includes(member.secret));
 });
 
-test('re-authentication by password also unlocks removal; a wrong password does not', async (t) => {
+test('a password alone does not unlock removal while a factor is held (a stolen cookie plus a known password must not strip 2FA); a code does', async (t) => {
   const { clock, member } = await setup(t);
   const { client } = member;
   clock.advance(6 * MINUTE);
@@ -95,6 +95,12 @@ test('re-authentication by password also unlocks removal; a wrong password does 
 
   const ok = await client.post('/api/v1/auth/reauthenticate', { password: PASSWORD });
   assert.equal(ok.status, 200, ok.text);
+  const refused = await client.delete(`/api/v1/factors/${member.factorId}`);
+  assert.equal(refused.status, 403, refused.text);
+  assert.equal(refused.json?.error?.code, 'reauthentication_required');
+
+  const withCode = await client.post('/api/v1/auth/reauthenticate', { method: 'totp', code: freshCode(member.secret, clock) });
+  assert.equal(withCode.status, 200, withCode.text);
   assert.equal((await client.delete(`/api/v1/factors/${member.factorId}`)).status, 204);
 });
 
@@ -105,5 +111,7 @@ test('unfinished enrolments count toward the per-user cap of 10', async (t) => {
   // One active factor plus nine pending fill the cap; the tenth start is refused.
   assert.deepEqual(statuses, [...Array(9).fill(201), 409]);
   clock.advance(16 * MINUTE);
+  // The proof from confirming the first factor has gone stale meanwhile: prove one again.
+  assert.equal((await member.client.post('/api/v1/auth/reauthenticate', { method: 'totp', code: freshCode(member.secret, clock) })).status, 200);
   assert.equal((await member.client.post('/api/v1/factors/totp', { label: 'after expiry' })).status, 201);
 });

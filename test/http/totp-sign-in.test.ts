@@ -57,7 +57,7 @@ test('a valid code signs in with amr pwd+otp+mfa and a session token unlike anyt
   for (const r of rows) assert.ok(r.token_hash !== newToken && r.token_hash !== oldToken);
 });
 
-test('replaying a code that already signed in is refused with 401 code_already_used', async (t) => {
+test('replaying a code that already signed in is refused like a wrong code (401 code_invalid) and is not counted as a guess', async (t) => {
   const { server, clock, member } = await setup(t);
   const code = freshCode(member.secret, clock);
   const first = new TestClient(server.url);
@@ -68,12 +68,16 @@ test('replaying a code that already signed in is refused with 401 code_already_u
   const challenge = await passwordStep(attacker, member.email);
   const replay = await attacker.post('/api/v1/auth/second-factor', { challenge, method: 'totp', code });
   assert.equal(replay.status, 401);
-  assert.equal(replay.json?.error?.code, 'code_already_used');
+  assert.equal(replay.json?.error?.code, 'code_invalid') // a replay reads like a wrong code;
   assert.equal(attacker.cookies.get('twofold_session'), undefined);
   // The previous step's code is older than the one used: refused the same way.
   const older = await attacker.post('/api/v1/auth/second-factor', { challenge, method: 'totp', code: totpCodeAt(member.secret, clock.now() - 30_000) });
   assert.equal(older.status, 401);
-  assert.equal(older.json?.error?.code, 'code_already_used');
+  assert.equal(older.json?.error?.code, 'code_invalid') // a replay reads like a wrong code;
+  // Replays are not guesses: the lockout count is untouched, and the audit keeps the true reason.
+  assert.equal(Number((await dbOf(server).selectFrom('users').select('second_factor_failures').where('id', '=', member.user.id).executeTakeFirstOrThrow()).second_factor_failures), 0);
+  const reasons = (await dbOf(server).selectFrom('audit_events').select('details').where('event_type', '=', 'second_factor.failed').where('subject_user_id', '=', member.user.id).execute()).map((r) => (JSON.parse(r.details) as { reason: string }).reason);
+  assert.deepEqual(reasons, ['code_already_used', 'code_already_used']);
   // The flow itself is still open: the next code works.
   const next = await attacker.post('/api/v1/auth/second-factor', { challenge, method: 'totp', code: freshCode(member.secret, clock) });
   assert.equal(next.status, 200, next.text);

@@ -14,13 +14,13 @@ test(`${PARALLEL} wrong codes spread over two nodes in parallel: at most 5 are j
   // Each attempt from its own address, so only the per-account lock can stop them.
   const metaFor = (i: number): RequestMeta => ({ ip: `198.51.100.${i + 1}`, userAgent: 'node-test' });
 
-  const challenges = await Promise.all(
-    Array.from({ length: PARALLEL }, async (_, i) => {
-      const r = await nodes[i % 2]!.services.signIn.withPassword({ email: member.email, password: PASSWORD }, metaFor(i));
-      assert.equal(r.status, 'second_factor_required');
-      return r.status === 'second_factor_required' ? r.challenge : '';
-    }),
-  );
+  // Password steps one after another: the per-account limit reserves a slot per attempt in flight.
+  const challenges: string[] = [];
+  for (let i = 0; i < PARALLEL; i++) {
+    const r = await nodes[i % 2]!.services.signIn.withPassword({ email: member.email, password: PASSWORD }, metaFor(i));
+    assert.equal(r.status, 'second_factor_required');
+    challenges.push(r.status === 'second_factor_required' ? r.challenge : '');
+  }
   const codes = wrongCodes(member.secret, clock.now(), PARALLEL);
   const settled = await Promise.allSettled(
     challenges.map((challenge, i) => nodes[i % 2]!.services.signIn.withSecondFactor({ challenge, method: 'totp', code: codes[i]! }, metaFor(i))),

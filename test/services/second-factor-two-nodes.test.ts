@@ -14,13 +14,14 @@ const PARALLEL = 50;
 const meta: RequestMeta = { ip: '192.0.2.10', userAgent: 'node-test' };
 
 async function challengesFor(nodes: readonly TestServer[], email: string): Promise<string[]> {
-  return Promise.all(
-    Array.from({ length: PARALLEL }, async (_, i) => {
-      const result = await nodes[i % 2]!.services.signIn.withPassword({ email, password: PASSWORD }, meta);
-      assert.equal(result.status, 'second_factor_required');
-      return result.status === 'second_factor_required' ? result.challenge : '';
-    }),
-  );
+  // One after another: the per-account password limit reserves a slot per attempt in flight.
+  const challenges: string[] = [];
+  for (let i = 0; i < PARALLEL; i++) {
+    const result = await nodes[i % 2]!.services.signIn.withPassword({ email, password: PASSWORD }, meta);
+    assert.equal(result.status, 'second_factor_required');
+    challenges.push(result.status === 'second_factor_required' ? result.challenge : '');
+  }
+  return challenges;
 }
 
 /** Settles every attempt; returns how many signed in, after checking each refusal is a clean 401/429. */

@@ -63,6 +63,8 @@ export function apiAccountRoutes(app: FastifyInstance, services: Services): void
     async (request) => {
       const auth = requireAuth(request);
       const q = request.query;
+      // An admin's view reaches other people's events: it needs sudo, as the admin pages do.
+      if (q.scope !== 'self' && (await services.accounts.isAdmin(auth.user.id))) await services.reauth.requireAdminReauth(auth.user, auth.session);
       return services.audit.page(auth.user, {
         cursor: q.cursor,
         limit: q.limit === undefined ? undefined : Number(q.limit),

@@ -31,7 +31,7 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
   }
 
   app.get<{ Params: { id: string } }>('/api/v1/organisations/:id/api-keys', { schema: { tags: ['api-keys'], summary: "An organisation's API keys (admins)", params: idParams } }, async (request) => {
-    const auth = requireAuth(request);
+    const auth = await adminSudo(request);
     return { apiKeys: await services.apiKeys.list(auth.user, request.params.id) };
   });
 

@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/index.js';
-import { requestMeta, requireAuth } from '../request-context.js';
+import { sessionActor } from '../../services/index.js';
+import type { CookieSettings } from '../request-context.js';
+import { requestMeta, requireAuth, setSessionCookie } from '../request-context.js';
 import { idParams, str } from '../schemas.js';
 import { deliveredEnrolmentJson, destinationBody, destinationFrom, sentCodeJson } from './api-codes.js';
 
-export function apiFactorRoutes(app: FastifyInstance, services: Services): void {
+export function apiFactorRoutes(app: FastifyInstance, services: Services, cookies: CookieSettings): void {
   app.get('/api/v1/factors', { schema: { tags: ['factors'], summary: 'Your active factors and backup-code status' } }, async (request) => {
     const auth = requireAuth(request);
     return { factors: await services.factors.list(auth.user.id), backupCodes: await services.backupCodes.status(auth.user.id) };
@@ -21,7 +23,7 @@ export function apiFactorRoutes(app: FastifyInstance, services: Services): void 
     },
     async (request, reply) => {
       const auth = requireAuth(request);
-      const enrolment = await services.factors.startTotpEnrolment(auth.user, request.body?.label, requestMeta(request));
+      const enrolment = await services.factors.startTotpEnrolment(sessionActor(auth), request.body?.label, requestMeta(request));
       return reply.code(201).send(enrolment);
     },
   );
@@ -36,9 +38,11 @@ export function apiFactorRoutes(app: FastifyInstance, services: Services): void 
         body: { type: 'object', required: ['code'], additionalProperties: false, properties: { code: str(16) } },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const auth = requireAuth(request);
-      return services.factors.confirmTotp(auth.user, request.params.id, request.body.code, requestMeta(request));
+      const { sessionToken, ...result } = await services.factors.confirmInSession(auth, (done) => services.factors.confirmTotp(auth.user, request.params.id, request.body.code, requestMeta(request), done));
+      setSessionCookie(reply, cookies, sessionToken);
+      return result;
     },
   );
 
@@ -47,8 +51,7 @@ export function apiFactorRoutes(app: FastifyInstance, services: Services): void 
     { schema: { tags: ['factors'], summary: 'Remove a factor (needs recent re-authentication)', params: idParams } },
     async (request, reply) => {
       const auth = requireAuth(request);
-      services.reauth.requireRecentReauth(auth.session);
-      await services.factors.remove(auth.user, request.params.id, requestMeta(request));
+      await services.factors.remove(sessionActor(auth), request.params.id, requestMeta(request));
       return reply.code(204).send();
     },
   );
@@ -91,7 +94,7 @@ export function apiFactorRoutes(app: FastifyInstance, services: Services): void 
 }
 
 /** Text-message and email factors for a signed-in user: start, resend, confirm, change destination. */
-export function apiDeliveredFactorRoutes(app: FastifyInstance, services: Services): void {
+export function apiDeliveredFactorRoutes(app: FastifyInstance, services: Services, cookies: CookieSettings): void {
   app.get('/api/v1/methods', { schema: { tags: ['factors'], summary: 'Which second-factor methods you may enrol and use, and why not' } }, async (request) => {
     const auth = requireAuth(request);
     return { methods: await services.methods.forUser(auth.user) };
@@ -110,7 +113,7 @@ export function apiDeliveredFactorRoutes(app: FastifyInstance, services: Service
       async (request, reply) => {
         const auth = requireAuth(request);
         const body = request.body ?? {};
-        const enrolment = await services.deliveredFactors.start(auth.user, destinationFrom(channel, body), requestMeta(request), { label: body.label });
+        const enrolment = await services.deliveredFactors.start(sessionActor(auth), destinationFrom(channel, body), requestMeta(request), { label: body.label });
         return reply.code(201).send(deliveredEnrolmentJson(enrolment));
       },
     );
@@ -125,9 +128,11 @@ export function apiDeliveredFactorRoutes(app: FastifyInstance, services: Service
           body: { type: 'object', required: ['code'], additionalProperties: false, properties: { code: str(16) } },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const auth = requireAuth(request);
-        return services.deliveredFactors.confirm(auth.user, request.params.id, request.body.code, requestMeta(request));
+        const { sessionToken, ...result } = await services.factors.confirmInSession(auth, (done) => services.deliveredFactors.confirm(auth.user, request.params.id, request.body.code, requestMeta(request), done));
+        setSessionCookie(reply, cookies, sessionToken);
+        return result;
       },
     );
   }
@@ -153,10 +158,9 @@ export function apiDeliveredFactorRoutes(app: FastifyInstance, services: Service
     },
     async (request, reply) => {
       const auth = requireAuth(request);
-      services.reauth.requireRecentReauth(auth.session);
       const current = (await services.factors.list(auth.user.id)).find((f) => f.id === request.params.id);
       const channel = current?.type === 'sms' || current?.type === 'email' ? current.type : 'sms';
-      const enrolment = await services.deliveredFactors.start(auth.user, destinationFrom(channel, request.body), requestMeta(request), {
+      const enrolment = await services.deliveredFactors.start(sessionActor(auth), destinationFrom(channel, request.body), requestMeta(request), {
         label: request.body.label,
         replaceFactorId: request.params.id,
       });

@@ -30,6 +30,8 @@ export function apiPolicyRoutes(app: FastifyInstance, services: Services): void 
     { schema: { tags: ['policy'], summary: "An organisation's own policy and what applies to its members (admins)", params: idParams } },
     async (request) => {
       const auth = requireAuth(request);
+      await services.policy.assertAdmin(auth.user);
+      await services.reauth.requireAdminReauth(auth.user, auth.session);
       return services.policy.organisationPolicy(auth.user, request.params.id);
     },
   );

@@ -7,7 +7,7 @@ import { idParams, str } from '../schemas.js';
 /**
  * Admin user management: 2FA status of the people in the admin's organisations, and the
  * recovery actions. Admins only, within their own tree (others are 404), with sudo for every
- * action that changes something or shows a secret.
+ * route, reads included, as on the admin pages.
  */
 export function apiUserAdminRoutes(app: FastifyInstance, services: Services): void {
   async function requireAdminSudo(request: FastifyRequest): Promise<AuthenticatedSession> {
@@ -31,14 +31,14 @@ export function apiUserAdminRoutes(app: FastifyInstance, services: Services): vo
       },
     },
     async (request) => {
-      const auth = requireAuth(request);
+      const auth = await requireAdminSudo(request);
       const q = request.query;
       return services.userAdmin.list(auth.user, { orgId: q.org, query: q.q, withoutTwoFactor: q.filter === 'no_2fa', after: q.after, limit: q.limit });
     },
   );
 
   app.get<{ Params: { id: string } }>('/api/v1/users/:id', { schema: { tags: ['users'], summary: "One user's 2FA status and factors (admins)", params: idParams } }, async (request) => {
-    const auth = requireAuth(request);
+    const auth = await requireAdminSudo(request);
     return services.userAdmin.get(auth.user, request.params.id);
   });
 

@@ -3,6 +3,7 @@ import { isTwofoldError, notFound } from '../../core/errors.js';
 import { formatInTimeZone } from '../../core/time-zone.js';
 import { ADMIN_ROLE } from '../../services/accounts.js';
 import type { Services } from '../../services/index.js';
+import { sessionActor } from '../../services/index.js';
 import type { SentCode } from '../../services/messaging/code-sender.js';
 import type { AuthenticatedSession } from '../../services/sessions.js';
 import { AccountPage } from '../../ui/pages/account.js';
@@ -55,7 +56,7 @@ export function accountPageRoutes(app: FastifyInstance, services: Services, cook
       services.trustedBrowsers.list(auth.user.id),
       services.methods.forUser(auth.user),
     ]);
-    let reauthenticated = true;
+    let reauthenticated = await services.reauth.canChangeFactors(auth);
     try {
       services.reauth.requireRecentReauth(auth.session);
     } catch {
@@ -205,7 +206,7 @@ export function accountPageRoutes(app: FastifyInstance, services: Services, cook
     '/account/security/totp',
     { schema: { hide: true, body: formBody } },
     action(async (request, reply, auth) => {
-      const enrolment = await services.factors.startTotpEnrolment(auth.user, request.body.label, requestMeta(request));
+      const enrolment = await services.factors.startTotpEnrolment(sessionActor(auth), request.body.label, requestMeta(request));
       return kit.html(reply, <EnrolTotpPage chrome={kit.chrome(request, reply, 'Add an authenticator app')} enrolment={enrolment} />);
     }),
   );
@@ -214,7 +215,8 @@ export function accountPageRoutes(app: FastifyInstance, services: Services, cook
     '/account/security/totp/:id/confirm',
     { schema: { hide: true, body: formBody, params: idParams } },
     action(async (request, reply, auth) => {
-      const result = await services.factors.confirmTotp(auth.user, request.params.id, request.body.code ?? '', requestMeta(request));
+      const { sessionToken, ...result } = await services.factors.confirmInSession(auth, (done) => services.factors.confirmTotp(auth.user, request.params.id, request.body.code ?? '', requestMeta(request), done));
+      setSessionCookie(reply, cookies, sessionToken);
       if (result.backupCodes) {
         return kit.html(
           reply,
@@ -230,7 +232,7 @@ export function accountPageRoutes(app: FastifyInstance, services: Services, cook
       `/account/security/${channel}`,
       { schema: { hide: true, body: formBody } },
       action(async (request, reply, auth) => {
-        const enrolment = await services.deliveredFactors.start(auth.user, destinationFrom(channel, request.body), requestMeta(request), { label: request.body.label });
+        const enrolment = await services.deliveredFactors.start(sessionActor(auth), destinationFrom(channel, request.body), requestMeta(request), { label: request.body.label });
         return renderCodePage(request, reply, auth, { id: enrolment.id, channel, sentTo: enrolment.sentTo, replacing: false, code: enrolment });
       }),
     );
@@ -240,10 +242,9 @@ export function accountPageRoutes(app: FastifyInstance, services: Services, cook
     '/account/security/factors/:id/change',
     { schema: { hide: true, body: formBody, params: idParams } },
     action(async (request, reply, auth) => {
-      services.reauth.requireRecentReauth(auth.session);
       const current = (await services.factors.list(auth.user.id)).find((f) => f.id === request.params.id);
       if (current?.type !== 'sms' && current?.type !== 'email') throw notFound('factor_not_found', 'No such phone or email factor.');
-      const enrolment = await services.deliveredFactors.start(auth.user, destinationFrom(current.type, request.body), requestMeta(request), { replaceFactorId: current.id });
+      const enrolment = await services.deliveredFactors.start(sessionActor(auth), destinationFrom(current.type, request.body), requestMeta(request), { replaceFactorId: current.id });
       return renderCodePage(request, reply, auth, { id: enrolment.id, channel: current.type, sentTo: enrolment.sentTo, replacing: true, code: enrolment });
     }),
   );
@@ -261,7 +262,8 @@ export function accountPageRoutes(app: FastifyInstance, services: Services, cook
     '/account/security/delivered/:id/confirm',
     { schema: { hide: true, body: formBody, params: idParams } },
     deliveredAction(async (request, reply, auth, page) => {
-      const result = await services.deliveredFactors.confirm(auth.user, request.params.id, request.body.code ?? '', requestMeta(request));
+      const { sessionToken, ...result } = await services.factors.confirmInSession(auth, (done) => services.deliveredFactors.confirm(auth.user, request.params.id, request.body.code ?? '', requestMeta(request), done));
+      setSessionCookie(reply, cookies, sessionToken);
       const what = page.channel === 'sms' ? 'Text-message' : 'Email';
       if (result.backupCodes) {
         return kit.html(
@@ -313,8 +315,7 @@ export function accountPageRoutes(app: FastifyInstance, services: Services, cook
     '/account/security/factors/:id/remove',
     { schema: { hide: true, body: formBody, params: idParams } },
     action(async (request, reply, auth) => {
-      services.reauth.requireRecentReauth(auth.session);
-      await services.factors.remove(auth.user, request.params.id, requestMeta(request));
+      await services.factors.remove(sessionActor(auth), request.params.id, requestMeta(request));
       return renderSecurity(request, reply, auth, { notice: 'The factor was removed.' });
     }),
   );

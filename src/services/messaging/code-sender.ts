@@ -8,7 +8,7 @@ import type { Executor, Factor, OneTimeCodePurpose, User } from '../../store/ind
 import { oneTimeCodes, rateLimits, users } from '../../store/index.js';
 import { recordAudit } from '../audit-log.js';
 import type { RequestMeta, ServiceDeps } from '../context.js';
-import type { FailureLimiter, Limit } from '../rate-limiter.js';
+import type { AttemptLimiter, Limit } from '../rate-limiter.js';
 import { factorDestinationContext } from '../secret-contexts.js';
 import { lockoutRetryAfterMs } from '../second-factor/lockout.js';
 import type { MessageSender } from './sender.js';
@@ -49,7 +49,7 @@ export class CodeSender {
   constructor(
     private readonly deps: ServiceDeps,
     private readonly sender: MessageSender,
-    private readonly limiter: FailureLimiter,
+    private readonly limiter: AttemptLimiter,
   ) {
     this.pepper = deps.box.deriveKey('one-time-codes');
   }
@@ -108,11 +108,9 @@ export class CodeSender {
       [`code-send:dest:${sha256(destination)}`, CODE_SENDS_PER_DESTINATION],
       [`code-send:ip:${meta.ip}`, CODE_SENDS_PER_IP],
     ];
-    await this.limiter.assertAllowed(limits, 'too_many_codes', 'Too many codes have been sent. Wait a while, or use another method.');
-    // Counted before sending: a flood of parallel requests is charged even if every send fails.
-    await db.transaction().execute(async (trx) => {
-      for (const [key, limit] of limits) await this.limiter.recordFailure(key, limit, trx);
-    });
+    // Reserved before sending and never given back: a flood of parallel requests is charged
+    // even if every send fails, and no burst gets more sends than the limit.
+    await this.limiter.reserve(limits, 'too_many_codes', 'Too many codes have been sent. Wait a while, or use another method.');
 
     const code = generateNumericCode();
     const codeId = randomUUID();

@@ -5,7 +5,7 @@ import type { Executor, OneTimeCodePurpose, User } from '../../store/index.js';
 import { factors, oneTimeCodes } from '../../store/index.js';
 import type { ServiceDeps } from '../context.js';
 import type { CodeSender } from '../messaging/code-sender.js';
-import type { SecondFactorStrategy, VerificationResult } from './strategy.js';
+import type { SecondFactorStrategy, VerificationResult, VerifyOptions } from './strategy.js';
 
 /** RFC 8176: `sms` for a text message; email has no value of its own, so it is a one-time code. */
 const AMR: Record<Channel, readonly string[]> = { sms: ['sms'], email: ['otp'] };
@@ -50,10 +50,10 @@ export class DeliveredCodeStrategy implements SecondFactorStrategy {
     this.gatedByLockout = ref.purpose !== 'enrolment';
   }
 
-  async verify(db: Executor, user: User, code: string): Promise<VerificationResult> {
+  async verify(db: Executor, user: User, code: string, options: VerifyOptions = {}): Promise<VerificationResult> {
     const now = this.deps.clock();
     const where = { userId: user.id, ...this.ref };
-    const live = await oneTimeCodes.liveCodes(db, where, now);
+    const live = await this.settled(db, user.id, await oneTimeCodes.liveCodes(db, where, now), options.confirmedBefore);
     if (live.length === 0) return { ok: false, failureCode: 'code_expired' };
     const normalised = normaliseNumericCode(code);
     // Compare against every live code so the time taken does not say which one (if any) matched.
@@ -69,5 +69,12 @@ export class DeliveredCodeStrategy implements SecondFactorStrategy {
     if (!(await oneTimeCodes.spendCode(db, match.id, now))) return { ok: false, failureCode: 'code_already_used' };
     await factors.markFactorUsed(db, match.factor_id, now);
     return { ok: true, details: { factorId: match.factor_id, channel: this.method } };
+  }
+
+  /** Codes sent to a factor confirmed after the cutoff do not count (a factor still settling). */
+  private async settled<C extends { factor_id: string }>(db: Executor, userId: string, live: C[], cutoff: number | undefined): Promise<C[]> {
+    if (cutoff === undefined || live.length === 0) return live;
+    const settledIds = new Set((await factors.listActiveFactors(db, userId)).filter((f) => (f.confirmed_at ?? 0) <= cutoff).map((f) => f.id));
+    return live.filter((c) => settledIds.has(c.factor_id));
   }
 }

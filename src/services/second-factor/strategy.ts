@@ -9,6 +9,11 @@ export interface VerificationResult {
   details?: Record<string, unknown>;
 }
 
+export interface VerifyOptions {
+  /** Only factors confirmed at or before this time may match (a sensitive action, see the verifier). */
+  confirmedBefore?: number;
+}
+
 /**
  * One second-factor method. Sign-in, re-authentication and deploy approval all call the
  * same strategies, so a code is judged by one set of rules wherever it is typed.
@@ -19,5 +24,5 @@ export interface SecondFactorStrategy {
   readonly amr: readonly string[];
   /** Whether the per-account lockout gates this method (backup codes are the way out of it). */
   readonly gatedByLockout: boolean;
-  verify(db: Executor, user: User, code: string): Promise<VerificationResult>;
+  verify(db: Executor, user: User, code: string, options?: VerifyOptions): Promise<VerificationResult>;
 }

@@ -3,7 +3,7 @@ import type { Executor, Factor, User } from '../../store/index.js';
 import { factors, users } from '../../store/index.js';
 import type { ServiceDeps } from '../context.js';
 import { totpSecretContext } from '../secret-contexts.js';
-import type { SecondFactorStrategy, VerificationResult } from './strategy.js';
+import type { SecondFactorStrategy, VerificationResult, VerifyOptions } from './strategy.js';
 
 /**
  * Checks a code against the user's active authenticators or, while enrolling, against the
@@ -23,9 +23,10 @@ export class TotpStrategy implements SecondFactorStrategy {
     this.gatedByLockout = pendingFactorId === undefined;
   }
 
-  async verify(db: Executor, user: User, code: string): Promise<VerificationResult> {
+  async verify(db: Executor, user: User, code: string, options: VerifyOptions = {}): Promise<VerificationResult> {
     const now = this.deps.clock();
-    const active = await this.candidates(db, user.id);
+    const cutoff = options.confirmedBefore;
+    const active = (await this.candidates(db, user.id)).filter((f) => cutoff === undefined || (f.confirmed_at ?? 0) <= cutoff);
     // Try every authenticator the user holds before deciding, so timing does not say which matched.
     let matched: { factorId: string; step: number } | null = null;
     for (const factor of active) {

@@ -1,13 +1,15 @@
+import { FREE_FAILURES, SAME_DEVICE_FORGIVENESS_MS } from '../../core/second-factor-lockout.js';
+import { sha256 } from '../../core/crypto.js';
 import { invalidInput, unauthenticated } from '../../core/errors.js';
 import type { SecondFactorMethod } from '../../core/sign-in-flow.js';
 import type { Executor, User } from '../../store/index.js';
-import { users } from '../../store/index.js';
+import { factors, rateLimits, users } from '../../store/index.js';
 import { recordAudit } from '../audit-log.js';
 import type { RequestMeta, ServiceDeps } from '../context.js';
-import type { FailureLimiter } from '../rate-limiter.js';
+import type { AttemptLimiter, LimitedKey } from '../rate-limiter.js';
 import { BACKUP_CODE_PER_ACCOUNT, SECOND_FACTOR_PER_IP } from '../rate-limiter.js';
 import { reserveSecondFactorAttempt } from './lockout.js';
-import type { SecondFactorStrategy } from './strategy.js';
+import type { SecondFactorStrategy, VerifyOptions } from './strategy.js';
 
 export interface SecondFactorProof {
   method: SecondFactorMethod;
@@ -15,16 +17,28 @@ export interface SecondFactorProof {
   details: Record<string, unknown>;
 }
 
+/**
+ * A factor added this recently cannot confirm a sensitive action (re-authentication, a deploy)
+ * while an older one exists: whoever added it from a stolen session cannot turn it straight
+ * into the proof that unlocks everything else.
+ */
+export const NEW_FACTOR_SETTLING_MS = 10 * 60_000;
+const SETTLING_PURPOSES: ReadonlySet<string> = new Set(['reauthentication', 'deploy']);
+
+/**
+ * What a person is told. A replay of a spent code reads exactly like a wrong code: "already
+ * used" would tell a guesser their guess was right. The audit keeps the true reason.
+ */
 const FAILURE_MESSAGES = {
   code_invalid: 'That code is not correct.',
-  code_already_used: 'That code has already been used. Wait for your app to show the next one.',
   code_expired: 'That code has expired or was replaced by a newer one. Ask for a new code.',
 } as const;
 
 /**
- * The single place a second-factor code is judged: per-IP limit, per-account lockout,
- * the method's strategy, and the audit trail. `onSuccess` runs in the same transaction as
- * the code being spent, so if what the proof unlocks cannot be written, the code stays unspent.
+ * The single place a second-factor code is judged: per-IP limit, per-account lockout, the
+ * method's strategy, and the audit trail. Every limit is reserved before the code is looked
+ * at; `onSuccess` runs in the same transaction as the code being spent, so if what the proof
+ * unlocks cannot be written, the code stays unspent.
  */
 export class SecondFactorVerifier {
   private readonly strategies: Map<string, SecondFactorStrategy>;
@@ -32,7 +46,7 @@ export class SecondFactorVerifier {
   constructor(
     private readonly deps: ServiceDeps,
     strategies: SecondFactorStrategy[],
-    private readonly limiter: FailureLimiter,
+    private readonly limiter: AttemptLimiter,
   ) {
     this.strategies = new Map(strategies.map((s) => [s.method, s]));
   }
@@ -59,21 +73,33 @@ export class SecondFactorVerifier {
     onSuccess: (trx: Executor, proof: SecondFactorProof) => Promise<T>,
   ): Promise<T> {
     const method = strategy.method;
-    const ipKey = `2fa:ip:${meta.ip}`;
-    // Methods outside the lockout (backup codes, enrolment) still get a per-account limit.
-    const accountKey = `${purpose}:${method}:acct:${user.id}`;
-    const limits: Array<readonly [string, typeof SECOND_FACTOR_PER_IP]> = [[ipKey, SECOND_FACTOR_PER_IP]];
-    if (!strategy.gatedByLockout) limits.push([accountKey, BACKUP_CODE_PER_ACCOUNT]);
-    await this.limiter.assertAllowed(limits, 'too_many_attempts', 'Too many attempts from here. Wait a while and try again.');
-
     const db = this.deps.database.db;
-    const reservation = strategy.gatedByLockout ? await reserveSecondFactorAttempt(db, user.id, this.deps.clock()) : null;
+    // Methods outside the lockout (backup codes, enrolment) still get a per-account limit.
+    const limits: LimitedKey[] = [[`2fa:ip:${meta.ip}`, SECOND_FACTOR_PER_IP]];
+    if (!strategy.gatedByLockout) limits.push([`${purpose}:${method}:acct:${user.id}`, BACKUP_CODE_PER_ACCOUNT]);
+    const slots = await this.limiter.reserve(limits, 'too_many_attempts', 'Too many attempts from here. Wait a while and try again.');
+
+    let reservation: { failures: number; lockedUntil: number | null } | null = null;
+    if (strategy.gatedByLockout) {
+      try {
+        reservation = await reserveSecondFactorAttempt(db, user.id, this.deps.clock());
+      } catch (locked) {
+        await slots.release(); // a locked account judged nothing
+        throw locked;
+      }
+    }
+    const deviceKey = sameDeviceKey(user.id, meta);
+    const options = await this.verifyOptions(user, purpose);
 
     const outcome = await db.transaction().execute(async (trx) => {
-      const result = await strategy.verify(trx, user, code);
+      const result = await strategy.verify(trx, user, code, options);
       if (!result.ok) return { ok: false as const, failureCode: result.failureCode ?? 'code_invalid', details: result.details ?? {} };
-      // Any proven factor, backup codes included, clears the lockout for the legitimate user.
-      await users.resetSecondFactorLockout(trx, user.id);
+      // A success gives back its own reservation and the failures of its own device: the
+      // owner's typos. Failures from anywhere else stay counted (core/second-factor-lockout.ts).
+      const ownTypos = (await rateLimits.readCounter(trx, deviceKey, this.deps.clock()))?.count ?? 0;
+      await rateLimits.clearCounter(trx, deviceKey);
+      await users.forgiveSecondFactorFailures(trx, user.id, (reservation ? 1 : 0) + ownTypos, FREE_FAILURES);
+      await slots.release(trx);
       if (isDeliveredMethod(method)) {
         await recordAudit(trx, this.deps.clock(), { type: 'code.verified', actorUserId: user.id, subjectUserId: user.id, orgId: user.org_id, meta, details: { channel: method, purpose, ...result.details } });
       }
@@ -82,23 +108,46 @@ export class SecondFactorVerifier {
     });
     if (outcome.ok) return outcome.value;
 
+    // A spent code carried twice (two tabs, a double click, parallel requests) is not a guess
+    // of a new code: it is given back, so one correct code sent in parallel cannot lock its owner.
+    const replay = outcome.failureCode === 'code_already_used';
     await db.transaction().execute(async (trx) => {
       const now = this.deps.clock();
-      await this.limiter.recordFailure(ipKey, SECOND_FACTOR_PER_IP, trx);
-      if (!strategy.gatedByLockout) await this.limiter.recordFailure(accountKey, BACKUP_CODE_PER_ACCOUNT, trx);
+      if (replay) {
+        await slots.release(trx);
+        if (reservation) await users.forgiveSecondFactorFailures(trx, user.id, 1, FREE_FAILURES);
+      } else if (reservation) {
+        await rateLimits.hitCounter(trx, deviceKey, SAME_DEVICE_FORGIVENESS_MS, now);
+      }
       const base = { actorUserId: user.id, subjectUserId: user.id, orgId: user.org_id, meta };
       await recordAudit(trx, now, {
         ...base,
         type: 'second_factor.failed',
-        details: { method, purpose, reason: outcome.failureCode, consecutiveFailures: reservation?.failures ?? null },
+        details: { method, purpose, reason: outcome.failureCode, failures: replay ? null : (reservation?.failures ?? null) },
       });
       if (isDeliveredMethod(method)) await recordAudit(trx, now, { ...base, type: 'code.failed', details: { channel: method, purpose, reason: outcome.failureCode } });
-      if (reservation?.lockedUntil && reservation.lockedUntil > now) {
+      if (!replay && reservation?.lockedUntil && reservation.lockedUntil > now) {
         await recordAudit(trx, now, { ...base, type: 'second_factor.locked_out', details: { until: new Date(reservation.lockedUntil).toISOString(), failures: reservation.failures } });
       }
     });
-    throw unauthenticated(outcome.failureCode, FAILURE_MESSAGES[outcome.failureCode]);
+    const shown = outcome.failureCode === 'code_expired' ? 'code_expired' : 'code_invalid';
+    throw unauthenticated(shown, FAILURE_MESSAGES[shown]);
   }
+
+  /** Sensitive purposes skip factors still settling, unless the person holds no older one. */
+  private async verifyOptions(user: User, purpose: string): Promise<VerifyOptions> {
+    if (!SETTLING_PURPOSES.has(purpose)) return {};
+    const settledBefore = this.deps.clock() - NEW_FACTOR_SETTLING_MS;
+    const active = await factors.listActiveFactors(this.deps.database.db, user.id);
+    const hasSettled = active.some((f) => (f.confirmed_at ?? 0) <= settledBefore);
+    return hasSettled ? { confirmedBefore: settledBefore } : {};
+  }
+}
+
+/** The device an attempt came from: its device cookie, or else its address and browser. */
+function sameDeviceKey(userId: string, meta: RequestMeta): string {
+  const device = meta.deviceToken ? `cookie:${meta.deviceToken}` : `ip:${meta.ip}|ua:${meta.userAgent}`;
+  return `2fa:dev:${userId}:${sha256(device)}`;
 }
 
 function isDeliveredMethod(method: string): boolean {

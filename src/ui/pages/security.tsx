@@ -193,10 +193,14 @@ export function SecurityPage(props: { chrome: PageChrome; view: SecurityView; no
       <section class="card" aria-labelledby="reauth-title">
         <h2 id="reauth-title">Confirm it is you</h2>
         {v.reauthenticated ? (
-          <p class="muted">Confirmed. Removing a factor, changing a number or email and creating backup codes are unlocked for a few minutes.</p>
+          <p class="muted">Confirmed. Adding or removing a method, changing a number or email and creating backup codes are unlocked for a few minutes.</p>
         ) : (
           <>
-            <p class="muted">Removing a factor, changing a number or email, or creating backup codes needs a fresh confirmation.</p>
+            <p class="muted">
+              {v.hasFactor
+                ? 'Adding or removing a method, changing a number or email, or creating backup codes needs a fresh code from one of your current methods.'
+                : 'Adding a method needs a fresh confirmation with your password.'}
+            </p>
             {v.holdsTotp ? (
               <form method="post" action="/account/security/reauthenticate">
                 {csrf}
@@ -231,14 +235,27 @@ export function SecurityPage(props: { chrome: PageChrome; view: SecurityView; no
                 </button>
               </form>
             ))}
-            <form method="post" action="/account/security/reauthenticate">
-              {csrf}
-              <label for="reauth-password">{v.hasFactor ? 'Or your password' : 'Password'}</label>
-              <input id="reauth-password" name="password" type="password" autocomplete="current-password" required />
-              <button type="submit" class="secondary">
-                Confirm with password
-              </button>
-            </form>
+            {v.backupCodes.remaining > 0 ? (
+              <form method="post" action="/account/security/reauthenticate">
+                {csrf}
+                <input type="hidden" name="method" value="backup_code" />
+                <label for="reauth-backup">Or one of your backup codes</label>
+                <input id="reauth-backup" name="code" type="text" autocomplete="off" required />
+                <button type="submit" class="secondary">
+                  Confirm with backup code
+                </button>
+              </form>
+            ) : null}
+            {v.hasFactor ? null : (
+              <form method="post" action="/account/security/reauthenticate">
+                {csrf}
+                <label for="reauth-password">Password</label>
+                <input id="reauth-password" name="password" type="password" autocomplete="current-password" required />
+                <button type="submit" class="secondary">
+                  Confirm with password
+                </button>
+              </form>
+            )}
           </>
         )}
       </section>
