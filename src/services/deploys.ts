@@ -348,7 +348,9 @@ export class DeployService {
         sub: approver,
         jti: id,
         iat: Math.floor(at / 1000),
-        target: { id: target.id, name: target.name, bundleUrl: `${this.deps.settings.publicUrl}/deploy/${target.public_key}/bundle` },
+        // A verifier must check the target and that it required a code: one key signs every
+        // target's approvals, so an automatic target's approval must not pass for a protected one.
+        target: { id: target.id, name: target.name, bundleUrl: `${this.deps.settings.publicUrl}/deploy/${target.public_key}/bundle`, requireTwoFactor: target.require_two_factor === 1 },
         deployment: id,
         digest,
         approver: user ? { id: user.id, email: user.email } : { id: approver },

@@ -47,7 +47,7 @@ async function phoneWorld(t: { after(fn: () => Promise<void>): void }) {
   return { world, twilio, member };
 }
 
-test('changing the number needs a recent re-authentication', async (t) => {
+test('changing the number needs a fresh code from a held factor; a password alone is not enough', async (t) => {
   const { world, twilio, member } = await phoneWorld(t);
   world.clock.advance(6 * 60_000);
   const texts = twilio.requests.length;
@@ -58,6 +58,13 @@ test('changing the number needs a recent re-authentication', async (t) => {
   assert.equal((await factorRows(world.server, member.userId)).length, 1);
 
   await reauthenticate(member.client);
+  const passwordOnly = await member.client.post(`/api/v1/factors/${member.factorId}/replace`, { country: NEW.country, number: NEW.number });
+  assert.equal(passwordOnly.status, 403, passwordOnly.text);
+  assert.equal(twilio.requests.length, texts, 'still nothing sent');
+
+  assert.equal((await member.client.post('/api/v1/auth/reauthenticate/send', { method: 'sms' })).status, 200);
+  const proven = await member.client.post('/api/v1/auth/reauthenticate', { method: 'sms', code: codeFromTwilio(twilio, OLD.e164).code });
+  assert.equal(proven.status, 200, proven.text);
   const started = await member.client.post(`/api/v1/factors/${member.factorId}/replace`, { country: NEW.country, number: NEW.number });
   assert.equal(started.status, 201, started.text);
 });

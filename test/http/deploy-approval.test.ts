@@ -100,6 +100,8 @@ test(`every node publishes the same keys, and later deployments keep verifying (
   for (const token of tokens) {
     const { payload } = await jwtVerify(token, createLocalJWKSet(jwks), { typ: TYP, currentDate: new Date(world.clock.now()) });
     assert.equal(payload.target && (payload.target as { id: string }).id, target.id);
+    // What a verifier must check besides the digest (README): the target required a code.
+    assert.equal((payload.target as { requireTwoFactor?: unknown }).requireTwoFactor, target.requireTwoFactor === true);
   }
   assert.equal(new Set(tokens.map((tk) => decodeProtectedHeader(tk).kid)).size, 1, 'one active key signs them all');
 });
