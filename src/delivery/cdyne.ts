@@ -14,6 +14,7 @@
  */
 import { deliveryFailed, deliveryUnavailable, providerConfigInvalid } from './errors.js';
 import { endpointUrl, isRecord, isTransientStatus, parseJson, postHttp, timeoutMsFrom } from './http.js';
+import type { NetworkOptions } from './http.js';
 import { checkMessage } from './message.js';
 import type { Channel, DeliveryProvider, OutgoingMessage, SendResult } from './types.js';
 
@@ -70,7 +71,7 @@ function needsUnicode(text: string): boolean {
   return /[^\n\r\x20-\x7E£¥èéùìòÇØøÅåΔΦΓΛΩΠΨΣΘΞÆæßÉÄÖÑÜ§¿äöñüà€]/.test(text);
 }
 
-export function createCdyneProvider(input: CdyneProviderConfig): DeliveryProvider {
+export function createCdyneProvider(input: CdyneProviderConfig, network: NetworkOptions = {}): DeliveryProvider {
   const config = validateCdyneConfig(input);
   const url = `${config.baseUrl}/Messaging.svc/SendMessage`;
   const from = config.from ? config.from.replace(/^\+/, '') : undefined;
@@ -95,6 +96,7 @@ export function createCdyneProvider(input: CdyneProviderConfig): DeliveryProvide
         { headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(request) },
         config.timeoutMs,
         signal,
+        network,
       );
       if (reply.status < 200 || reply.status >= 300) {
         const text = `Cdyne refused the request (HTTP ${reply.status})`;

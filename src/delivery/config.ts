@@ -3,20 +3,22 @@
  * for untrusted input (admin API and forms, rows read back from the database), and redaction
  * for showing a configuration back without its secrets.
  */
+import { invalidInput } from '../core/errors.js';
 import { providerConfigInvalid } from './errors.js';
 import type { CdyneProviderConfig } from './cdyne.js';
-import { validateCdyneConfig } from './cdyne.js';
+import { CDYNE_BASE_URL, validateCdyneConfig } from './cdyne.js';
 import type { ConsoleProviderConfig } from './console.js';
 import type { FileProviderConfig } from './file.js';
 import { outboxPath } from './file.js';
 import type { SmtpProviderConfig } from './smtp.js';
 import { validateSmtpConfig } from './smtp.js';
 import type { TwilioProviderConfig } from './twilio.js';
-import { validateTwilioConfig } from './twilio.js';
+import { TWILIO_BASE_URL, validateTwilioConfig } from './twilio.js';
 import type { ProviderKind } from './types.js';
 import { PROVIDER_KINDS } from './types.js';
 import type { WebhookProviderConfig } from './webhook.js';
 import { validateWebhookConfig } from './webhook.js';
+import { hostAllowedForSaving } from './network.js';
 
 export type ProviderConfig =
   | SmtpProviderConfig
@@ -151,6 +153,41 @@ export function validateProviderConfig(config: ProviderConfig): void {
     case 'console':
       return;
   }
+}
+
+export const PROVIDER_ADDRESS_NOT_ALLOWED = 'provider_address_not_allowed';
+
+/** Where a configuration connects to: the host name or IP literal, and the field that says so. */
+function providerHost(config: ProviderConfig): { field: string; host: string } | undefined {
+  switch (config.kind) {
+    case 'smtp':
+      return { field: 'host', host: config.host };
+    case 'twilio':
+      return { field: 'baseUrl', host: new URL(config.baseUrl ?? TWILIO_BASE_URL).hostname };
+    case 'cdyne':
+      return { field: 'baseUrl', host: new URL(config.baseUrl ?? CDYNE_BASE_URL).hostname };
+    case 'webhook':
+      return { field: 'url', host: new URL(config.url).hostname };
+    case 'console':
+    case 'file':
+      return undefined;
+  }
+}
+
+/**
+ * The save-time half of the network rule (network.ts), for a configuration parseProviderConfig
+ * accepted: an IP literal that is not public, or a `localhost` name, is refused with invalid_input
+ * `provider_address_not_allowed` unless the operator allows internal addresses. Names are checked
+ * again, resolved, on every connection. Not part of parseProviderConfig, which also reads stored
+ * rows back: a provider saved while internal addresses were allowed stays readable.
+ */
+export function checkProviderAddresses(config: ProviderConfig, allowPrivate: boolean): void {
+  const target = providerHost(config);
+  if (!target || hostAllowedForSaving(target.host, allowPrivate)) return;
+  throw invalidInput(
+    PROVIDER_ADDRESS_NOT_ALLOWED,
+    `${target.field} points at ${target.host}, a loopback, private or otherwise internal address. Delivery providers must be reachable on the public internet; the server's operator can allow internal addresses with TWOFOLD_DELIVERY_ALLOW_PRIVATE=true.`,
+  );
 }
 
 export const REDACTED_PREFIX = '••••';

@@ -1,11 +1,16 @@
 /**
  * The one place the HTTP providers (Twilio, Cdyne, webhook) talk to the network: a POST with a
- * hard timeout, no redirects, a bounded response body, and every failure turned into a
+ * hard timeout, no redirects, a bounded response body, only to addresses the network rule allows
+ * (network.ts: checked in the socket's own DNS lookup), and every failure turned into a
  * DeliveryError with the transient/permanent distinction already made.
  */
+import type { IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { DeliveryError } from './errors.js';
 import { deliveryFailed, deliveryUnavailable, isDeliveryError, providerConfigInvalid } from './errors.js';
+import { checkLiteralHost, checkedLookup, isAddressNotAllowed } from './network.js';
 import type { ProviderKind } from './types.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -60,10 +65,12 @@ export function withTimeout(timeoutMs: number, signal?: AbortSignal): AbortSigna
 }
 
 /**
- * Turns an error thrown while talking to a provider into a transient DeliveryError. `signal` is
- * the one the request ran under: aborted by its timeout, or cancelled by the caller.
+ * Turns an error thrown while talking to a provider into a DeliveryError. `signal` is the one the
+ * request ran under: aborted by its timeout, or cancelled by the caller. An address the network
+ * rule refuses is permanent: trying again meets the same rule.
  */
 export function networkError(provider: ProviderKind, error: unknown, timeoutMs: number, signal?: AbortSignal): DeliveryError {
+  if (isAddressNotAllowed(error)) return addressNotAllowed(provider, error);
   if (signal?.aborted) {
     const reason: unknown = signal.reason;
     if (reason instanceof Error && reason.name === 'TimeoutError') {
@@ -71,8 +78,7 @@ export function networkError(provider: ProviderKind, error: unknown, timeoutMs: 
     }
     return deliveryUnavailable(provider, `${label(provider)}: sending was cancelled`, { aborted: true }, error);
   }
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
-  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  const code = errorCode(error);
   return deliveryUnavailable(
     provider,
     `${label(provider)} could not be reached${code ? ` (${code})` : ''}`,
@@ -81,25 +87,117 @@ export function networkError(provider: ProviderKind, error: unknown, timeoutMs: 
   );
 }
 
+/** The provider's host is, or resolves to, an address providers may not connect to. Which one stays in the server's own error (`cause`). */
+export function addressNotAllowed(provider: ProviderKind, cause: unknown): DeliveryError {
+  return deliveryFailed(
+    provider,
+    `${label(provider)} is at an address providers may not connect to (loopback, private or otherwise internal); the operator can allow those with TWOFOLD_DELIVERY_ALLOW_PRIVATE`,
+    { reason: 'address_not_allowed' },
+    cause,
+  );
+}
+
+function errorCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && code !== '') return code;
+  }
+  return undefined;
+}
+
+export interface NetworkOptions {
+  /** Connect to loopback, private and other internal addresses too (TWOFOLD_DELIVERY_ALLOW_PRIVATE). Off by default. */
+  allowPrivateAddresses?: boolean | undefined;
+}
+
 export async function postHttp(
   provider: ProviderKind,
   url: string,
   init: { headers: Record<string, string>; body: string },
   timeoutMs: number,
   callerSignal?: AbortSignal,
+  network: NetworkOptions = {},
 ): Promise<HttpReply> {
   const signal = withTimeout(timeoutMs, callerSignal);
   try {
-    const response = await fetch(url, { method: 'POST', headers: init.headers, body: init.body, redirect: 'manual', signal });
-    const text = await readLimited(response);
-    if (response.status >= 300 && response.status < 400) {
-      throw deliveryFailed(provider, `${label(provider)} answered with a redirect (HTTP ${response.status}); check the URL`, { status: response.status });
+    const reply = await post(new URL(url), init, signal, network.allowPrivateAddresses === true);
+    if (reply.status >= 300 && reply.status < 400) {
+      throw deliveryFailed(provider, `${label(provider)} answered with a redirect (HTTP ${reply.status}); check the URL`, { status: reply.status });
     }
-    return { status: response.status, headers: response.headers, text };
+    return reply;
   } catch (error) {
     if (isDeliveryError(error)) throw error;
     throw networkError(provider, error, timeoutMs, signal);
   }
+}
+
+/**
+ * One POST with node:http(s), never following a redirect. The host is checked before the socket
+ * opens (an IP literal) or inside its DNS lookup (a name), so the address connected to is the
+ * address checked.
+ */
+function post(url: URL, init: { headers: Record<string, string>; body: string }, signal: AbortSignal, allowPrivate: boolean): Promise<HttpReply> {
+  const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  checkLiteralHost(hostname, allowPrivate);
+  const body = Buffer.from(init.body, 'utf8');
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise<HttpReply>((resolve, reject) => {
+    const request = send(
+      {
+        protocol: url.protocol,
+        hostname,
+        ...(url.port ? { port: Number(url.port) } : {}),
+        path: `${url.pathname}${url.search}`,
+        method: 'POST',
+        headers: { ...init.headers, 'content-length': String(body.byteLength) },
+        agent: false,
+        lookup: checkedLookup(allowPrivate),
+        signal,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        let settled = false;
+        const finish = () => {
+          if (settled) return;
+          settled = true;
+          resolve({ status: response.statusCode ?? 0, headers: toHeaders(response.headers), text: Buffer.concat(chunks).toString('utf8') });
+        };
+        response.on('data', (chunk: Buffer) => {
+          if (settled) return;
+          size += chunk.byteLength;
+          if (size > MAX_RESPONSE_BYTES) {
+            finish();
+            response.destroy();
+            return;
+          }
+          chunks.push(chunk);
+        });
+        response.on('end', finish);
+        response.on('error', (error) => {
+          if (settled) return;
+          settled = true;
+          reject(error);
+        });
+        response.on('close', () => {
+          if (settled) return;
+          settled = true;
+          reject(Object.assign(new Error('The connection closed before the answer was complete'), { code: 'ECONNRESET' }));
+        });
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+function toHeaders(raw: IncomingHttpHeaders): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
+  }
+  return headers;
 }
 
 /** 429 and 5xx may pass on a later attempt; every other 4xx is this request's fault. */
@@ -134,22 +232,4 @@ export function label(provider: ProviderKind): string {
     case 'file':
       return 'The file provider';
   }
-}
-
-async function readLimited(response: Response): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_RESPONSE_BYTES) {
-      await reader.cancel();
-      break;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

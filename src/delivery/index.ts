@@ -14,15 +14,16 @@ import { createWebhookProvider } from './webhook.js';
 
 /** Builds the provider a configuration describes. Throws `provider_config_invalid` for a configuration that cannot work. */
 export function createProvider(config: ProviderConfig, env: ProviderEnvironment = {}): DeliveryProvider {
+  const network = { allowPrivateAddresses: env.allowPrivateAddresses === true };
   switch (config.kind) {
     case 'smtp':
-      return createSmtpProvider(config);
+      return createSmtpProvider(config, network);
     case 'twilio':
-      return createTwilioProvider(config);
+      return createTwilioProvider(config, network);
     case 'cdyne':
-      return createCdyneProvider(config);
+      return createCdyneProvider(config, network);
     case 'webhook':
-      return createWebhookProvider(config, env.now);
+      return createWebhookProvider(config, env.now, network);
     case 'console':
       return createConsoleProvider(config, env.log);
     case 'file':
@@ -40,7 +41,8 @@ export { CHANNELS, PROVIDER_KINDS } from './types.js';
 export type { DeliveryErrorDetails } from './errors.js';
 export { DELIVERY_FAILED, DELIVERY_UNAVAILABLE, DeliveryError, deliveryFailed, deliveryUnavailable, isDeliveryError } from './errors.js';
 export type { ProviderConfig } from './config.js';
-export { SECRET_FIELDS, mergeProviderSecrets, parseProviderConfig, redactProviderConfig, redactSecret, validateProviderConfig } from './config.js';
+export { PROVIDER_ADDRESS_NOT_ALLOWED, SECRET_FIELDS, checkProviderAddresses, mergeProviderSecrets, parseProviderConfig, redactProviderConfig, redactSecret, validateProviderConfig } from './config.js';
+export { isAddressAllowed, isPublicAddress } from './network.js';
 export type { SmtpProviderConfig, SmtpTlsMode } from './smtp.js';
 export type { TwilioProviderConfig } from './twilio.js';
 export type { CdyneProviderConfig } from './cdyne.js';

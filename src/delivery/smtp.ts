@@ -5,12 +5,22 @@
  * TLS modes: `tls` is implicit TLS from the first byte (usually port 465); `starttls` upgrades a
  * plain connection and refuses to go on without it (usually 587); `none` never encrypts, for a
  * relay on the same host or network.
+ *
+ * The connection itself is opened here, not by nodemailer: only to an address the network rule
+ * allows (network.ts), checked in the socket's own DNS lookup so the address connected to is the
+ * address checked. Implicit TLS is set up on it here too; nodemailer speaks SMTP (and STARTTLS)
+ * over the socket it is handed.
  */
+import { connect as netConnect, isIP } from 'node:net';
+import type { Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import nodemailer from 'nodemailer';
 import type { NodemailerError, Transporter } from 'nodemailer';
 import { deliveryFailed, deliveryUnavailable, isDeliveryError, providerConfigInvalid } from './errors.js';
 import type { DeliveryError } from './errors.js';
-import { isLoopbackHost } from './http.js';
+import type { NetworkOptions } from './http.js';
+import { addressNotAllowed, isLoopbackHost } from './http.js';
+import { checkLiteralHost, checkedLookup, isAddressNotAllowed } from './network.js';
 import { checkMessage, isEmailAddress } from './message.js';
 import type { Channel, DeliveryProvider, OutgoingMessage, SendResult } from './types.js';
 
@@ -83,10 +93,17 @@ export function validateSmtpConfig(config: SmtpProviderConfig): ResolvedSmtpConf
   return { ...config, port, connectionTimeoutMs, socketTimeoutMs };
 }
 
-export function createSmtpProvider(input: SmtpProviderConfig): DeliveryProvider {
+export function createSmtpProvider(input: SmtpProviderConfig, network: NetworkOptions = {}): DeliveryProvider {
   const config = validateSmtpConfig(input);
   const sender = parseSender(config.from) as ParsedSender;
+  const allowPrivate = network.allowPrivateAddresses === true;
   const transporter: Transporter = nodemailer.createTransport({
+    getSocket: (_options, callback) => {
+      openSocket(config, allowPrivate).then(
+        (socket) => callback(null, socket),
+        (error: Error) => callback(error),
+      );
+    },
     host: config.host,
     port: config.port,
     secure: config.tlsMode === 'tls',
@@ -128,7 +145,55 @@ export function createSmtpProvider(input: SmtpProviderConfig): DeliveryProvider 
   return provider;
 }
 
+/**
+ * The connection nodemailer runs its session over. Failures carry nodemailer's own connection
+ * code (ECONNECTION, the socket's code as `originalCode`), so smtpError treats them as it treats
+ * nodemailer's; a refused address and a timeout keep theirs.
+ */
+function openSocket(config: ResolvedSmtpConfig, allowPrivate: boolean): Promise<{ connection: Socket; secured?: boolean }> {
+  const host = config.host.replace(/^\[(.*)\]$/, '$1');
+  return new Promise((resolve, reject) => {
+    checkLiteralHost(host, allowPrivate);
+    const implicitTls = config.tlsMode === 'tls';
+    const lookup = checkedLookup(allowPrivate);
+    const socket = implicitTls
+      ? tlsConnect({
+          host,
+          port: config.port,
+          lookup,
+          ...(isIP(host) ? {} : { servername: host }),
+          rejectUnauthorized: !config.allowInvalidCertificates,
+          minVersion: 'TLSv1.2',
+        })
+      : netConnect({ host, port: config.port, lookup });
+    const ready = implicitTls ? 'secureConnect' : 'connect';
+    const timer = setTimeout(() => fail(Object.assign(new Error('Connection timeout'), { code: 'ETIMEDOUT' })), config.connectionTimeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      socket.off(ready, onReady);
+    };
+    const fail = (error: Error) => {
+      done();
+      socket.destroy();
+      reject(error);
+    };
+    const onError = (error: NodeJS.ErrnoException) => {
+      if (isAddressNotAllowed(error)) return fail(error);
+      const code = typeof error.code === 'string' ? error.code : 'ECONNECTION';
+      fail(Object.assign(new Error(`Connection failed: ${error.message}`, { cause: error }), { code: 'ECONNECTION', originalCode: code }));
+    };
+    const onReady = () => {
+      done();
+      resolve(implicitTls ? { connection: socket, secured: true } : { connection: socket });
+    };
+    socket.once(ready, onReady);
+    socket.on('error', onError);
+  });
+}
+
 function smtpError(error: unknown, signal?: AbortSignal): DeliveryError {
+  if (isAddressNotAllowed(error)) return addressNotAllowed('smtp', error);
   const e = (error ?? {}) as NodemailerError;
   const code = typeof e.code === 'string' ? e.code : undefined;
   const responseCode = typeof e.responseCode === 'number' ? e.responseCode : undefined;

@@ -7,6 +7,7 @@
  */
 import { deliveryFailed, deliveryUnavailable, providerConfigInvalid } from './errors.js';
 import { endpointUrl, isRecord, isTransientStatus, parseJson, postHttp, timeoutMsFrom } from './http.js';
+import type { NetworkOptions } from './http.js';
 import { checkMessage } from './message.js';
 import type { Channel, DeliveryProvider, OutgoingMessage, SendResult } from './types.js';
 
@@ -59,7 +60,7 @@ export function validateTwilioConfig(config: TwilioProviderConfig): TwilioProvid
   };
 }
 
-export function createTwilioProvider(input: TwilioProviderConfig): DeliveryProvider {
+export function createTwilioProvider(input: TwilioProviderConfig, network: NetworkOptions = {}): DeliveryProvider {
   const config = validateTwilioConfig(input);
   const url = `${config.baseUrl}/2010-04-01/Accounts/${encodeURIComponent(config.accountSid)}/Messages.json`;
   const [user, secret] = config.authToken ? [config.accountSid, config.authToken] : [config.apiKeySid ?? '', config.apiKeySecret ?? ''];
@@ -82,6 +83,7 @@ export function createTwilioProvider(input: TwilioProviderConfig): DeliveryProvi
         },
         config.timeoutMs,
         signal,
+        network,
       );
       const body = parseJson(reply.text);
       if (reply.status >= 200 && reply.status < 300) {

@@ -50,4 +50,9 @@ export interface ProviderEnvironment {
   log?: DeliveryLog;
   /** The server's data directory; the file provider writes below it. */
   dataDir?: string;
+  /**
+   * Let SMTP, Twilio, Cdyne and webhook providers connect to loopback, private and other
+   * internal addresses (TWOFOLD_DELIVERY_ALLOW_PRIVATE). Off by default: public addresses only.
+   */
+  allowPrivateAddresses?: boolean | undefined;
 }

@@ -15,6 +15,7 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { deliveryFailed, deliveryUnavailable, providerConfigInvalid } from './errors.js';
 import { endpointUrl, isTransientStatus, postHttp, timeoutMsFrom } from './http.js';
+import type { NetworkOptions } from './http.js';
 import { checkMessage } from './message.js';
 import type { Channel, DeliveryProvider, OutgoingMessage, SendResult } from './types.js';
 
@@ -24,7 +25,7 @@ export const MIN_WEBHOOK_SECRET_LENGTH = 16;
 
 export interface WebhookProviderConfig {
   kind: 'webhook';
-  /** https://…, or http:// to a loopback address only. */
+  /** https://…, or http:// to a loopback address only (reachable only with TWOFOLD_DELIVERY_ALLOW_PRIVATE). */
   url: string;
   /** Shared with the receiver; at least 16 characters. */
   secret: string;
@@ -93,7 +94,7 @@ export function verifyWebhookSignature(
   return match;
 }
 
-export function createWebhookProvider(input: WebhookProviderConfig, now: () => number = Date.now): DeliveryProvider {
+export function createWebhookProvider(input: WebhookProviderConfig, now: () => number = Date.now, network: NetworkOptions = {}): DeliveryProvider {
   const config = validateWebhookConfig(input);
 
   const provider: DeliveryProvider = {
@@ -125,6 +126,7 @@ export function createWebhookProvider(input: WebhookProviderConfig, now: () => n
         },
         config.timeoutMs,
         signal,
+        network,
       );
       if (reply.status >= 200 && reply.status < 300) return { providerMessageId: payload.id };
       const text = `The webhook answered HTTP ${reply.status}`;

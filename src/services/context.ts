@@ -28,6 +28,8 @@ export interface ServiceSettings {
   codeResendMs: number;
   deliveryTimeoutMs: number;
   deliveryAttempts: number;
+  /** TWOFOLD_DELIVERY_ALLOW_PRIVATE: providers may connect to internal addresses. Unset means no. */
+  deliveryAllowPrivate?: boolean;
   /** Which GeoIP database(s) the new-location check reads. */
   geoIp: GeoIpFiles;
 }

@@ -5,6 +5,9 @@ import type { SmtpProviderConfig } from '../../src/delivery/smtp.js';
 import { rejectsDelivery } from './assert.js';
 import { closedPort, parseMail, startSilentServer, startSmtpPeer, timed } from './peers.js';
 
+/** The peers listen on 127.0.0.1, which providers reach only when internal addresses are allowed. */
+const LOCAL = { allowPrivateAddresses: true };
+
 const credentials = { user: 'mailer', pass: 'relay password 1' };
 const message = {
   channel: 'email' as const,
@@ -33,7 +36,7 @@ test('delivers through a real SMTP server with AUTH: envelope, headers, text and
   const server = await startSmtpPeer({ credentials });
   t.after(() => server.close());
 
-  const result = await createSmtpProvider(config(server.port)).send(message);
+  const result = await createSmtpProvider(config(server.port), LOCAL).send(message);
 
   assert.equal(server.received.length, 1);
   const mail = server.received[0]!;
@@ -53,7 +56,7 @@ test('delivers through a real SMTP server with AUTH: envelope, headers, text and
 test('a relay without login works when user and password are left out', async (t) => {
   const server = await startSmtpPeer();
   t.after(() => server.close());
-  await createSmtpProvider(config(server.port, { user: undefined, password: undefined })).send(message);
+  await createSmtpProvider(config(server.port, { user: undefined, password: undefined }), LOCAL).send(message);
   assert.equal(server.received.length, 1);
   assert.equal(server.received[0]!.user, undefined);
 });
@@ -61,7 +64,7 @@ test('a relay without login works when user and password are left out', async (t
 test('a wrong password is a permanent failure carrying the 535 reply', async (t) => {
   const server = await startSmtpPeer({ credentials });
   t.after(() => server.close());
-  await rejectsDelivery(createSmtpProvider(config(server.port, { password: 'wrong password' })).send(message), {
+  await rejectsDelivery(createSmtpProvider(config(server.port, { password: 'wrong password' }), LOCAL).send(message), {
     transient: false,
     status: 535,
     message: /refused the login/,
@@ -73,19 +76,19 @@ test('recipient refused: 550 is permanent, 451 is transient', async (t) => {
   const hard = await startSmtpPeer({ credentials, rejectRecipient: 550 });
   const soft = await startSmtpPeer({ credentials, rejectRecipient: 451 });
   t.after(() => Promise.all([hard.close(), soft.close()]));
-  await rejectsDelivery(createSmtpProvider(config(hard.port)).send(message), { transient: false, status: 550 });
-  await rejectsDelivery(createSmtpProvider(config(soft.port)).send(message), { transient: true, status: 451 });
+  await rejectsDelivery(createSmtpProvider(config(hard.port), LOCAL).send(message), { transient: false, status: 550 });
+  await rejectsDelivery(createSmtpProvider(config(soft.port), LOCAL).send(message), { transient: true, status: 451 });
 });
 
 test('nothing listening: transient (connection refused)', async () => {
   const port = await closedPort();
-  await rejectsDelivery(createSmtpProvider(config(port)).send(message), { transient: true, message: /could not be reached \(ECONNREFUSED\)/ });
+  await rejectsDelivery(createSmtpProvider(config(port), LOCAL).send(message), { transient: true, message: /could not be reached \(ECONNREFUSED\)/ });
 });
 
 test('a server that never greets: transient, within the connection timeout', async (t) => {
   const silent = await startSilentServer();
   t.after(() => silent.close());
-  const provider = createSmtpProvider(config(silent.port, { connectionTimeoutMs: 300 }));
+  const provider = createSmtpProvider(config(silent.port, { connectionTimeoutMs: 300 }), LOCAL);
   const { ms, result } = await timed(() => provider.send(message));
   assert.equal(result.status, 'rejected');
   await rejectsDelivery(Promise.reject((result as PromiseRejectedResult).reason), { transient: true });
@@ -95,11 +98,11 @@ test('a server that never greets: transient, within the connection timeout', asy
 test('implicit TLS: a self-signed certificate is refused (permanent) unless explicitly allowed', async (t) => {
   const server = await startSmtpPeer({ credentials, server: { secure: true } });
   t.after(() => server.close());
-  await rejectsDelivery(createSmtpProvider(config(server.port, { tlsMode: 'tls' })).send(message), {
+  await rejectsDelivery(createSmtpProvider(config(server.port, { tlsMode: 'tls' }), LOCAL).send(message), {
     transient: false,
     message: /certificate/,
   });
-  await createSmtpProvider(config(server.port, { tlsMode: 'tls', allowInvalidCertificates: true })).send(message);
+  await createSmtpProvider(config(server.port, { tlsMode: 'tls', allowInvalidCertificates: true }), LOCAL).send(message);
   assert.equal(server.received.length, 1);
 });
 
@@ -108,28 +111,28 @@ test('starttls mode upgrades the connection, and refuses a server that does not 
   const plainOnly = await startSmtpPeer({ credentials });
   t.after(() => Promise.all([withTls.close(), plainOnly.close()]));
 
-  await createSmtpProvider(config(withTls.port, { tlsMode: 'starttls', allowInvalidCertificates: true })).send(message);
+  await createSmtpProvider(config(withTls.port, { tlsMode: 'starttls', allowInvalidCertificates: true }), LOCAL).send(message);
   assert.equal(withTls.received.length, 1);
 
-  await rejectsDelivery(createSmtpProvider(config(plainOnly.port, { tlsMode: 'starttls' })).send(message), { transient: false });
+  await rejectsDelivery(createSmtpProvider(config(plainOnly.port, { tlsMode: 'starttls' }), LOCAL).send(message), { transient: false });
   assert.equal(plainOnly.received.length, 0);
 });
 
 test('refuses text messages and malformed addresses before connecting', async () => {
-  const provider = createSmtpProvider(config(await closedPort()));
+  const provider = createSmtpProvider(config(await closedPort()), LOCAL);
   await rejectsDelivery(provider.send({ channel: 'sms', to: '+14155552671', text: 'hi' }), { transient: false, message: /cannot send text/ });
   await rejectsDelivery(provider.send({ ...message, to: 'alice@example.com\r\nBcc: eve@evil.test' }), { transient: false, message: /not a valid email/ });
 });
 
 test('configuration is checked when the provider is made', () => {
-  assert.throws(() => createSmtpProvider(config(25, { host: 'bad host!' })), { code: 'provider_config_invalid' });
-  assert.throws(() => createSmtpProvider(config(70000)), { code: 'provider_config_invalid' });
-  assert.throws(() => createSmtpProvider(config(25, { from: 'Acme <not an address>' })), { code: 'provider_config_invalid' });
-  assert.throws(() => createSmtpProvider(config(25, { from: 'a@b.test\r\nBcc: x@y.test' })), { code: 'provider_config_invalid' });
-  assert.throws(() => createSmtpProvider(config(25, { password: undefined })), { code: 'provider_config_invalid' });
-  assert.throws(() => createSmtpProvider(config(25, { tlsMode: 'ssl' as never })), { code: 'provider_config_invalid' });
+  assert.throws(() => createSmtpProvider(config(25, { host: 'bad host!' }), LOCAL), { code: 'provider_config_invalid' });
+  assert.throws(() => createSmtpProvider(config(70000), LOCAL), { code: 'provider_config_invalid' });
+  assert.throws(() => createSmtpProvider(config(25, { from: 'Acme <not an address>' }), LOCAL), { code: 'provider_config_invalid' });
+  assert.throws(() => createSmtpProvider(config(25, { from: 'a@b.test\r\nBcc: x@y.test' }), LOCAL), { code: 'provider_config_invalid' });
+  assert.throws(() => createSmtpProvider(config(25, { password: undefined }), LOCAL), { code: 'provider_config_invalid' });
+  assert.throws(() => createSmtpProvider(config(25, { tlsMode: 'ssl' as never }), LOCAL), { code: 'provider_config_invalid' });
   // A login in clear text only to a relay on this host.
-  assert.throws(() => createSmtpProvider(config(25, { host: 'smtp.example.com' })), { code: 'provider_config_invalid', message: /only over TLS/ });
-  assert.equal(createSmtpProvider(config(25, { host: 'smtp.example.com', tlsMode: 'starttls' })).kind, 'smtp');
-  assert.equal(createSmtpProvider(config(25, { host: 'smtp.example.com', user: undefined, password: undefined })).kind, 'smtp');
+  assert.throws(() => createSmtpProvider(config(25, { host: 'smtp.example.com' }), LOCAL), { code: 'provider_config_invalid', message: /only over TLS/ });
+  assert.equal(createSmtpProvider(config(25, { host: 'smtp.example.com', tlsMode: 'starttls' }), LOCAL).kind, 'smtp');
+  assert.equal(createSmtpProvider(config(25, { host: 'smtp.example.com', user: undefined, password: undefined }), LOCAL).kind, 'smtp');
 });

@@ -7,6 +7,9 @@ import { rejectsDelivery } from './assert.js';
 import { closedPort, hang, json, startHttpPeer, timed } from './peers.js';
 import type { RecordedRequest } from './peers.js';
 
+/** The peers listen on 127.0.0.1, which providers reach only when internal addresses are allowed. */
+const LOCAL = { allowPrivateAddresses: true };
+
 const ACCOUNT = `AC${'a1'.repeat(16)}`;
 const TOKEN = 'twilio auth token 0123456789abcdef';
 const message = { channel: 'sms' as const, to: '+14155552671', text: 'Acme: your sign-in code is 123456.' };
@@ -26,7 +29,7 @@ test('POSTs the form to the Messages resource with Basic auth and returns the si
   const peer = await startHttpPeer(created);
   t.after(() => peer.close());
 
-  const result = await createTwilioProvider(config(peer.url)).send(message);
+  const result = await createTwilioProvider(config(peer.url), LOCAL).send(message);
 
   assert.deepEqual(result, { providerMessageId: `SM${'b2'.repeat(16)}` });
   assert.equal(peer.requests.length, 1);
@@ -45,7 +48,7 @@ test('API key credentials and a messaging service instead of a From number', asy
   const apiKeySid = `SK${'c3'.repeat(16)}`;
   const service = `MG${'d4'.repeat(16)}`;
   await createTwilioProvider(
-    config(peer.url, { authToken: undefined, apiKeySid, apiKeySecret: 'api key secret value', from: undefined, messagingServiceSid: service }),
+    config(peer.url, { authToken: undefined, apiKeySid, apiKeySecret: 'api key secret value', from: undefined, messagingServiceSid: service }), LOCAL,
   ).send(message);
 
   const request = peer.requests[0]!;
@@ -61,7 +64,7 @@ test("a 400 is permanent and carries Twilio's error code and message", async (t)
     json(400, { code: 21211, message: "The 'To' number +14155552671 is not a valid phone number.", more_info: 'https://www.twilio.com/docs/errors/21211', status: 400 }),
   );
   t.after(() => peer.close());
-  const error = await rejectsDelivery(createTwilioProvider(config(peer.url)).send(message), {
+  const error = await rejectsDelivery(createTwilioProvider(config(peer.url), LOCAL).send(message), {
     transient: false,
     status: 400,
     providerCode: 21211,
@@ -75,15 +78,15 @@ test('401 (bad credentials) is permanent; 429 and 503 are transient', async (t) 
   const limited = await startHttpPeer(json(429, { code: 20429, message: 'Too Many Requests', status: 429 }));
   const down = await startHttpPeer(json(503, { message: 'Service Unavailable' }));
   t.after(() => Promise.all([unauthorized.close(), limited.close(), down.close()]));
-  await rejectsDelivery(createTwilioProvider(config(unauthorized.url)).send(message), { transient: false, status: 401, providerCode: 20003 });
-  await rejectsDelivery(createTwilioProvider(config(limited.url)).send(message), { transient: true, status: 429 });
-  await rejectsDelivery(createTwilioProvider(config(down.url)).send(message), { transient: true, status: 503 });
+  await rejectsDelivery(createTwilioProvider(config(unauthorized.url), LOCAL).send(message), { transient: false, status: 401, providerCode: 20003 });
+  await rejectsDelivery(createTwilioProvider(config(limited.url), LOCAL).send(message), { transient: true, status: 429 });
+  await rejectsDelivery(createTwilioProvider(config(down.url), LOCAL).send(message), { transient: true, status: 503 });
 });
 
 test('with retry: 503 then 201 succeeds on the second attempt', async (t) => {
   const peer = await startHttpPeer(json(503, { message: 'Service Unavailable' }), created);
   t.after(() => peer.close());
-  const result = await sendWithRetry(createTwilioProvider(config(peer.url)), message, { attempts: 3, baseDelayMs: 10 });
+  const result = await sendWithRetry(createTwilioProvider(config(peer.url), LOCAL), message, { attempts: 3, baseDelayMs: 10 });
   assert.equal(result.attempts, 2);
   assert.equal(result.providerMessageId, `SM${'b2'.repeat(16)}`);
   assert.equal(peer.requests.length, 2);
@@ -92,7 +95,7 @@ test('with retry: 503 then 201 succeeds on the second attempt', async (t) => {
 test('with retry: a 400 is not retried', async (t) => {
   const peer = await startHttpPeer(json(400, { code: 21211, message: 'Invalid To', status: 400 }), created);
   t.after(() => peer.close());
-  const error = await rejectsDelivery(sendWithRetry(createTwilioProvider(config(peer.url)), message, { attempts: 3, baseDelayMs: 10 }), {
+  const error = await rejectsDelivery(sendWithRetry(createTwilioProvider(config(peer.url), LOCAL), message, { attempts: 3, baseDelayMs: 10 }), {
     transient: false,
   });
   assert.equal(error.details.attempts, 1);
@@ -102,7 +105,7 @@ test('with retry: a 400 is not retried', async (t) => {
 test('a hanging response times out (transient), and retries stay bounded', async (t) => {
   const peer = await startHttpPeer(hang);
   t.after(() => peer.close());
-  const provider = createTwilioProvider(config(peer.url, { timeoutMs: 200 }));
+  const provider = createTwilioProvider(config(peer.url, { timeoutMs: 200 }), LOCAL);
 
   const single = await timed(() => provider.send(message));
   await rejectsDelivery(Promise.reject((single.result as PromiseRejectedResult).reason), { transient: true, message: /within 200 ms/ });
@@ -117,7 +120,7 @@ test('a hanging response times out (transient), and retries stay bounded', async
 
 test('nothing listening: transient', async () => {
   const port = await closedPort();
-  await rejectsDelivery(createTwilioProvider(config(`http://127.0.0.1:${port}`)).send(message), {
+  await rejectsDelivery(createTwilioProvider(config(`http://127.0.0.1:${port}`), LOCAL).send(message), {
     transient: true,
     providerCode: 'ECONNREFUSED',
   });
@@ -126,7 +129,7 @@ test('nothing listening: transient', async () => {
 test('refuses email and non-E.164 destinations without calling Twilio', async (t) => {
   const peer = await startHttpPeer(created);
   t.after(() => peer.close());
-  const provider = createTwilioProvider(config(peer.url));
+  const provider = createTwilioProvider(config(peer.url), LOCAL);
   await rejectsDelivery(provider.send({ channel: 'email', to: 'a@example.com', text: 'x' }), { transient: false });
   await rejectsDelivery(provider.send({ ...message, to: '4155552671' }), { transient: false, message: /E\.164/ });
   assert.equal(peer.requests.length, 0);
@@ -146,7 +149,7 @@ test('configuration is checked when the provider is made', () => {
     { timeoutMs: 0 },
   ];
   for (const overrides of bad) {
-    assert.throws(() => createTwilioProvider(config(base, overrides)), { code: 'provider_config_invalid' }, JSON.stringify(overrides));
+    assert.throws(() => createTwilioProvider(config(base, overrides), LOCAL), { code: 'provider_config_invalid' }, JSON.stringify(overrides));
   }
-  assert.equal(createTwilioProvider(config(base, { from: 'Acme' })).kind, 'twilio');
+  assert.equal(createTwilioProvider(config(base, { from: 'Acme' }), LOCAL).kind, 'twilio');
 });

@@ -6,6 +6,9 @@ import { rejectsDelivery } from './assert.js';
 import { json, startHttpPeer } from './peers.js';
 import type { Handler } from './peers.js';
 
+/** The peers listen on 127.0.0.1, which providers reach only when internal addresses are allowed. */
+const LOCAL = { allowPrivateAddresses: true };
+
 const SECRET = 'shared webhook secret 0123456789';
 const NOW_MS = Date.UTC(2025, 0, 2, 3, 4, 5);
 const NOW_S = NOW_MS / 1000;
@@ -21,7 +24,7 @@ const verifyingReceiver: Handler = (req, res) => {
 async function deliverOnce(): Promise<{ header: string; body: string; id: string; payload: WebhookPayload; providerMessageId?: string }> {
   const peer = await startHttpPeer(verifyingReceiver);
   try {
-    const result = await createWebhookProvider({ kind: 'webhook', url: `${peer.url}/hooks/twofold`, secret: SECRET }, () => NOW_MS).send(message);
+    const result = await createWebhookProvider({ kind: 'webhook', url: `${peer.url}/hooks/twofold`, secret: SECRET }, () => NOW_MS, LOCAL).send(message);
     const request = peer.requests[0]!;
     assert.equal(request.path, '/hooks/twofold');
     assert.equal(request.headers['content-type'], 'application/json');
@@ -91,9 +94,9 @@ test('a receiver refusing the signature (401) is permanent; a 500 is transient',
   const refusing = await startHttpPeer(verifyingReceiver);
   const broken = await startHttpPeer(json(500, {}));
   t.after(() => Promise.all([refusing.close(), broken.close()]));
-  const wrongSecret = createWebhookProvider({ kind: 'webhook', url: refusing.url, secret: 'not the secret the receiver has' }, () => NOW_MS);
+  const wrongSecret = createWebhookProvider({ kind: 'webhook', url: refusing.url, secret: 'not the secret the receiver has' }, () => NOW_MS, LOCAL);
   await rejectsDelivery(wrongSecret.send(message), { transient: false, status: 401 });
-  await rejectsDelivery(createWebhookProvider({ kind: 'webhook', url: broken.url, secret: SECRET }).send(message), { transient: true, status: 500 });
+  await rejectsDelivery(createWebhookProvider({ kind: 'webhook', url: broken.url, secret: SECRET }, undefined, LOCAL).send(message), { transient: true, status: 500 });
 });
 
 test('a redirect is not followed (the signed body stays where it was sent)', async (t) => {
@@ -103,7 +106,7 @@ test('a redirect is not followed (the signed body stays where it was sent)', asy
     res.end();
   });
   t.after(() => Promise.all([target.close(), redirecting.close()]));
-  await rejectsDelivery(createWebhookProvider({ kind: 'webhook', url: redirecting.url, secret: SECRET }).send(message), {
+  await rejectsDelivery(createWebhookProvider({ kind: 'webhook', url: redirecting.url, secret: SECRET }, undefined, LOCAL).send(message), {
     transient: false,
     status: 307,
   });
@@ -112,7 +115,7 @@ test('a redirect is not followed (the signed body stays where it was sent)', asy
 
 test('configuration: https (or loopback http), a long enough secret, known channels', () => {
   const make = (url: string, secret = SECRET, channels?: Array<'email' | 'sms'>) =>
-    createWebhookProvider({ kind: 'webhook', url, secret, ...(channels ? { channels } : {}) });
+    createWebhookProvider({ kind: 'webhook', url, secret, ...(channels ? { channels } : {}) }, undefined, LOCAL);
   assert.equal(make('https://hooks.example.com/twofold').kind, 'webhook');
   assert.equal(make('http://localhost:8080/x').kind, 'webhook');
   assert.equal(make('http://[::1]:8080/x').kind, 'webhook');
@@ -125,6 +128,6 @@ test('configuration: https (or loopback http), a long enough secret, known chann
 });
 
 test('a webhook limited to email refuses text messages', async () => {
-  const provider = createWebhookProvider({ kind: 'webhook', url: 'https://hooks.example.com/x', secret: SECRET, channels: ['email'] });
+  const provider = createWebhookProvider({ kind: 'webhook', url: 'https://hooks.example.com/x', secret: SECRET, channels: ['email'] }, undefined, LOCAL);
   await rejectsDelivery(provider.send(message), { transient: false, message: /cannot send text messages/ });
 });

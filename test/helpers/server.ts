@@ -47,6 +47,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     TWOFOLD_SECRET_KEY: 'a'.repeat(64),
     TWOFOLD_PORT: String(probe),
     TWOFOLD_PUBLIC_URL: url,
+    // The test peers (SMTP, Twilio, webhook receivers) listen on 127.0.0.1; a test that wants the
+    // production rule (public addresses only) passes TWOFOLD_DELIVERY_ALLOW_PRIVATE: 'false'.
+    TWOFOLD_DELIVERY_ALLOW_PRIVATE: 'true',
     ...(location.databaseUrl ? { TWOFOLD_DATABASE_URL: location.databaseUrl } : {}),
     ...options.env,
   };

@@ -177,17 +177,20 @@ test('PATCH that moves the provider (host or port) without retyping the password
   assert.equal((noLogin.json?.config as Record<string, unknown>).password, undefined);
 });
 
-test('test send: a wrong password is reported to the admin with the server’s reason and audited as failed', async (t) => {
+test('test send: a wrong password is a generic delivery_failed for the admin, the server’s reply goes to the server log, audited as failed', async (t) => {
   const world = await deliveryWorld(t);
   const smtp = await withAuthSmtp(t);
+  const logged: Array<Record<string, unknown>> = [];
+  world.server.services.providers.log = (msg, fields) => logged.push({ msg, ...fields });
   const created = await createProvider(world, authSmtpConfig(smtp, { password: 'not-the-right-password' }));
   const res = await testSend(world.admin, created.id);
   assert.equal(res.status, 503, res.text);
-  assert.equal(res.json?.error?.code, 'delivery_failed');
-  assert.match(res.json?.error?.message ?? '', /535|login|auth/i, 'the admin needs the reason to fix the setup');
+  assert.deepEqual(res.json, { error: { code: 'delivery_failed', message: "The test message could not be delivered. Check the provider's settings; the server log has the details." } });
+  assert.ok(!/535|login|auth/i.test(res.text), 'the remote reply is not echoed to the admin');
+  assert.match(JSON.stringify(logged), /535/, 'the operator finds it in the server log');
   const [tested] = await auditEvents(world.server, 'provider.tested', { orgId: world.orgId });
-  assert.equal(tested?.details.ok, false);
-  assert.ok(!JSON.stringify(tested).includes('not-the-right-password'));
+  assert.deepEqual(tested?.details, { providerId: created.id, channel: 'email', ok: false }, 'nor in the audit log, which admins read');
+  assert.ok(!JSON.stringify(logged).includes('not-the-right-password'));
 
   const bad = await world.admin.post(`/api/v1/providers/${created.id}/test`, { channel: 'email', to: 'nobody' });
   assert.equal(bad.status, 400);

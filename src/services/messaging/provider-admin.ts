@@ -1,7 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { conflict, invalidInput, notFound } from '../../core/errors.js';
-import type { Channel, ProviderConfig } from '../../delivery/index.js';
-import { CHANNELS, SECRET_FIELDS, mergeProviderSecrets, parseEmailAddress, parsePhoneNumber, parseProviderConfig, redactProviderConfig, redactSecret } from '../../delivery/index.js';
+import { conflict, invalidInput, notFound, unavailable } from '../../core/errors.js';
+import type { Channel, DeliveryLog, ProviderConfig, RetryResult } from '../../delivery/index.js';
+import {
+  CHANNELS,
+  SECRET_FIELDS,
+  checkProviderAddresses,
+  mergeProviderSecrets,
+  parseEmailAddress,
+  parsePhoneNumber,
+  parseProviderConfig,
+  redactProviderConfig,
+  redactSecret,
+} from '../../delivery/index.js';
 import type { ChannelEntry, DeliveryProviderRow, Executor, User } from '../../store/index.js';
 import { deliveryProviders, organisations } from '../../store/index.js';
 import { recordAudit } from '../audit-log.js';
@@ -36,7 +46,18 @@ export interface ChannelEntryInput {
   allowed: boolean;
 }
 
+/** The one answer to a failed test message, whatever the provider or the network said. */
+export const TEST_FAILED = {
+  code: 'delivery_failed',
+  message: "The test message could not be delivered. Check the provider's settings; the server log has the details.",
+} as const;
+
 const NO_PROVIDER = { code: 'provider_not_found', message: 'No such provider.' };
+
+/** One JSON line on stdout, where the server's own log goes, in its shape (pino; level 40 is warn). */
+const serverLog: DeliveryLog = (message, fields) => {
+  process.stdout.write(`${JSON.stringify({ level: 40, time: Date.now(), msg: message, ...fields })}\n`);
+};
 
 /**
  * The Services Manager: delivery providers and the channel entries that bind them, per
@@ -44,6 +65,9 @@ const NO_PROVIDER = { code: 'provider_not_found', message: 'No such provider.' }
  * audited with redacted before/after values.
  */
 export class ProviderAdminService {
+  /** Where a failed test message's real reason goes: the server's log, which the operator reads and an organisation admin does not. */
+  log: DeliveryLog = serverLog;
+
   constructor(
     private readonly deps: ServiceDeps,
     private readonly sender: MessageSender,
@@ -51,6 +75,11 @@ export class ProviderAdminService {
 
   private get db() {
     return this.deps.database.db;
+  }
+
+  /** Refuses a configuration that names a loopback, private or other internal address, unless the operator allows those. */
+  private checkAddresses(config: ProviderConfig): void {
+    checkProviderAddresses(config, this.deps.settings.deliveryAllowPrivate === true);
   }
 
   async list(actor: User, orgId: string): Promise<{ providers: ProviderView[]; channels: ChannelEntryView[] }> {
@@ -69,6 +98,7 @@ export class ProviderAdminService {
   async create(actor: User, orgId: string, input: { name: string; config: unknown }, meta: RequestMeta): Promise<ProviderView> {
     const name = checkName(input.name);
     const config = parseProviderConfig(input.config);
+    this.checkAddresses(config);
     return this.db.transaction().execute(async (trx) => {
       await requireAdminOf(trx, actor, orgId);
       const now = this.deps.clock();
@@ -88,6 +118,7 @@ export class ProviderAdminService {
       const name = input.name === undefined ? row.name : checkName(input.name);
       const config = input.config === undefined ? before : parseChangedConfig(before, input.config);
       if (config.kind !== before.kind) throw invalidInput('provider_kind_fixed', 'A provider keeps its kind. Create a new provider instead.');
+      if (input.config !== undefined) this.checkAddresses(config);
       const now = this.deps.clock();
       await deliveryProviders.updateProvider(trx, providerId, { name, config_encrypted: this.sender.sealConfig(providerId, config), updated_at: now, updated_by: actor.id });
       await recordAudit(trx, now, {
@@ -114,25 +145,33 @@ export class ProviderAdminService {
     });
   }
 
-  /** "Send test message": the provider's own error is shown to the admin, who needs it to fix the setup. */
+  /**
+   * "Send test message". A failure is answered with one generic `delivery_failed`, whatever went
+   * wrong: the admin chooses where the provider connects, so echoing the socket error or the
+   * remote answer (refused, reset, HTTP 500, an SMTP banner) would make this a port scanner. The
+   * real reason goes to the server log; the audit event (which admins read) records only the failure.
+   */
   async test(actor: User, providerId: string, input: { channel: Channel; to: string }, meta: RequestMeta): Promise<{ ok: true; attempts: number; providerMessageId: string | null }> {
     const row = await this.ownedProvider(this.db, actor, providerId);
     const to = input.channel === 'sms' ? parsePhoneNumber('', input.to).e164 : parseEmailAddress(input.to);
     const company = this.deps.settings.companyName;
     const base = { actorUserId: actor.id, orgId: row.org_id, meta };
+    let result: RetryResult;
     try {
-      const result = await this.sender.deliver(this.sender.openProvider(row), {
+      result = await this.sender.deliver(this.sender.openProvider(row), {
         channel: input.channel,
         to,
         ...(input.channel === 'email' ? { subject: `${company}: test message` } : {}),
         text: `${company}: this is a test message from ${row.name}. If you received it, the provider works.`,
       });
-      await recordAudit(this.db, this.deps.clock(), { ...base, type: 'provider.tested', details: { providerId, channel: input.channel, ok: true, attempts: result.attempts } });
-      return { ok: true, attempts: result.attempts, providerMessageId: result.providerMessageId ?? null };
     } catch (error) {
-      await recordAudit(this.db, this.deps.clock(), { ...base, type: 'provider.tested', details: { providerId, channel: input.channel, ok: false, ...deliveryFailureDetails(error) } });
-      throw error;
+      const cause = error instanceof Error && error.cause instanceof Error ? { cause: error.cause.message } : {};
+      this.log('provider test message failed', { providerId, orgId: row.org_id, kind: row.kind, channel: input.channel, ...deliveryFailureDetails(error), ...cause });
+      await recordAudit(this.db, this.deps.clock(), { ...base, type: 'provider.tested', details: { providerId, channel: input.channel, ok: false } });
+      throw unavailable(TEST_FAILED.code, TEST_FAILED.message);
     }
+    await recordAudit(this.db, this.deps.clock(), { ...base, type: 'provider.tested', details: { providerId, channel: input.channel, ok: true, attempts: result.attempts } });
+    return { ok: true, attempts: result.attempts, providerMessageId: result.providerMessageId ?? null };
   }
 
   async setChannel(actor: User, orgId: string, channel: Channel, input: ChannelEntryInput, meta: RequestMeta): Promise<ChannelEntryView> {

@@ -24,7 +24,11 @@ export class MessageSender {
   constructor(private readonly deps: ServiceDeps) {}
 
   openProvider(row: DeliveryProviderRow): DeliveryProvider {
-    return createProvider(this.readConfig(row), { dataDir: this.deps.settings.dataDir, now: this.deps.clock });
+    return createProvider(this.readConfig(row), {
+      dataDir: this.deps.settings.dataDir,
+      now: this.deps.clock,
+      allowPrivateAddresses: this.deps.settings.deliveryAllowPrivate === true,
+    });
   }
 
   readConfig(row: DeliveryProviderRow): ProviderConfig {
