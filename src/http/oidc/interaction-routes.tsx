@@ -4,6 +4,7 @@ import { isTwofoldError } from '../../core/errors.js';
 import type { AuthenticationRequest } from '../../core/oidc.js';
 import { OIDC_SCOPES, loginClaims, nextStep } from '../../core/oidc.js';
 import type { Services } from '../../services/index.js';
+import { sessionActor } from '../../services/index.js';
 import type { OidcClientView } from '../../services/oidc-clients.js';
 import type { AuthenticatedSession } from '../../services/sessions.js';
 import { EnrolCodePage } from '../../ui/pages/enrol-code.js';
@@ -189,7 +190,7 @@ export function oidcInteractionRoutes(app: FastifyInstance, services: Services, 
     const auth = request.auth;
     if (!auth || (await services.oidcSignIn.holdsFactor(auth.user.id))) return reply.redirect(here(p.uid), 303);
     try {
-      const enrolment = await services.factors.startTotpEnrolment(auth.user, request.body.label, requestMeta(request));
+      const enrolment = await services.factors.startTotpEnrolment(sessionActor(auth), request.body.label, requestMeta(request));
       return kit.html(
         reply,
         <EnrolTotpPage chrome={kit.chrome(request, reply, 'Add an authenticator app')} enrolment={enrolment} confirmAction={`${here(p.uid)}/enrol/${enrolment.id}/confirm`} cancelHref={here(p.uid)} />,
