@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { MAX_TOTP_WINDOW } from './core/second-factor-lockout.js';
 
 /** Every setting the server reads, with its environment variable. The README's table mirrors this. */
 export interface Config {
@@ -27,6 +28,8 @@ export interface Config {
   deliveryTimeoutMs: number;
   /** Attempts per message for transient provider errors (1 = no retry). */
   deliveryAttempts: number;
+  /** Let delivery providers connect to loopback, private and other internal addresses (default: public only). */
+  deliveryAllowPrivate: boolean;
   /** One GeoIP database covering IPv4 and IPv6 (e.g. GeoLite2-City); unset = the bundled country data. */
   geoipDatabase: string | undefined;
   /** A pair of per-family GeoIP databases, used instead of `geoipDatabase`. */
@@ -87,13 +90,15 @@ export function loadConfig(env: Env = process.env): Config {
     sessionIdleMinutes: intVar(env, 'TWOFOLD_SESSION_IDLE_MINUTES', 30, 1, 60 * 24 * 30),
     sessionMaxHours: intVar(env, 'TWOFOLD_SESSION_MAX_HOURS', 12, 1, 24 * 90),
     reauthMinutes: intVar(env, 'TWOFOLD_REAUTH_MINUTES', 5, 1, 60),
-    totpWindow: intVar(env, 'TWOFOLD_TOTP_WINDOW', 1, 0, 5),
+    // Capped where the lockout's yearly guess bound still holds (core/second-factor-lockout.ts).
+    totpWindow: intVar(env, 'TWOFOLD_TOTP_WINDOW', 1, 0, MAX_TOTP_WINDOW),
     trustBrowserDays: intVar(env, 'TWOFOLD_TRUST_BROWSER_DAYS', 90, 0, 365),
     signInFlowMinutes: intVar(env, 'TWOFOLD_SIGN_IN_FLOW_MINUTES', 10, 1, 60),
     codeMinutes: intVar(env, 'TWOFOLD_CODE_MINUTES', 10, 1, 60),
     codeResendSeconds: intVar(env, 'TWOFOLD_CODE_RESEND_SECONDS', 30, 0, 600),
     deliveryTimeoutMs: intVar(env, 'TWOFOLD_DELIVERY_TIMEOUT_MS', 10_000, 100, 60_000),
     deliveryAttempts: intVar(env, 'TWOFOLD_DELIVERY_ATTEMPTS', 3, 1, 5),
+    deliveryAllowPrivate: boolVar(env, 'TWOFOLD_DELIVERY_ALLOW_PRIVATE', false),
     ...geoip,
   };
 }

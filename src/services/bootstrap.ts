@@ -32,6 +32,7 @@ export function settingsFrom(config: Config): ServiceSettings {
     codeResendMs: config.codeResendSeconds * 1000,
     deliveryTimeoutMs: config.deliveryTimeoutMs,
     deliveryAttempts: config.deliveryAttempts,
+    deliveryAllowPrivate: config.deliveryAllowPrivate,
     geoIp: geoIpFilesFrom(config),
   };
 }
