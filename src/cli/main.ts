@@ -241,8 +241,9 @@ export function buildProgram(): Command {
     .option('--public', 'a public client (browser or mobile app): no secret, PKCE only')
     .option('--scope <scope>', `a scope it may ask for (repeatable, or comma-separated; default all of ${OIDC_SCOPES.join(', ')})`, collect, [] as string[])
     .option('--require-2fa', 'everyone signing in to this app passes a second factor, whatever their organisation policy')
-    .option('--org <org>', 'organisation id or name whose admins manage it (default: the first organisation)')
-    .action((opts: { name: string; redirectUri: string[]; postLogoutRedirectUri: string[]; public?: boolean; scope: string[]; require2fa?: boolean; org?: string }) =>
+    .option('--org <org>', 'organisation id or name whose admins manage it; only its people and those of organisations below it may sign in (default: the first organisation)')
+    .option('--open-to-everyone', 'a shared app: anyone with an account may sign in to it, whatever their organisation (the ID token says which, in org_id)')
+    .action((opts: { name: string; redirectUri: string[]; postLogoutRedirectUri: string[]; public?: boolean; scope: string[]; require2fa?: boolean; org?: string; openToEveryone?: boolean }) =>
       withRuntime(async (runtime, config) => {
         if (opts.redirectUri.length === 0) throw new ConfigError('give at least one --redirect-uri');
         let org: Organisation | undefined;
@@ -252,11 +253,19 @@ export function buildProgram(): Command {
         const { client, secret } = await runtime.services.oidcClients.create(
           null,
           org.id,
-          { name: opts.name, redirectUris: opts.redirectUri, postLogoutRedirectUris: opts.postLogoutRedirectUri, public: opts.public === true, scopes: opts.scope.length ? opts.scope : undefined, requireTwoFactor: opts.require2fa === true },
+          {
+            name: opts.name,
+            redirectUris: opts.redirectUri,
+            postLogoutRedirectUris: opts.postLogoutRedirectUri,
+            public: opts.public === true,
+            scopes: opts.scope.length ? opts.scope : undefined,
+            requireTwoFactor: opts.require2fa === true,
+            audience: opts.openToEveryone === true ? 'everyone' : 'organisation',
+          },
           CLI_ACTOR.meta,
         );
         const kind = client.public ? 'public' : 'confidential';
-        process.stdout.write(`created ${kind} client "${client.name}" in ${org.name} with scopes ${client.scopes.join(' ')}${client.requireTwoFactor ? ', requiring two-step verification' : ''}\n`);
+        process.stdout.write(`created ${kind} client "${client.name}" in ${org.name} with scopes ${client.scopes.join(' ')}${client.requireTwoFactor ? ', requiring two-step verification' : ''}${client.audience === 'everyone' ? ', open to everyone' : ''}\n`);
         process.stdout.write(`issuer: ${config.publicUrl}\n`);
         process.stdout.write(`client_id: ${client.id}\n`);
         if (secret) {

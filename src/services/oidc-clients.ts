@@ -9,6 +9,12 @@ import type { RequestMeta, ServiceDeps } from './context.js';
 import { assertAdmin, requireAdminOf } from './tenancy.js';
 
 const CLIENT_PREFIX = 'tfc_';
+/**
+ * Who may sign in to an app: the people of the organisation that registered it and of every
+ * organisation below it (the default), or everyone with a Twofold account (a shared app).
+ */
+export const OIDC_AUDIENCES = ['organisation', 'everyone'] as const;
+export type OidcAudience = (typeof OIDC_AUDIENCES)[number];
 const SECRET_PREFIX = 'tfs_';
 
 export interface OidcClientInput {
@@ -19,6 +25,8 @@ export interface OidcClientInput {
   public?: boolean | undefined;
   scopes?: readonly string[] | undefined;
   requireTwoFactor?: boolean | undefined;
+  /** Default 'organisation': only people of the client's organisation tree may sign in. */
+  audience?: OidcAudience | undefined;
 }
 
 export interface OidcClientChange {
@@ -27,6 +35,7 @@ export interface OidcClientChange {
   postLogoutRedirectUris?: readonly string[] | undefined;
   scopes?: readonly string[] | undefined;
   requireTwoFactor?: boolean | undefined;
+  audience?: OidcAudience | undefined;
 }
 
 export interface OidcClientView {
@@ -38,6 +47,7 @@ export interface OidcClientView {
   public: boolean;
   scopes: OidcScope[];
   requireTwoFactor: boolean;
+  audience: OidcAudience;
   createdAt: string;
   updatedAt: string;
 }
@@ -88,6 +98,7 @@ export class OidcClientService {
     const postLogout = normaliseRedirectUris(input.postLogoutRedirectUris ?? [], 'post_logout');
     const scopes = normaliseScopes(input.scopes);
     const isPublic = input.public === true;
+    const audience = validAudience(input.audience);
     const secret = isPublic ? null : `${SECRET_PREFIX}${randomToken(32)}`;
     return this.db.transaction().execute(async (trx) => {
       if (actor) await requireAdminOf(trx, actor, orgId);
@@ -103,6 +114,7 @@ export class OidcClientService {
         scopes: JSON.stringify(scopes),
         require_two_factor: input.requireTwoFactor ? 1 : 0,
         secret_hash: secret === null ? null : this.secretDigest(secret),
+        audience,
         created_at: now,
         created_by: actor?.id ?? null,
         updated_at: now,
@@ -113,7 +125,7 @@ export class OidcClientService {
         actorUserId: actor?.id ?? null,
         orgId,
         meta,
-        details: { clientId: row.id, name, public: isPublic, redirectUris, scopes, requireTwoFactor: row.require_two_factor === 1 },
+        details: { clientId: row.id, name, public: isPublic, redirectUris, scopes, requireTwoFactor: row.require_two_factor === 1, audience },
       });
       return { client: toView(row), secret };
     });
@@ -140,12 +152,13 @@ export class OidcClientService {
       ...(change.postLogoutRedirectUris !== undefined ? { post_logout_redirect_uris: JSON.stringify(normaliseRedirectUris(change.postLogoutRedirectUris, 'post_logout')) } : {}),
       ...(change.scopes !== undefined ? { scopes: JSON.stringify(normaliseScopes(change.scopes)) } : {}),
       ...(change.requireTwoFactor !== undefined ? { require_two_factor: change.requireTwoFactor ? 1 : 0 } : {}),
+      ...(change.audience !== undefined ? { audience: validAudience(change.audience) } : {}),
     };
     return this.db.transaction().execute(async (trx) => {
       const row = await this.managed(trx, actor, id);
       const now = this.deps.clock();
       await oidc.updateClient(trx, id, { ...patch, updated_at: now });
-      await recordAudit(trx, now, { type: 'oidc_client.changed', actorUserId: actor.id, orgId: row.org_id, meta, details: { clientId: id, changed: Object.keys(patch) } });
+      await recordAudit(trx, now, { type: 'oidc_client.changed', actorUserId: actor.id, orgId: row.org_id, meta, details: { clientId: id, changed: Object.keys(patch), ...(patch.audience ? { audience: patch.audience } : {}) } });
       return toView({ ...row, ...patch, updated_at: now });
     });
   }
@@ -212,6 +225,13 @@ export class OidcClientService {
   }
 }
 
+function validAudience(value: string | undefined): OidcAudience {
+  if (value === undefined) return 'organisation';
+  const audience = OIDC_AUDIENCES.find((a) => a === value);
+  if (!audience) throw invalidInput('audience_invalid', `Say who may sign in to the app: ${OIDC_AUDIENCES.join(' or ')}.`);
+  return audience;
+}
+
 function validName(value: string): string {
   const name = value.trim();
   if (name === '' || name.length > 80) throw invalidInput('name_invalid', 'Give the app a name of 1 to 80 characters.');
@@ -228,6 +248,7 @@ export function toView(row: OidcClientRow): OidcClientView {
     public: row.public === 1,
     scopes: JSON.parse(row.scopes) as OidcScope[],
     requireTwoFactor: row.require_two_factor === 1,
+    audience: row.audience === 'everyone' ? 'everyone' : 'organisation',
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),
   };

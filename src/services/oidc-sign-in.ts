@@ -1,14 +1,18 @@
 import type { SessionProofs } from '../core/oidc.js';
 import type { Executor, User } from '../store/index.js';
-import { factors, oidc, users } from '../store/index.js';
+import { factors, oidc, organisations, users } from '../store/index.js';
 import { recordAudit } from './audit-log.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
 import type { FactorService } from './factors.js';
+import type { OidcClientView } from './oidc-clients.js';
+import { toView } from './oidc-clients.js';
 import type { AuthenticatedSession, SessionService } from './sessions.js';
 import { mergeAmr } from './sign-in.js';
 
 export interface AccountClaims {
   sub: string;
+  /** The person's organisation (always released, with `openid`): how an app tells tenants apart. */
+  org_id: string;
   email?: string;
   email_verified?: boolean;
   name?: string;
@@ -39,12 +43,28 @@ export class OidcSignInService {
     return (await factors.countActiveFactors(this.db, userId)) > 0;
   }
 
-  /** An active user's claims for the granted scopes; null for anyone who may no longer sign in. */
-  async claims(userId: string, scopes: ReadonlySet<string>): Promise<AccountClaims | null> {
+  /**
+   * Whether an app may sign this person in: anyone, for an app open to everyone; otherwise only
+   * people of the organisation that registered it or of one below it.
+   */
+  async admits(client: Pick<OidcClientView, 'orgId' | 'audience'>, user: Pick<User, 'org_id'>): Promise<boolean> {
+    if (client.audience === 'everyone') return true;
+    return (await organisations.ancestorIds(this.db, user.org_id)).includes(client.orgId);
+  }
+
+  /**
+   * An active user's claims for the granted scopes, as released to one app; null for anyone who
+   * may no longer sign in, or not to this app (so its tokens stop working for them too, if its
+   * audience was narrowed or the person moved to another organisation).
+   */
+  async claims(userId: string, scopes: ReadonlySet<string>, clientId: string): Promise<AccountClaims | null> {
     const user = userId.length <= 64 ? await users.findUser(this.db, userId) : undefined;
     if (!user || user.status !== 'active') return null;
+    const client = clientId.length <= 64 ? await oidc.findClient(this.db, clientId) : undefined;
+    if (!client || !(await this.admits(toView(client), user))) return null;
     return {
       sub: user.id,
+      org_id: user.org_id,
       // Addresses are set by an administrator (or the CLI), who vouches for them.
       ...(scopes.has('email') ? { email: user.email, email_verified: true } : {}),
       ...(scopes.has('profile') ? { name: user.display_name, zoneinfo: user.time_zone } : {}),
@@ -70,14 +90,19 @@ export class OidcSignInService {
   }
 
   /** An app got (or was refused) a sign-in: recorded with how the person authenticated. */
-  async recordAuthorization(user: User, clientId: string, outcome: { granted: boolean; acr?: string; amr?: readonly string[]; scopes?: readonly string[]; reason?: string }, meta: RequestMeta): Promise<void> {
+  async recordAuthorization(
+    user: User,
+    clientId: string,
+    outcome: { granted: boolean; acr?: string; amr?: readonly string[]; scopes?: readonly string[]; reason?: string; refusal?: string },
+    meta: RequestMeta,
+  ): Promise<void> {
     await recordAudit(this.db, this.deps.clock(), {
       type: outcome.granted ? 'oidc.authorized' : 'oidc.denied',
       actorUserId: user.id,
       subjectUserId: user.id,
       orgId: user.org_id,
       meta,
-      details: { clientId, ...(outcome.acr ? { acr: outcome.acr } : {}), ...(outcome.amr ? { amr: [...outcome.amr] } : {}), ...(outcome.scopes ? { scopes: [...outcome.scopes] } : {}), ...(outcome.reason ? { reason: outcome.reason } : {}) },
+      details: { clientId, ...(outcome.acr ? { acr: outcome.acr } : {}), ...(outcome.amr ? { amr: [...outcome.amr] } : {}), ...(outcome.scopes ? { scopes: [...outcome.scopes] } : {}), ...(outcome.reason ? { reason: outcome.reason } : {}), ...(outcome.refusal ? { refusal: outcome.refusal } : {}) },
     });
   }
 

@@ -11,9 +11,10 @@ import { deploys } from './migrations/0007-deploys.js';
 import { devicesLocations } from './migrations/0008-devices-locations.js';
 import { securityCentre } from './migrations/0009-security-centre.js';
 import { oidc } from './migrations/0010-oidc.js';
+import { oidcAudienceHashedTokens } from './migrations/0011-oidc-audience-hashed-tokens.js';
 
 /** Ordered list: append only. A released migration is never edited. */
-export const MIGRATIONS: readonly VersionedMigration[] = [foundation, secondFactors, policies, delivery, sudo, deploys, devicesLocations, securityCentre, oidc];
+export const MIGRATIONS: readonly VersionedMigration[] = [foundation, secondFactors, policies, delivery, sudo, deploys, devicesLocations, securityCentre, oidc, oidcAudienceHashedTokens];
 
 export interface MigrationOutcome {
   applied: string[];

@@ -17,7 +17,7 @@ export async function listClients(db: Executor, orgIds: readonly string[]): Prom
 export async function updateClient(
   db: Executor,
   id: string,
-  change: Partial<Pick<OidcClientRow, 'name' | 'redirect_uris' | 'post_logout_redirect_uris' | 'scopes' | 'require_two_factor' | 'secret_hash'>> & { updated_at: number },
+  change: Partial<Pick<OidcClientRow, 'name' | 'redirect_uris' | 'post_logout_redirect_uris' | 'scopes' | 'require_two_factor' | 'secret_hash' | 'audience'>> & { updated_at: number },
 ): Promise<void> {
   await db.updateTable('oidc_clients').set(change).where('id', '=', id).execute();
 }

@@ -457,6 +457,8 @@ export interface OidcClientTable {
   require_two_factor: number;
   /** HMAC-SHA256 of the secret under a key derived from the server secret; null for public clients. */
   secret_hash: string | null;
+  /** Who may sign in to it: 'organisation' (people of its organisation and those below it) or 'everyone'. */
+  audience: 'organisation' | 'everyone';
   created_at: number;
   created_by: string | null;
   updated_at: number;

@@ -5,6 +5,7 @@ import { PASSWORD, createMember, signedInClient } from '../helpers/authenticator
 import { currentBackend } from '../helpers/backend.js';
 import { SYSTEM, deliveryWorld } from '../helpers/delivery.js';
 import { hiddenFields, postForm } from '../helpers/forms.js';
+import { addMember } from '../helpers/policy.js';
 import { Browser, POST_LOGOUT_URI, REDIRECT_URI, completeFlow, redeem, relyingParty, startAuthorization } from '../helpers/oidc.js';
 
 describe(`OpenID Connect clients: API and admin page (${currentBackend()})`, () => {
@@ -25,8 +26,8 @@ describe(`OpenID Connect clients: API and admin page (${currentBackend()})`, () 
     assert.equal((listed.json?.clients as unknown[]).length, 1);
     assert.ok(!listed.text.includes(secret), 'the secret is never listed');
 
-    // The secret works for a real sign-in.
-    const member = await createMember(server);
+    // The secret works for a real sign-in (of a person of the client's organisation: it admits no one else).
+    const member = await addMember(server, orgId);
     const person = { email: member.email, password: PASSWORD };
     const browser = new Browser([server.url]);
     const rp = await relyingParty(server.url, { clientId: client.id, secret });

@@ -100,8 +100,13 @@ export function oidcInteractionRoutes(app: FastifyInstance, services: Services, 
     };
   }
 
+  /** An app registered by one organisation signs in only that organisation's tree, unless it is open to everyone. */
+  const refuseOutsider = (request: FastifyRequest, reply: FastifyReply, auth: AuthenticatedSession, p: Pending, afterForm: boolean) =>
+    refuse(request, reply, auth, p, 'This app only signs in people of the organisation that registered it.', afterForm, 'outside_audience');
+
   /** Tells the provider how the person signed in and what they granted; the browser goes on to the app. */
   async function finish(request: FastifyRequest, reply: FastifyReply, auth: AuthenticatedSession, p: Pending, afterForm: boolean) {
+    if (!(await services.oidcSignIn.admits(p.client, auth.user))) return refuseOutsider(request, reply, auth, p, afterForm);
     const { provider } = await handle.current();
     const login = loginClaims(services.oidcSignIn.proofsOf(auth));
     const existing = p.details.grantId ? await provider.Grant.find(p.details.grantId) : undefined;
@@ -115,11 +120,12 @@ export function oidcInteractionRoutes(app: FastifyInstance, services: Services, 
     return continueTo(request, reply, p, returnTo, afterForm);
   }
 
-  async function refuse(request: FastifyRequest, reply: FastifyReply, auth: AuthenticatedSession, p: Pending, reason: string) {
+  /** The app gets `access_denied` with `reason` as its description; the refusal is audited. */
+  async function refuse(request: FastifyRequest, reply: FastifyReply, auth: AuthenticatedSession, p: Pending, reason: string, afterForm = true, refusal?: string) {
     const { provider } = await handle.current();
     const returnTo = await provider.interactionResult(request.raw, reply.raw, { error: 'access_denied', error_description: reason }, { mergeWithLastSubmission: false });
-    await services.oidcSignIn.recordAuthorization(auth.user, p.client.id, { granted: false, reason }, requestMeta(request));
-    return continueTo(request, reply, p, returnTo, true);
+    await services.oidcSignIn.recordAuthorization(auth.user, p.client.id, { granted: false, reason, ...(refusal ? { refusal } : {}) }, requestMeta(request));
+    return continueTo(request, reply, p, returnTo, afterForm);
   }
 
   function continueTo(request: FastifyRequest, reply: FastifyReply, p: Pending, returnTo: string, afterForm: boolean) {
@@ -132,6 +138,8 @@ export function oidcInteractionRoutes(app: FastifyInstance, services: Services, 
   async function proceed(request: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply, p: Pending, afterForm: boolean) {
     const auth = request.auth;
     if (!auth) return reply.redirect(`/sign-in?return_to=${encodeURIComponent(back(p.uid))}`, 303);
+    // Before anything else is asked of them: someone this app may not sign in is sent back to it.
+    if (!(await services.oidcSignIn.admits(p.client, auth.user))) return refuseOutsider(request, reply, auth, p, afterForm);
     const holdsFactor = await services.oidcSignIn.holdsFactor(auth.user.id);
     const step = nextStep(p.request, services.oidcSignIn.proofsOf(auth), holdsFactor, services.deps.clock());
     if (step.step === 'reauthenticate') return reply.redirect(`/reauthenticate?next=${encodeURIComponent(back(p.uid))}&ask=${step.ask}`, 303);

@@ -81,6 +81,15 @@ export async function buildProvider(services: Services, options: ProviderOptions
       return !auth || Number(maxAge) === 0 || now() - auth.session.authenticated_at > Number(maxAge) * 1000;
     }),
   );
+  // The provider session speaks for someone this client may not sign in (findAccount found no
+  // account for them: outside the client's organisation tree, or no longer active). Without this
+  // the provider would go on to consent with no account; instead our interaction page refuses
+  // them with access_denied (or the app gets login_required for prompt=none).
+  login.checks.add(
+    new interactionPolicy.Check('twofold_account', 'this app does not sign in this End-User', 'login_required', (ctx) => {
+      return !!ctx.oidc.session?.accountId && !ctx.oidc.account && !ctx.oidc.result?.login;
+    }),
+  );
   // Step-up: the 2FA acr was asked for, or the client requires it, and this login lacks it.
   login.checks.add(
     new interactionPolicy.Check('twofold_second_factor', 'a second factor is required', 'login_required', async (ctx) => {
@@ -99,8 +108,9 @@ export async function buildProvider(services: Services, options: ProviderOptions
     scopes: [...OIDC_SCOPES],
     // How the person signed in (acr, amr, auth_time) is in every ID token, asked for or not: it
     // is what apps come to Twofold for. The provider's default releases them only on request.
+    // org_id, the person's organisation, too: an app shared by several tenants tells them apart by it.
     claims: {
-      openid: ['sub', 'acr', 'amr', 'auth_time'],
+      openid: ['sub', 'acr', 'amr', 'auth_time', 'org_id'],
       email: ['email', 'email_verified'],
       profile: ['name', 'zoneinfo'],
       sid: null,
@@ -162,8 +172,11 @@ export async function buildProvider(services: Services, options: ProviderOptions
       policy,
       url: (_ctx, interaction) => `${OIDC_PATHS.interaction}/${interaction.uid}`,
     },
-    findAccount: async (_ctx, sub) => {
-      const claims = await services.oidcSignIn.claims(sub, new Set(OIDC_SCOPES));
+    // Called for the authorization, the token endpoint and userinfo, always with the client known:
+    // someone the client may not sign in (outside its organisation tree) is no account to it, so
+    // no code, token, refresh or userinfo answer is ever issued for them.
+    findAccount: async (ctx, sub) => {
+      const claims = await services.oidcSignIn.claims(sub, new Set(OIDC_SCOPES), ctx.oidc.client?.clientId ?? '');
       if (!claims) return undefined;
       // The provider keeps only the claims of the granted scopes.
       return { accountId: sub, claims: () => ({ ...claims }) };

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { OIDC_SCOPES } from '../../core/oidc.js';
 import type { Services } from '../../services/index.js';
 import type { OidcClientChange, OidcClientInput } from '../../services/oidc-clients.js';
+import { OIDC_AUDIENCES } from '../../services/oidc-clients.js';
 import { requestMeta, requireAuth } from '../request-context.js';
 import { idParams, str } from '../schemas.js';
 
@@ -13,6 +14,8 @@ const clientFields = {
   public: { type: 'boolean' },
   scopes: { type: 'array', maxItems: OIDC_SCOPES.length, items: { type: 'string', enum: [...OIDC_SCOPES] } },
   requireTwoFactor: { type: 'boolean' },
+  /** 'organisation' (default): people of the client's organisation and those below it; 'everyone': a shared app. */
+  audience: { type: 'string', enum: [...OIDC_AUDIENCES] },
 } as const;
 
 /**
@@ -38,7 +41,7 @@ export function apiClientRoutes(app: FastifyInstance, services: Services): void 
     {
       schema: {
         tags: ['clients'],
-        summary: 'Register an OpenID Connect client; a confidential client\'s secret is in this answer only (admins; needs re-authentication)',
+        summary: "Register an OpenID Connect client; a confidential client's secret is in this answer only. It signs in people of the organisation and those below it, or anyone with audience 'everyone' (admins; needs re-authentication)",
         params: idParams,
         body: { type: 'object', required: ['name', 'redirectUris'], additionalProperties: false, properties: clientFields },
       },
@@ -59,13 +62,13 @@ export function apiClientRoutes(app: FastifyInstance, services: Services): void 
     {
       schema: {
         tags: ['clients'],
-        summary: 'Change a client: name, redirect URIs, scopes, whether it requires two-step verification (admins; needs re-authentication)',
+        summary: 'Change a client: name, redirect URIs, scopes, whether it requires two-step verification, who may sign in to it (admins; needs re-authentication)',
         params: idParams,
         body: {
           type: 'object',
           additionalProperties: false,
           minProperties: 1,
-          properties: { name: clientFields.name, redirectUris: clientFields.redirectUris, postLogoutRedirectUris: clientFields.postLogoutRedirectUris, scopes: clientFields.scopes, requireTwoFactor: clientFields.requireTwoFactor },
+          properties: { name: clientFields.name, redirectUris: clientFields.redirectUris, postLogoutRedirectUris: clientFields.postLogoutRedirectUris, scopes: clientFields.scopes, requireTwoFactor: clientFields.requireTwoFactor, audience: clientFields.audience },
         },
       },
     },

@@ -39,7 +39,7 @@ export function adminClientPageRoutes(app: FastifyInstance, services: Services, 
       organisations,
       orgId: org.id,
       orgName: org.name,
-      clients: clients.map((c) => ({ id: c.id, name: c.name, public: c.public, redirectUris: c.redirectUris, scopes: c.scopes, requireTwoFactor: c.requireTwoFactor })),
+      clients: clients.map((c) => ({ id: c.id, name: c.name, public: c.public, redirectUris: c.redirectUris, scopes: c.scopes, requireTwoFactor: c.requireTwoFactor, audience: c.audience })),
       allScopes: OIDC_SCOPES,
       issuer,
       values: message.values ?? {},
@@ -65,12 +65,28 @@ export function adminClientPageRoutes(app: FastifyInstance, services: Services, 
     const auth = await admin.guard(request, reply, listPath(orgId));
     if (!auth) return reply;
     const scopes = OIDC_SCOPES.filter((s) => s === 'openid' || b[`scope_${s}`] === '1');
-    const values: ClientFormValues = { name: b.name, redirectUris: b.redirectUris, postLogoutRedirectUris: b.postLogoutRedirectUris, public: b.kind === 'public', scopes, requireTwoFactor: b.requireTwoFactor === '1' };
+    const values: ClientFormValues = {
+      name: b.name,
+      redirectUris: b.redirectUris,
+      postLogoutRedirectUris: b.postLogoutRedirectUris,
+      public: b.kind === 'public',
+      scopes,
+      requireTwoFactor: b.requireTwoFactor === '1',
+      audience: b.audience === 'everyone' ? 'everyone' : 'organisation',
+    };
     try {
       const { client, secret } = await services.oidcClients.create(
         auth.user,
         orgId,
-        { name: b.name ?? '', redirectUris: splitUris(b.redirectUris), postLogoutRedirectUris: splitUris(b.postLogoutRedirectUris), public: values.public, scopes, requireTwoFactor: values.requireTwoFactor },
+        {
+          name: b.name ?? '',
+          redirectUris: splitUris(b.redirectUris),
+          postLogoutRedirectUris: splitUris(b.postLogoutRedirectUris),
+          public: values.public,
+          scopes,
+          requireTwoFactor: values.requireTwoFactor,
+          audience: values.audience,
+        },
         requestMeta(request),
       );
       return render(request, reply.code(201), auth, orgId, { notice: `${client.name} is registered.`, revealed: { clientId: client.id, name: client.name, secret } });

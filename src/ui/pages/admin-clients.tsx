@@ -10,6 +10,7 @@ export interface AdminClientRow {
   redirectUris: string[];
   scopes: string[];
   requireTwoFactor: boolean;
+  audience: 'organisation' | 'everyone';
 }
 
 export interface ClientFormValues {
@@ -19,6 +20,7 @@ export interface ClientFormValues {
   public?: boolean | undefined;
   scopes?: string[] | undefined;
   requireTwoFactor?: boolean | undefined;
+  audience?: 'organisation' | 'everyone' | undefined;
 }
 
 export interface AdminClientsView {
@@ -98,6 +100,9 @@ export function AdminClientsPage(props: { chrome: PageChrome; view: AdminClients
                         {c.public ? 'Public (PKCE, no secret)' : 'Confidential'}
                         {c.requireTwoFactor ? ' · requires two-step verification' : ''}
                       </div>
+                      <div class="meta" data-testid="client-audience">
+                        {c.audience === 'everyone' ? 'Open to everyone' : `Only people of ${v.orgName} and its sub-organisations`}
+                      </div>
                     </td>
                     <td>
                       {c.redirectUris.map((u) => (
@@ -163,6 +168,16 @@ export function AdminClientsPage(props: { chrome: PageChrome; view: AdminClients
               </label>
             ))}
           </fieldset>
+          <fieldset class="choices">
+            <legend>Who may sign in to it</legend>
+            <label class="check">
+              <input type="radio" name="audience" value="organisation" checked={v.values.audience !== 'everyone'} /> People of {v.orgName} and its sub-organisations
+            </label>
+            <label class="check">
+              <input type="radio" name="audience" value="everyone" checked={v.values.audience === 'everyone'} /> Everyone with an account here: an app shared by several organisations
+            </label>
+          </fieldset>
+          <p class="hint">The ID token carries each person's organisation (the org_id claim), so a shared app can tell them apart.</p>
           <label class="check">
             <input type="checkbox" name="requireTwoFactor" value="1" checked={v.values.requireTwoFactor === true} /> Require two-step verification for this app
           </label>
