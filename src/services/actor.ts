@@ -1,3 +1,4 @@
+import { forbidden } from '../core/errors.js';
 import type { Session, User } from '../store/index.js';
 
 /**
@@ -12,8 +13,20 @@ export type Actor =
    * session exists (policy requires 2FA and the person holds none). The sign-in service opens
    * this actor only from a live flow in `enrolment_required`.
    */
-  | { via: 'enrolment_flow'; user: User };
+  | { via: 'enrolment_flow'; user: User }
+  /** The operator at the command line: whoever holds the server's database and key. */
+  | { via: 'system' };
 
-export function sessionActor(auth: { user: User; session: Session }): Actor {
+export type SessionActor = Extract<Actor, { via: 'session' }>;
+
+export function sessionActor(auth: { user: User; session: Session }): SessionActor {
   return { via: 'session', user: auth.user, session: auth.session };
+}
+
+export const SYSTEM_ACTOR: Actor = Object.freeze({ via: 'system' });
+
+/** The person an actor acts as; the command line acts for nobody's own account. */
+export function personOf(actor: Actor): User {
+  if (actor.via === 'system') throw forbidden('person_required', 'Only the person themselves can do this.');
+  return actor.user;
 }

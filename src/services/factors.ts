@@ -7,6 +7,7 @@ import { backupCodes, factors, trustedBrowsers } from '../store/index.js';
 import { recordAudit } from './audit-log.js';
 import { totpSecretContext } from './secret-contexts.js';
 import type { Actor } from './actor.js';
+import { personOf } from './actor.js';
 import type { BackupCodeService } from './backup-codes.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
 import type { Notifier } from './messaging/notifier.js';
@@ -110,7 +111,7 @@ export class FactorService {
   }
 
   async startTotpEnrolment(actor: Actor, label: string | undefined, meta: RequestMeta): Promise<TotpEnrolment> {
-    const user = actor.user;
+    const user = personOf(actor);
     await requireProofToChangeFactors(this.deps, actor);
     const name = (label ?? '').trim() || 'Authenticator app';
     if (name.length > 64) throw invalidInput('label_invalid', 'A label is at most 64 characters.');
@@ -209,7 +210,7 @@ export class FactorService {
 
   /** Removing a factor needs the same fresh proof as adding one (see step-up.ts). */
   async remove(actor: Actor, factorId: string, meta: RequestMeta): Promise<void> {
-    const user = actor.user;
+    const user = personOf(actor);
     await requireProofToChangeFactors(this.deps, actor);
     const removed = await this.db.transaction().execute(async (trx) => {
       const factor = await factors.findFactor(trx, user.id, factorId);

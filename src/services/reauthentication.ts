@@ -13,7 +13,8 @@ import type { SecondFactorVerifier } from './second-factor/verifier.js';
 import type { SessionService } from './sessions.js';
 import { mergeAmr } from './sign-in.js';
 import { sessionActor } from './actor.js';
-import { missingProofToChangeFactors } from './step-up.js';
+import type { MissingProof } from './step-up.js';
+import { adminReauthRequired, missingAdminProofs, missingProofToChangeFactors } from './step-up.js';
 
 /** A password, a code, or both at once (what admin areas ask of users who hold a factor). */
 export interface ReauthProof {
@@ -50,31 +51,24 @@ export class ReauthenticationService {
   }
 
   /** What an admin still has to prove before an admin action; empty when nothing. */
-  async missingAdminProofs(user: User, session: Session, db: Executor = this.deps.database.db): Promise<Array<'password' | 'second_factor'>> {
-    const now = this.deps.clock();
-    const fresh = (at: number | null) => at !== null && now - at <= this.deps.settings.reauthMs;
-    const missing: Array<'password' | 'second_factor'> = [];
-    if (!fresh(session.password_at)) missing.push('password');
-    if (!fresh(session.second_factor_at) && (await factors.countActiveFactors(db, user.id)) > 0) missing.push('second_factor');
-    return missing;
+  async missingAdminProofs(user: User, session: Session, db: Executor = this.deps.database.db): Promise<MissingProof[]> {
+    return missingAdminProofs(this.deps, user, session, db);
   }
 
+  /** Pages ask early, to send the admin to the confirmation page; the services check again themselves. */
   async requireAdminReauth(user: User, session: Session): Promise<void> {
     const missing = await this.missingAdminProofs(user, session);
-    if (missing.length === 0) return;
-    const what = missing.length === 2 ? 'your password and a current code' : missing[0] === 'password' ? 'your password' : 'a current code';
-    const error = forbidden('reauthentication_required', `Admin areas need a fresh confirmation: enter ${what}, then try again.`);
-    Object.assign(error, { details: { missing } });
-    throw error;
+    if (missing.length > 0) throw adminReauthRequired(missing);
   }
 
-  /** Sends a code to re-authenticate with, by text message or email. */
-  async sendCode(user: User, method: string, meta: RequestMeta): Promise<SentCode> {
+  /** Sends a code to re-authenticate with, by text message or email; it is good for this session only. */
+  async sendCode(auth: { user: User; session: Session }, method: string, meta: RequestMeta): Promise<SentCode> {
+    const user = auth.user;
     if (method !== 'sms' && method !== 'email') throw invalidInput('method_not_sendable', 'Only text-message and email codes are sent.');
     await this.methods.assertUsable(user, method);
     const factor = (await factors.listActiveFactors(this.deps.database.db, user.id)).find((f) => f.type === method);
     if (!factor) throw notFound('factor_not_found', `You have no ${method === 'sms' ? 'phone number' : 'email'} factor.`);
-    return this.codes.send({ user, factor, ...reauthCodeScope(method) }, meta);
+    return this.codes.send({ user, factor, ...reauthCodeScope(auth.session.id, method) }, meta);
   }
 
   /**
@@ -102,6 +96,7 @@ export class ReauthenticationService {
     if (!withCode) return db.transaction().execute((trx) => finish(trx, amr, ['password']));
     return this.verifier.verify(user, proof.method ?? '', proof.code ?? '', meta, 'reauthentication', (trx, verified) =>
       finish(trx, mergeAmr(amr, verified.amr), [...(proof.password !== undefined ? ['password'] : []), verified.method]),
+      (channel) => reauthCodeScope(session.id, channel),
     );
   }
 

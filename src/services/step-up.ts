@@ -1,8 +1,9 @@
-import { TwofoldError } from '../core/errors.js';
-import type { Executor } from '../store/index.js';
+import { TwofoldError, forbidden } from '../core/errors.js';
+import type { Executor, Session, User } from '../store/index.js';
 import { factors } from '../store/index.js';
 import type { Actor } from './actor.js';
 import type { ServiceDeps } from './context.js';
+import { holdsAdminRole } from './accounts.js';
 
 export type MissingProof = 'password' | 'second_factor';
 
@@ -29,8 +30,39 @@ export async function requireProofToChangeFactors(deps: ServiceDeps, actor: Acto
 /** What the actor still has to prove before adding or removing a factor, or null when nothing. */
 export async function missingProofToChangeFactors(deps: ServiceDeps, actor: Actor, db: Executor = deps.database.db): Promise<MissingProof | null> {
   if (actor.via === 'enrolment_flow') return null;
+  if (actor.via === 'system') return 'password'; // only the person may change their factors
   const holdsFactor = (await factors.countActiveFactors(db, actor.user.id)) > 0;
   const provenAt = holdsFactor ? actor.session.second_factor_at : actor.session.password_at;
   if (provenAt !== null && deps.clock() - provenAt <= deps.settings.reauthMs) return null;
   return holdsFactor ? 'second_factor' : 'password';
+}
+
+/**
+ * "Sudo" for admin areas: the password proven within the re-authentication window and, for an
+ * admin who holds a factor, a second factor as well. A fresh sign-in with both counts.
+ */
+export async function missingAdminProofs(deps: ServiceDeps, user: User, session: Session, db: Executor = deps.database.db): Promise<MissingProof[]> {
+  const now = deps.clock();
+  const fresh = (at: number | null) => at !== null && now - at <= deps.settings.reauthMs;
+  const missing: MissingProof[] = [];
+  if (!fresh(session.password_at)) missing.push('password');
+  if (!fresh(session.second_factor_at) && (await factors.countActiveFactors(db, user.id)) > 0) missing.push('second_factor');
+  return missing;
+}
+
+export function adminReauthRequired(missing: readonly MissingProof[]): TwofoldError {
+  const what = missing.length === 2 ? 'your password and a current code' : missing[0] === 'password' ? 'your password' : 'a current code';
+  return new TwofoldError('forbidden', 'reauthentication_required', `Admin areas need a fresh confirmation: enter ${what}, then try again.`, { details: { missing: [...missing] } });
+}
+
+/**
+ * Every admin use case starts here, so no route can forget it: the actor must be a signed-in
+ * admin with sudo. Non-admins are refused first, so they are not asked to re-authenticate for
+ * nothing. Returns the admin. Call it before opening a transaction (it reads on its own).
+ */
+export async function requireSudoAdmin(deps: ServiceDeps, actor: Actor, db: Executor = deps.database.db): Promise<User> {
+  if (actor.via !== 'session' || !(await holdsAdminRole(db, actor.user.id))) throw forbidden('not_admin', 'Only an administrator can do this.');
+  const missing = await missingAdminProofs(deps, actor.user, actor.session, db);
+  if (missing.length > 0) throw adminReauthRequired(missing);
+  return actor.user;
 }
