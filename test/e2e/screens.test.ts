@@ -71,7 +71,8 @@ for (const [device, viewport] of [['desktop', DESKTOP], ['mobile', MOBILE]] as c
       clock.advance(6 * 60_000);
       await page.getByRole('link', { name: 'Done' }).click();
       await page.waitForURL('**/account/security');
-      await page.getByRole('button', { name: 'Confirm with password' }).waitFor();
+      // With a factor held, only a current code (or a backup code) unlocks changes to factors.
+      await page.getByRole('button', { name: 'Confirm with code' }).waitFor();
       await shot('security-enrolled');
 
       await signOut(page);

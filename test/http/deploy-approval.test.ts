@@ -50,7 +50,7 @@ test(`the approval served with the bundle verifies against the published JWKS, n
   const local = await jwtVerify(served.approval, createLocalJWKSet(jwks), options);
   assert.deepEqual(remote.payload, local.payload);
   const claims = remote.payload as Record<string, unknown>;
-  assert.deepEqual(claims.target, { id: target.id, name: 'Production', bundleUrl: target.bundleUrl });
+  assert.deepEqual(claims.target, { id: target.id, name: 'Production', bundleUrl: target.bundleUrl, requireTwoFactor: true });
   assert.equal(claims.deployment, deployed.id);
   assert.equal(claims.deployment, served.deployment);
   assert.equal(claims.jti, deployed.id);
