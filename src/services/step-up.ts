@@ -32,8 +32,10 @@ export async function missingProofToChangeFactors(deps: ServiceDeps, actor: Acto
   if (actor.via === 'enrolment_flow') return null;
   if (actor.via === 'system') return 'password'; // only the person may change their factors
   const holdsFactor = (await factors.countActiveFactors(db, actor.user.id)) > 0;
-  const provenAt = holdsFactor ? actor.session.second_factor_at : actor.session.password_at;
-  if (provenAt !== null && deps.clock() - provenAt <= deps.settings.reauthMs) return null;
+  // Holding none, the password is enough; so is a factor proven moments ago (just removed, say).
+  const { password_at: passwordAt, second_factor_at: secondFactorAt } = actor.session;
+  const provenAt = holdsFactor ? secondFactorAt : Math.max(passwordAt ?? -Infinity, secondFactorAt ?? -Infinity);
+  if (provenAt !== null && provenAt !== -Infinity && deps.clock() - provenAt <= deps.settings.reauthMs) return null;
   return holdsFactor ? 'second_factor' : 'password';
 }
 
@@ -65,4 +67,14 @@ export async function requireSudoAdmin(deps: ServiceDeps, actor: Actor, db: Exec
   const missing = await missingAdminProofs(deps, actor.user, actor.session, db);
   if (missing.length > 0) throw adminReauthRequired(missing);
   return actor.user;
+}
+
+/**
+ * The few admin use cases the operator may also run at the command line (an organisation's API
+ * keys and apps): the system actor passes, as whoever holds the server's database and key can do
+ * this anyway, and is recorded as nobody; anyone else must be a signed-in admin with sudo.
+ * Returns the admin, or null for the system actor. Call it before opening a transaction.
+ */
+export async function requireSudoAdminOrSystem(deps: ServiceDeps, actor: Actor, db: Executor = deps.database.db): Promise<User | null> {
+  return actor.via === 'system' ? null : requireSudoAdmin(deps, actor, db);
 }
