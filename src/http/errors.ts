@@ -1,58 +1,54 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { ErrorKind } from '../core/errors.js';
-import { isTwofoldError } from '../core/errors.js';
+import type { ErrorCode } from '../core/errors.js';
+import { isTwofoldError, statusOf } from '../core/errors.js';
 
-const STATUS_BY_KIND: Record<ErrorKind, number> = {
-  invalid_input: 400,
-  unauthenticated: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  gone: 410,
-  rate_limited: 429,
-  unavailable: 503,
+/**
+ * Fastify's own failures before a handler runs, mapped to our stable codes. The status is the
+ * code's, from the catalogue (core/error-catalogue.ts), like every other error's.
+ */
+const FASTIFY_CODES: Record<string, { code: ErrorCode; message: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'invalid_json', message: 'The request body is not valid JSON.' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'invalid_json', message: 'The request body is empty; send a JSON object.' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'body_too_large', message: 'The request body is too large.' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'unsupported_media_type', message: 'Send the body as application/json.' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'invalid_request', message: 'The Content-Length header is wrong.' },
 };
 
-/** Fastify's own failures before a handler runs, mapped to our stable codes. */
-const FASTIFY_CODES: Record<string, { status: number; code: string; message: string }> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json', message: 'The request body is not valid JSON.' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_json', message: 'The request body is empty; send a JSON object.' },
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'body_too_large', message: 'The request body is too large.' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type', message: 'Send the body as application/json.' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid_request', message: 'The Content-Length header is wrong.' },
-};
+/** Any other 4xx a library raises: the codes that have that status, or else a plain bad request (400). */
+const CODE_BY_LIBRARY_STATUS: Partial<Record<number, ErrorCode>> = { 404: 'not_found', 413: 'body_too_large', 415: 'unsupported_media_type' };
 
 export interface ErrorBody {
-  error: { code: string; message: string; details?: Record<string, unknown> };
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
 }
 
-export function errorBody(code: string, message: string, details?: Record<string, unknown>): ErrorBody {
+export function errorBody(code: ErrorCode, message: string, details?: Record<string, unknown>): ErrorBody {
   return { error: details ? { code, message, details } : { code, message } };
 }
 
+/** The status and JSON body for any error: one code, one status (the catalogue's). */
 export function describeError(error: unknown): { status: number; body: ErrorBody; retryAfter?: number } {
+  const answer = (code: ErrorCode, message: string, details?: Record<string, unknown>) => ({ status: statusOf(code), body: errorBody(code, message, details) });
   if (isTwofoldError(error)) {
     return {
-      status: STATUS_BY_KIND[error.kind],
-      body: errorBody(error.code, error.message, error.details),
+      ...answer(error.code, error.message, error.details),
       ...(error.retryAfterSeconds !== undefined ? { retryAfter: error.retryAfterSeconds } : {}),
     };
   }
   const fastifyError = error as Partial<FastifyError> & { validation?: unknown };
   if (fastifyError.validation) {
-    return { status: 400, body: errorBody('invalid_request', `The request is not valid: ${fastifyError.message ?? 'schema mismatch'}.`) };
+    return answer('invalid_request', `The request is not valid: ${fastifyError.message ?? 'schema mismatch'}.`);
   }
   if (fastifyError.code && FASTIFY_CODES[fastifyError.code]) {
     const known = FASTIFY_CODES[fastifyError.code]!;
-    return { status: known.status, body: errorBody(known.code, known.message) };
+    return answer(known.code, known.message);
   }
   if (error instanceof SyntaxError || (fastifyError.statusCode === 400 && fastifyError.code?.startsWith('FST_ERR_CTP'))) {
-    return { status: 400, body: errorBody('invalid_json', 'The request body is not valid JSON.') };
+    return answer('invalid_json', 'The request body is not valid JSON.');
   }
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-    return { status: fastifyError.statusCode, body: errorBody('invalid_request', fastifyError.message ?? 'The request is not valid.') };
+    return answer(CODE_BY_LIBRARY_STATUS[fastifyError.statusCode] ?? 'invalid_request', fastifyError.message ?? 'The request is not valid.');
   }
-  return { status: 500, body: errorBody('internal_error', 'Something went wrong on our side. It has been logged.') };
+  return answer('internal_error', 'Something went wrong on our side. It has been logged.');
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {

@@ -64,7 +64,7 @@ interface Expected {
 }
 
 export const APPROVAL_TYP = 'twofold-deploy-approval+jwt';
-const NO_TARGET = { code: 'deploy_target_not_found', message: 'No such deploy target.' };
+const NO_TARGET = { code: 'deploy_target_not_found', message: 'No such deploy target.' } as const;
 const IRREVERSIBLE = 'Two-factor approval can never be switched off for a target. Create a new target instead.';
 
 /**

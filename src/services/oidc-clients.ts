@@ -68,7 +68,7 @@ export interface ProviderClientMetadata {
   application_type: 'web';
 }
 
-const CLIENT_NOT_FOUND = { code: 'client_not_found', message: 'No such app.' };
+const CLIENT_NOT_FOUND = { code: 'client_not_found', message: 'No such app.' } as const;
 
 /**
  * Apps that sign people in through Twofold. A confidential client's secret is shown once; the

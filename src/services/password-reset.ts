@@ -1,5 +1,5 @@
 import { randomToken, sha256 } from '../core/crypto.js';
-import { gone, invalidInput, unauthenticated } from '../core/errors.js';
+import { gone, invalidInput } from '../core/errors.js';
 import { checkNewPassword } from '../core/password-rules.js';
 import { passwordResetMessage } from '../delivery/index.js';
 import type { User } from '../store/index.js';
@@ -87,9 +87,9 @@ export class PasswordResetService {
 
   private async userForToken(token: string): Promise<User> {
     const invalid = () => gone('reset_link_invalid', 'This reset link has already been used or has expired. Ask for a new one.');
-    if (token.length < 20 || token.length > 128) throw unauthenticatedLink();
+    if (token.length < 20 || token.length > 128) throw unknownLink();
     const row = await passwordResets.findResetToken(this.db, sha256(token));
-    if (!row) throw unauthenticatedLink();
+    if (!row) throw unknownLink();
     if (row.used_at !== null || row.expires_at <= this.deps.clock()) throw invalid();
     const user = await users.findUser(this.db, row.user_id);
     if (!user || user.status !== 'active') throw invalid();
@@ -110,6 +110,7 @@ export class PasswordResetService {
   }
 }
 
-function unauthenticatedLink() {
-  return unauthenticated('reset_link_invalid', 'This reset link is not valid. Ask for a new one.');
+/** A token that was never issued: the same code and status as a spent or expired one (410), only the wording differs. */
+function unknownLink() {
+  return gone('reset_link_invalid', 'This reset link is not valid. Ask for a new one.');
 }

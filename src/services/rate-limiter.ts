@@ -1,3 +1,4 @@
+import type { CodeOf } from '../core/errors.js';
 import { rateLimited } from '../core/errors.js';
 import type { Executor } from '../store/index.js';
 import { rateLimits } from '../store/index.js';
@@ -60,7 +61,7 @@ export class AttemptLimiter {
    * back and `rate_limited` is thrown with the wait of the full counter. Call it outside any
    * transaction (the slot must stay taken even if the work's transaction rolls back).
    */
-  async reserve(keys: readonly LimitedKey[], code: string, message: string): Promise<Reservation> {
+  async reserve(keys: readonly LimitedKey[], code: CodeOf<'rate_limited'>, message: string): Promise<Reservation> {
     const now = this.clock();
     const taken: TakenSlot[] = [];
     for (const [key, limit] of keys) {

@@ -1,3 +1,4 @@
+import type { CodeOf } from '../core/errors.js';
 import { forbidden, notFound } from '../core/errors.js';
 import type { Executor, Organisation, User } from '../store/index.js';
 import { organisations } from '../store/index.js';
@@ -18,7 +19,7 @@ export async function isWithinTree(db: Executor, actor: User, orgId: string): Pr
  * outside the admin's tree, are both 404 (with the caller's own "not found" code): an admin
  * learns nothing about siblings.
  */
-export async function requireAdminOf(db: Executor, actor: User, orgId: string, missing: { code: string; message: string } = { code: 'organisation_not_found', message: 'No such organisation.' }): Promise<Organisation> {
+export async function requireAdminOf(db: Executor, actor: User, orgId: string, missing: { code: CodeOf<'not_found'>; message: string } = { code: 'organisation_not_found', message: 'No such organisation.' }): Promise<Organisation> {
   await assertAdmin(db, actor);
   const org = await organisations.findOrganisation(db, orgId);
   if (!org || !(await isWithinTree(db, actor, orgId))) throw notFound(missing.code, missing.message);

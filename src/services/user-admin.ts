@@ -32,7 +32,7 @@ export interface UserListQuery {
   limit?: number | undefined;
 }
 
-const NO_USER = { code: 'user_not_found', message: 'No such user.' };
+const NO_USER = { code: 'user_not_found', message: 'No such user.' } as const;
 
 /**
  * What organisation admins do to other people's accounts: see their 2FA status, reset (remove)

@@ -52,7 +52,7 @@ export const TEST_FAILED = {
   message: "The test message could not be delivered. Check the provider's settings; the server log has the details.",
 } as const;
 
-const NO_PROVIDER = { code: 'provider_not_found', message: 'No such provider.' };
+const NO_PROVIDER = { code: 'provider_not_found', message: 'No such provider.' } as const;
 
 /** One JSON line on stdout, where the server's own log goes, in its shape (pino; level 40 is warn). */
 const serverLog: DeliveryLog = (message, fields) => {
