@@ -53,7 +53,7 @@ export type { FileOutboxEntry, FileProviderConfig } from './file.js';
 export { outboxPath } from './file.js';
 export type { RetryOptions, RetryResult } from './retry.js';
 export { sendWithRetry } from './retry.js';
-export type { CodeMessageInput, CodePurpose, PasswordResetInput, RenderedMessage, SecurityNoticeInput } from './templates.js';
+export type { CodeAction, CodeMessageInput, CodePurpose, PasswordResetInput, RenderedMessage, SecurityNoticeInput } from './templates.js';
 export { codeMessage, escapeHtml, passwordResetMessage, securityNotice } from './templates.js';
 export type { ParsePhoneOptions, ParsedPhone } from './phone.js';
 export { maskEmail, maskPhone, parseEmailAddress, parsePhoneNumber } from './phone.js';

@@ -12,20 +12,31 @@ export interface RenderedMessage {
   html: string;
 }
 
-export type CodePurpose = 'sign_in' | 'enrolment';
+/**
+ * What a code is for; the message names it, so a code asked for one thing is not typed into
+ * another. Each purpose matches one kind of stored code (store `OneTimeCodePurpose`).
+ */
+export type CodeAction =
+  | { purpose: 'sign_in' }
+  | { purpose: 'reauthentication' }
+  /** Confirming a new phone number (`sms`) or email address. */
+  | { purpose: 'enrolment'; channel: 'sms' | 'email' }
+  /** Approving one deploy (or roll back) of a named target. */
+  | { purpose: 'deploy'; targetName: string; rollback?: boolean };
 
-export interface CodeMessageInput {
+export type CodePurpose = CodeAction['purpose'];
+
+export type CodeMessageInput = CodeAction & {
   companyName: string;
   code: string;
   minutesValid: number;
-  purpose: CodePurpose;
   /**
    * The site's host name (e.g. `login.example.com`). When given, the text ends with the
    * origin-bound one-time-code line `@host #code`, so browsers (WebOTP) and phones can offer to
    * fill the code in on that site only.
    */
   host?: string;
-}
+};
 
 export interface SecurityNoticeInput {
   companyName: string;
@@ -86,29 +97,65 @@ function layout(companyName: string, heading: string, body: string): string {
   ].join('\n');
 }
 
-/** A one-time code for signing in or for confirming a new phone number or address. */
+/** A target name as one short line: user input, so control characters and runs of space go. */
+function oneLine(value: string, max: number): string {
+  const line = value.replace(/[\p{Cc}\p{Zl}\p{Zp}\s]+/gu, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** The action a code is for, as the text ("sign in") and the subject and heading ("sign in to Acme") say it. */
+function actionOf(input: CodeMessageInput): { short: string; long: string; reason: string } {
+  switch (input.purpose) {
+    case 'sign_in':
+      return {
+        short: 'sign in',
+        long: `sign in to ${input.companyName}`,
+        reason: 'Someone, hopefully you, is signing in and asked for a code. If it was not you, ignore this message and consider changing your password.',
+      };
+    case 'reauthentication':
+      return {
+        short: 'confirm it is you',
+        long: 'confirm it is you',
+        reason: 'Someone signed in as you asked to confirm it is you before a sensitive change. If it was not you, ignore this message and change your password.',
+      };
+    case 'enrolment': {
+      const what = input.channel === 'sms' ? 'this phone' : 'this email address';
+      return { short: `add ${what}`, long: `add ${what}`, reason: `Use this code to add ${what} to your two-step sign-in. If you did not ask for it, ignore this message.` };
+    }
+    case 'deploy': {
+      const name = oneLine(input.targetName, 40);
+      if (name === '') throw invalidInput('template_input_invalid', 'targetName must not be empty');
+      const action = input.rollback ? `approve the roll back of ${name}` : `approve the deploy to ${name}`;
+      return {
+        short: action,
+        long: action,
+        reason: `Someone signed in as you is about to ${input.rollback ? `roll back ${name}` : `deploy to ${name}`}. The code approves only the bundle they reviewed. If it was not you, do not share it and tell your administrator.`,
+      };
+    }
+  }
+}
+
+/** A one-time code, naming what it is for: signing in, confirming it is you, adding a factor, approving a deploy. */
 export function codeMessage(input: CodeMessageInput): RenderedMessage {
-  const { companyName, code, minutesValid, purpose } = input;
+  const { companyName, code, minutesValid } = input;
   checkCommon(companyName, minutesValid);
   if (!/^\d{4,10}$/.test(code)) throw invalidInput('template_input_invalid', 'code must be 4 to 10 digits');
   if (input.host !== undefined && !HOST.test(input.host)) throw invalidInput('template_input_invalid', 'host must be a lower-case host name without scheme or port');
-  const what = purpose === 'sign_in' ? 'sign-in code' : 'verification code';
+  const action = actionOf(input);
   const expiry = `It expires in ${minutes(minutesValid)}.`;
-  const sms = `${companyName}: your ${what} is ${code}. ${expiry} Don't share it.`;
+  // Who is writing, then the code, then what it is for: the first words a lock screen shows.
+  const headline = `${companyName}: ${code} is your code to ${action.short}`;
+  const sms = `${headline}. ${expiry} Don't share it.`;
   const text = input.host ? `${sms}\n\n@${input.host} #${code}` : sms;
 
-  const subject = purpose === 'sign_in' ? `${companyName} sign-in code: ${code}` : `${companyName} verification code: ${code}`;
-  const reason =
-    purpose === 'sign_in'
-      ? 'Someone, hopefully you, is signing in and asked for a code. If it was not you, ignore this message and consider changing your password.'
-      : 'Use this code to confirm this address for two-step sign-in. If you did not ask for it, ignore this message.';
+  const subject = headline;
   const html = layout(
     companyName,
-    `Your ${what}`,
+    `Your code to ${action.long}`,
     [
       `<p style="font-size:32px;font-weight:600;letter-spacing:6px;margin:0 0 16px">${escapeHtml(code)}</p>`,
       `<p style="margin:0 0 12px">${escapeHtml(expiry)} Don't share it with anyone; ${escapeHtml(companyName)} will never ask you for it.</p>`,
-      `<p style="margin:0;color:#555;font-size:14px">${escapeHtml(reason)}</p>`,
+      `<p style="margin:0;color:#555;font-size:14px">${escapeHtml(action.reason)}</p>`,
     ].join('\n'),
   );
   return { subject, text, html };

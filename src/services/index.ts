@@ -14,7 +14,6 @@ import { PolicyService } from './policy.js';
 import { AttemptLimiter } from './rate-limiter.js';
 import { ReauthenticationService } from './reauthentication.js';
 import { BackupCodeStrategy } from './second-factor/backup-code-strategy.js';
-import { DeliveredCodeStrategy, reauthCodeScope } from './second-factor/delivered-code-strategy.js';
 import { TotpStrategy } from './second-factor/totp-strategy.js';
 import { SecondFactorVerifier } from './second-factor/verifier.js';
 import { SessionService } from './sessions.js';
@@ -26,7 +25,7 @@ import { UserAdminService } from './user-admin.js';
 import { DeviceRecognition } from './devices.js';
 import { GeoIpLocator } from './geoip.js';
 import { ApiKeyService } from './api-keys.js';
-import { DeployService } from './deploys.js';
+import { DeployService } from './deploys/index.js';
 import { SigningKeyService } from './signing-keys.js';
 import { OidcClientService } from './oidc-clients.js';
 import { OidcSignInService } from './oidc-sign-in.js';
@@ -79,16 +78,8 @@ export function createServices(deps: ServiceDeps): Services {
   const policy = new PolicyService(deps, notifier);
   const methods = new MethodCatalogue(deps, policy);
   const codes = new CodeSender(deps, sender, limiter);
-  const verifier = new SecondFactorVerifier(
-    deps,
-    [
-      new TotpStrategy(deps),
-      new BackupCodeStrategy(deps, backupCodes),
-      new DeliveredCodeStrategy(deps, codes, 'sms', reauthCodeScope('sms')),
-      new DeliveredCodeStrategy(deps, codes, 'email', reauthCodeScope('email')),
-    ],
-    limiter,
-  );
+  // Text and email codes are checked per call against the purpose they were sent for (see the verifier).
+  const verifier = new SecondFactorVerifier(deps, [new TotpStrategy(deps), new BackupCodeStrategy(deps, backupCodes)], limiter, codes);
   const factors = new FactorService(deps, verifier, backupCodes, policy, notifier, sessions);
   const deliveredFactors = new DeliveredFactorService(deps, factors, codes, verifier, methods);
   const signingKeys = new SigningKeyService(deps);
@@ -117,7 +108,7 @@ export function createServices(deps: ServiceDeps): Services {
     signingKeys,
     devices,
     apiKeys: new ApiKeyService(deps),
-    deploys: new DeployService(deps, verifier, signingKeys),
+    deploys: new DeployService(deps, verifier, signingKeys, codes, methods),
     oidcClients: new OidcClientService(deps),
     oidcSignIn: new OidcSignInService(deps, sessions, factors),
     securityCentre,

@@ -212,7 +212,7 @@ export interface ChannelEntryTable {
   updated_by: string | null;
 }
 
-export type OneTimeCodePurpose = 'sign_in' | 'enrolment' | 'reauthentication';
+export type OneTimeCodePurpose = 'sign_in' | 'enrolment' | 'reauthentication' | 'deploy';
 export type OneTimeCodeStatus = 'live' | 'used' | 'voided';
 
 export interface OneTimeCodeTable {
@@ -220,7 +220,7 @@ export interface OneTimeCodeTable {
   user_id: string;
   factor_id: string;
   purpose: OneTimeCodePurpose;
-  /** What the code is good for within its purpose: the sign-in flow id, the factor being enrolled, or '-'. */
+  /** What the code is good for within its purpose: the sign-in flow, the factor being enrolled, the session, or the deploy target and digest. */
   scope: string;
   /** Keyed hash of the code; the code itself is only in the message. */
   code_hash: string;

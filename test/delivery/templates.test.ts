@@ -2,20 +2,44 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { codeMessage, escapeHtml, passwordResetMessage, securityNotice } from '../../src/delivery/templates.js';
 
-test('sign-in code: short SMS text that starts with the company name', () => {
+test('sign-in code: short SMS text that starts with the company name and says what the code is for', () => {
   const m = codeMessage({ companyName: 'Acme', code: '123456', minutesValid: 10, purpose: 'sign_in' });
-  assert.equal(m.text, "Acme: your sign-in code is 123456. It expires in 10 minutes. Don't share it.");
+  assert.equal(m.text, "Acme: 123456 is your code to sign in. It expires in 10 minutes. Don't share it.");
   assert.ok(m.text.length <= 160, 'fits one SMS segment');
-  assert.equal(m.subject, 'Acme sign-in code: 123456');
+  assert.equal(m.subject, 'Acme: 123456 is your code to sign in');
   assert.match(m.html, />123456</);
-  assert.match(m.html, /Acme/);
+  assert.match(m.html, /Your code to sign in to Acme/);
 });
 
-test('enrolment code, singular minute, and the WebOTP origin-bound line when a host is given', () => {
-  const m = codeMessage({ companyName: 'Acme', code: '004321', minutesValid: 1, purpose: 'enrolment', host: 'login.acme.test' });
-  assert.equal(m.text, "Acme: your verification code is 004321. It expires in 1 minute. Don't share it.\n\n@login.acme.test #004321");
+test('enrolment code names the factor being added, singular minute, and the WebOTP origin-bound line when a host is given', () => {
+  const m = codeMessage({ companyName: 'Acme', code: '004321', minutesValid: 1, purpose: 'enrolment', channel: 'sms', host: 'login.acme.test' });
+  assert.equal(m.text, "Acme: 004321 is your code to add this phone. It expires in 1 minute. Don't share it.\n\n@login.acme.test #004321");
   assert.equal(m.text.split('\n').at(-1), '@login.acme.test #004321', 'the origin-bound line is the last line');
-  assert.equal(m.subject, 'Acme verification code: 004321');
+  assert.equal(m.subject, 'Acme: 004321 is your code to add this phone');
+  const email = codeMessage({ companyName: 'Acme', code: '004321', minutesValid: 10, purpose: 'enrolment', channel: 'email' });
+  assert.equal(email.subject, 'Acme: 004321 is your code to add this email address');
+  assert.match(email.html, /add this email address/);
+});
+
+test('re-authentication and deploy codes say which action they confirm', () => {
+  const reauth = codeMessage({ companyName: 'Acme', code: '111222', minutesValid: 10, purpose: 'reauthentication' });
+  assert.equal(reauth.text, "Acme: 111222 is your code to confirm it is you. It expires in 10 minutes. Don't share it.");
+  assert.equal(reauth.subject, 'Acme: 111222 is your code to confirm it is you');
+  assert.match(reauth.html, /Your code to confirm it is you/);
+
+  const deploy = codeMessage({ companyName: 'Acme', code: '333444', minutesValid: 10, purpose: 'deploy', targetName: 'Production' });
+  assert.equal(deploy.text, "Acme: 333444 is your code to approve the deploy to Production. It expires in 10 minutes. Don't share it.");
+  assert.equal(deploy.subject, 'Acme: 333444 is your code to approve the deploy to Production');
+  assert.ok(deploy.text.length <= 160, 'fits one SMS segment');
+  const rollback = codeMessage({ companyName: 'Acme', code: '333444', minutesValid: 10, purpose: 'deploy', targetName: 'Production', rollback: true });
+  assert.equal(rollback.subject, 'Acme: 333444 is your code to approve the roll back of Production');
+
+  // A target name is someone's input: one short line in a subject, escaped in HTML.
+  const odd = codeMessage({ companyName: 'Acme', code: '333444', minutesValid: 10, purpose: 'deploy', targetName: '<b>Prod</b>\r\nBcc: x@example.com' + 'x'.repeat(80) });
+  assert.ok(!/[\r\n]/.test(odd.subject), odd.subject);
+  assert.ok(odd.subject.length < 100, odd.subject);
+  assert.ok(!odd.html.includes('<b>Prod'), 'escaped');
+  assert.throws(() => codeMessage({ companyName: 'Acme', code: '333444', minutesValid: 10, purpose: 'deploy', targetName: ' \n ' }), { code: 'template_input_invalid' });
 });
 
 test('code messages refuse bad input rather than render it', () => {

@@ -49,7 +49,7 @@ test('in Chromium: add an email factor with the mailed code, then sign in again 
     await page.getByLabel('Code from the email').waitFor();
     assert.equal(smtp.received.length, mailsBefore + 1, 'exactly one mail went out');
     const signInMail = codeFromMail(smtp, email);
-    assert.match(signInMail.subject, /sign-in code/);
+    assert.match(signInMail.subject, /is your code to sign in$/);
     await page.getByLabel('Code from the email').fill(signInMail.code);
     await page.getByRole('button', { name: 'Verify' }).click();
 

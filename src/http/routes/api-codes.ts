@@ -99,7 +99,7 @@ export function apiCodeRoutes(app: FastifyInstance, services: Services, cookies:
     },
     async (request) => {
       const auth = requireAuth(request);
-      return sentCodeJson(await services.reauth.sendCode(auth.user, request.body.method, requestMeta(request)));
+      return sentCodeJson(await services.reauth.sendCode(auth, request.body.method, requestMeta(request)));
     },
   );
 

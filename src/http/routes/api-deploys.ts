@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { unauthenticated } from '../../core/errors.js';
 import { API_KEY_SCOPES } from '../../services/api-keys.js';
-import type { DeployActor } from '../../services/deploys.js';
+import type { DeployActor } from '../../services/deploys/index.js';
 import type { Services } from '../../services/index.js';
 import { requestMeta, requireAuth } from '../request-context.js';
 import { idParams, str } from '../schemas.js';
+import { sendableMethod, sentCodeJson } from './api-codes.js';
 
 const codeFields = { method: { type: 'string', enum: ['totp', 'sms', 'email', 'backup_code'] }, code: str(64) } as const;
 
@@ -133,7 +134,7 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
     },
     async (request) => {
       const auth = await adminSudo(request);
-      return services.deploys.setDeployers(auth.user, request.params.id, request.body, requestMeta(request));
+      return services.deploys.setDeployers(auth, request.params.id, request.body, requestMeta(request));
     },
   );
 
@@ -178,6 +179,19 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
       const actor = await actorOf(request);
       return reply.code(201).send(await services.deploys.deploy(actor, request.params.id, request.body, requestMeta(request)));
     },
+  );
+
+  app.post<{ Params: { id: string }; Body: { digest: string; method: 'sms' | 'email'; rollbackTo?: string } }>(
+    '/api/v1/deploy-targets/:id/deployments/code',
+    {
+      schema: {
+        tags: ['deploys'],
+        summary: 'Send a code by text message or email that approves this deploy only: this target and the reviewed digest (or roll back to rollbackTo); for authorised deployers of a protected target',
+        params: idParams,
+        body: { type: 'object', required: ['digest', 'method'], additionalProperties: false, properties: { digest: str(80), method: sendableMethod, rollbackTo: str(64) } },
+      },
+    },
+    async (request) => sentCodeJson(await services.deploys.sendApprovalCode(await actorOf(request), request.params.id, request.body, requestMeta(request))),
   );
 
   app.get<{ Params: { key: string } }>(

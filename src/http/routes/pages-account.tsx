@@ -284,7 +284,7 @@ export function accountPageRoutes(app: FastifyInstance, services: Services, cook
     if (!auth) return reply;
     const method = sendableMethod(request.body.method);
     try {
-      const sent = await services.reauth.sendCode(auth.user, method ?? request.body.method ?? '', requestMeta(request));
+      const sent = await services.reauth.sendCode(auth, method ?? request.body.method ?? '', requestMeta(request));
       return renderSecurity(request, reply, auth, { notice: `Code sent to ${sent.sentTo}. It works until ${when(auth, sent.expiresAt)}.`, reauthSent: { method: sent.channel, sentTo: sent.sentTo } });
     } catch (error) {
       const message = userMessage(error);

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isTwofoldError } from '../../core/errors.js';
 import { formatInTimeZone } from '../../core/time-zone.js';
-import type { DeployActor, DeploymentView, TargetView } from '../../services/deploys.js';
+import type { DeployActor, DeploymentView, TargetView } from '../../services/deploys/index.js';
 import type { Services } from '../../services/index.js';
 import type { AuthenticatedSession } from '../../services/sessions.js';
 import type { PageChrome } from '../../ui/layout.js';
@@ -224,7 +224,7 @@ export function deployPageRoutes(app: FastifyInstance, services: Services, kit: 
     const method = request.body.method ?? '';
     return orNotFound(request, reply, auth, async () => {
       try {
-        const sent = await services.reauth.sendCode(auth.user, method, requestMeta(request));
+        const sent = await services.deploys.sendApprovalCode(actorOf(auth), request.params.id, { digest: request.body.digest ?? '', method, rollbackTo }, requestMeta(request));
         return renderDeployNow(request, reply, auth, request.params.id, { rollbackTo, selected: method, notice: `We sent a code to ${sent.sentTo}. Enter it below.` });
       } catch (error) {
         return renderDeployNow(request, reply.code(pageStatus(error)), auth, request.params.id, { rollbackTo, selected: method, error: userMessage(error) });

@@ -133,7 +133,7 @@ export function reauthPageRoutes(app: FastifyInstance, services: Services, cooki
     const method = request.body.method ?? '';
     const next = safeNext(request.body.next);
     try {
-      const sent = await services.reauth.sendCode(auth.user, method, requestMeta(request));
+      const sent = await services.reauth.sendCode(auth, method, requestMeta(request));
       return renderReauthPage(services, kit, request, reply, auth, next, { notice: `We sent a code to ${sent.sentTo}. Enter it below.`, selected: method });
     } catch (error) {
       const text = userMessage(error);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hmacSha256, sha256 } from '../../core/crypto.js';
 import { rateLimited } from '../../core/errors.js';
 import { generateNumericCode } from '../../core/one-time-code.js';
-import type { Channel } from '../../delivery/index.js';
+import type { Channel, CodeAction } from '../../delivery/index.js';
 import { codeMessage } from '../../delivery/index.js';
 import type { Executor, Factor, OneTimeCodePurpose, User } from '../../store/index.js';
 import { oneTimeCodes, rateLimits, users } from '../../store/index.js';
@@ -31,8 +31,23 @@ export interface CodeTarget {
   user: User;
   factor: Factor;
   purpose: OneTimeCodePurpose;
-  /** The flow, enrolment or '-' the code is good for. */
+  /** What the code is good for within its purpose: the flow, the enrolment, the session, the deploy (see delivered-code-strategy.ts). */
   scope: string;
+  /** Deploy codes: the target named in the message, and whether it is a roll back. */
+  deploy?: { targetName: string; rollback: boolean };
+}
+
+/** The words of the message: each purpose names its own action. */
+function actionOf(target: CodeTarget, channel: Channel): CodeAction {
+  switch (target.purpose) {
+    case 'enrolment':
+      return { purpose: 'enrolment', channel };
+    case 'deploy':
+      if (!target.deploy) throw new Error('a deploy code needs its target');
+      return { purpose: 'deploy', targetName: target.deploy.targetName, rollback: target.deploy.rollback };
+    default:
+      return { purpose: target.purpose };
+  }
 }
 
 export interface SentCode {
@@ -115,10 +130,10 @@ export class CodeSender {
     const code = generateNumericCode();
     const codeId = randomUUID();
     const rendered = codeMessage({
+      ...actionOf(target, channel),
       companyName: settings.companyName,
       code,
       minutesValid: Math.round(settings.codeValidityMs / 60_000),
-      purpose: purpose === 'enrolment' ? 'enrolment' : 'sign_in',
       host: new URL(settings.publicUrl).hostname,
     });
     const auditBase = { actorUserId: user.id, subjectUserId: user.id, orgId: user.org_id, meta };

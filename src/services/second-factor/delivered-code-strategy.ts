@@ -24,14 +24,28 @@ export function enrolmentCodeScope(factorId: string): CodeScopeRef {
   return { purpose: 'enrolment', scope: `factor:${factorId}` };
 }
 
-export function reauthCodeScope(channel: Channel): CodeScopeRef {
-  return { purpose: 'reauthentication', scope: `reauth:${channel}` };
+/** Bound to the session that asked: the session id stays when its token rotates, so the code outlives no session. */
+export function reauthCodeScope(sessionId: string, channel: Channel): CodeScopeRef {
+  return { purpose: 'reauthentication', scope: `session:${sessionId}:${channel}` };
+}
+
+/** Bound to one target and the exact bundle reviewed: a code for digest A approves nothing else. */
+export function deployCodeScope(targetId: string, digest: string, channel: Channel): CodeScopeRef {
+  return { purpose: 'deploy', scope: `target:${targetId}:digest:${digest}:${channel}` };
 }
 
 /**
- * A code sent by text message or email, checked against the live codes of one scope (a sign-in
- * flow, an enrolment, a re-authentication). Spending is a compare-and-set, so a code works once
- * even when two requests carry it at the same moment.
+ * Which delivered codes a verification accepts: the purpose and scope, per channel. A verifier
+ * asked to check a text or email code without one refuses the method rather than guess.
+ */
+export type CodeBinding = (channel: Channel) => CodeScopeRef;
+
+/**
+ * A code sent by text message or email, checked against the live codes of one purpose and scope
+ * (a sign-in flow, an enrolment, a session's re-authentication, a deploy of one bundle): the
+ * lookup's WHERE names both, so a code issued for one purpose never matches another, on any
+ * node. Spending is a compare-and-set, so a code works once even when two requests carry it at
+ * the same moment.
  */
 export class DeliveredCodeStrategy implements SecondFactorStrategy {
   readonly method: Channel;

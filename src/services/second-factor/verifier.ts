@@ -6,8 +6,11 @@ import type { Executor, User } from '../../store/index.js';
 import { factors, rateLimits, users } from '../../store/index.js';
 import { recordAudit } from '../audit-log.js';
 import type { RequestMeta, ServiceDeps } from '../context.js';
+import type { CodeSender } from '../messaging/code-sender.js';
 import type { AttemptLimiter, LimitedKey } from '../rate-limiter.js';
 import { BACKUP_CODE_PER_ACCOUNT, SECOND_FACTOR_PER_IP } from '../rate-limiter.js';
+import type { CodeBinding } from './delivered-code-strategy.js';
+import { DeliveredCodeStrategy } from './delivered-code-strategy.js';
 import { reserveSecondFactorAttempt } from './lockout.js';
 import type { SecondFactorStrategy, VerifyOptions } from './strategy.js';
 
@@ -39,6 +42,10 @@ const FAILURE_MESSAGES = {
  * method's strategy, and the audit trail. Every limit is reserved before the code is looked
  * at; `onSuccess` runs in the same transaction as the code being spent, so if what the proof
  * unlocks cannot be written, the code stays unspent.
+ *
+ * The factors that hold their own secret (authenticators, backup codes) are fixed at start-up.
+ * Text and email codes are not: each was issued for one purpose and scope, so their strategy is
+ * built per call from the caller's `CodeBinding` (a session's re-authentication, one deploy).
  */
 export class SecondFactorVerifier {
   private readonly strategies: Map<string, SecondFactorStrategy>;
@@ -47,10 +54,15 @@ export class SecondFactorVerifier {
     private readonly deps: ServiceDeps,
     strategies: SecondFactorStrategy[],
     private readonly limiter: AttemptLimiter,
+    private readonly codes: CodeSender,
   ) {
-    this.strategies = new Map(strategies.map((s) => [s.method, s]));
+    this.strategies = new Map(strategies.filter((s) => !isDeliveredMethod(s.method)).map((s) => [s.method, s]));
   }
 
+  /**
+   * `codes` says which delivered codes count here; without it a text or email code is refused
+   * (`method_not_allowed`), never checked against some other purpose's codes.
+   */
   async verify<T>(
     user: User,
     method: string,
@@ -58,10 +70,19 @@ export class SecondFactorVerifier {
     meta: RequestMeta,
     purpose: string,
     onSuccess: (trx: Executor, proof: SecondFactorProof) => Promise<T>,
+    codes?: CodeBinding,
   ): Promise<T> {
-    const strategy = this.strategies.get(method);
-    if (!strategy) throw invalidInput('method_not_allowed', `The method "${method}" is not available.`);
-    return this.verifyWith(strategy, user, code, meta, purpose, onSuccess);
+    return this.verifyWith(this.strategyFor(method, codes), user, code, meta, purpose, onSuccess);
+  }
+
+  private strategyFor(method: string, codes: CodeBinding | undefined): SecondFactorStrategy {
+    if (method === 'sms' || method === 'email') {
+      if (codes) return new DeliveredCodeStrategy(this.deps, this.codes, method, codes(method));
+    } else {
+      const strategy = this.strategies.get(method);
+      if (strategy) return strategy;
+    }
+    throw invalidInput('method_not_allowed', `The method "${method}" is not available.`);
   }
 
   async verifyWith<T>(

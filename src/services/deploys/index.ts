@@ -1,0 +1,94 @@
+import type { DeployTiming, Session, User } from '../../store/index.js';
+import type { RequestMeta, ServiceDeps } from '../context.js';
+import type { CodeSender, SentCode } from '../messaging/code-sender.js';
+import type { MethodCatalogue } from '../methods.js';
+import type { SecondFactorVerifier } from '../second-factor/verifier.js';
+import type { SigningKeyService } from '../signing-keys.js';
+import { DeployAccess } from './access.js';
+import { DeployApprovals } from './approval.js';
+import { DeployChanges } from './changes.js';
+import { Deployments } from './deploy.js';
+import { DeployTargets } from './targets.js';
+import type { DeployActor, DeployInput, DeployPreview, DeploymentView, TargetView } from './types.js';
+
+export type { DeployActor, DeployInput, DeployPreview, DeploymentView, TargetView } from './types.js';
+export { APPROVAL_TYP } from './types.js';
+
+/**
+ * Deploy targets and their deployments. A protected target (require 2FA) only goes live when an
+ * authorised, enrolled person enters a fresh code against the exact bundle they reviewed; the
+ * result is signed so a pipeline can check it offline against the published JWKS.
+ *
+ * One facade over small parts: targets (settings, deployers), changes (the pending bundle),
+ * approval (signing, deploy codes), deploy (going live, roll back, history).
+ */
+export class DeployService {
+  private readonly targets: DeployTargets;
+  private readonly changes: DeployChanges;
+  private readonly approvals: DeployApprovals;
+  private readonly deployments: Deployments;
+
+  constructor(deps: ServiceDeps, verifier: SecondFactorVerifier, signingKeys: SigningKeyService, codes: CodeSender, methods: MethodCatalogue) {
+    const access = new DeployAccess(deps);
+    this.targets = new DeployTargets(deps, access, verifier);
+    this.approvals = new DeployApprovals(deps, access, verifier, signingKeys, codes, methods);
+    this.deployments = new Deployments(deps, access, this.approvals);
+    this.changes = new DeployChanges(deps, access, this.approvals, this.deployments);
+  }
+
+  createTarget(actor: User, orgId: string, input: { name: string; timing: DeployTiming; requireTwoFactor?: boolean | undefined }, meta: RequestMeta): Promise<TargetView> {
+    return this.targets.createTarget(actor, orgId, input, meta);
+  }
+
+  /** Every route that could switch the requirement off ends here, and is refused here. */
+  updateTarget(actor: User, targetId: string, input: { name?: string | undefined; timing?: DeployTiming | undefined; requireTwoFactor?: boolean | undefined }, meta: RequestMeta): Promise<TargetView> {
+    return this.targets.updateTarget(actor, targetId, input, meta);
+  }
+
+  recordRefusal(actor: User, targetId: string, reason: string, meta: RequestMeta): Promise<void> {
+    return this.targets.recordRefusal(actor, targetId, reason, meta);
+  }
+
+  listTargets(actor: DeployActor, orgId: string | undefined): Promise<TargetView[]> {
+    return this.targets.listTargets(actor, orgId);
+  }
+
+  getTarget(actor: DeployActor, targetId: string): Promise<TargetView> {
+    return this.targets.getTarget(actor, targetId);
+  }
+
+  /** For a protected target the editor proves a current code; a sent one is their session's "confirm it is you" code. */
+  setDeployers(editor: { user: User; session: Session }, targetId: string, input: { userIds: readonly string[]; method?: string | undefined; code?: string | undefined }, meta: RequestMeta): Promise<TargetView> {
+    return this.targets.setDeployers(editor, targetId, input, meta);
+  }
+
+  addChange(actor: DeployActor, targetId: string, input: { key: string; value?: unknown; summary: string }, meta: RequestMeta | null): Promise<{ pendingVersion: number; digest: string; deployment: DeploymentView | null }> {
+    return this.changes.addChange(actor, targetId, input, meta);
+  }
+
+  preview(actor: DeployActor, targetId: string): Promise<DeployPreview> {
+    return this.changes.preview(actor, targetId);
+  }
+
+  /** Sends a code that approves exactly this deploy: this target, this digest (see approval.ts). */
+  sendApprovalCode(actor: DeployActor, targetId: string, input: { digest: string; method: string; rollbackTo?: string | undefined }, meta: RequestMeta): Promise<SentCode> {
+    return this.approvals.sendCode(actor, targetId, input, meta);
+  }
+
+  /** Deploy Now, or a roll back (see deploy.ts). */
+  deploy(actor: DeployActor, targetId: string, input: DeployInput, meta: RequestMeta): Promise<DeploymentView> {
+    return this.deployments.deploy(actor, targetId, input, meta);
+  }
+
+  history(actor: DeployActor, targetId: string, limit = 50): Promise<DeploymentView[]> {
+    return this.deployments.history(actor, targetId, limit);
+  }
+
+  actorLabels(refs: readonly string[]): Promise<Map<string, string>> {
+    return this.deployments.actorLabels(refs);
+  }
+
+  publicBundle(publicKey: string): Promise<{ body: string; digest: string; approval: string; deploymentId: string } | null> {
+    return this.deployments.publicBundle(publicKey);
+  }
+}
