@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { isTwofoldError, notFound } from '../core/errors.js';
 import { startServer } from '../http/server.js';
 import { ADMIN_ROLE } from '../services/accounts.js';
+import { SYSTEM_ACTOR } from '../services/actor.js';
 import { API_KEY_SCOPES } from '../services/api-keys.js';
 import { OIDC_SCOPES } from '../core/oidc.js';
 import type { Runtime } from '../services/bootstrap.js';
@@ -224,7 +225,7 @@ export function buildProgram(): Command {
         const scopes = opts.scope.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
         if (scopes.length === 0) throw new ConfigError(`give at least one --scope (${API_KEY_SCOPES.join(', ')})`);
         const org = await resolveOrganisation(runtime, opts.org);
-        const { key, apiKey } = await runtime.services.apiKeys.create(null, org.id, { name: opts.name, scopes }, CLI_ACTOR.meta);
+        const { key, apiKey } = await runtime.services.apiKeys.create(SYSTEM_ACTOR, org.id, { name: opts.name, scopes }, CLI_ACTOR.meta);
         process.stdout.write(`created API key ${apiKey.id} "${apiKey.name}" in ${org.name} with scopes ${apiKey.scopes.join(', ')}\n`);
         process.stdout.write(`key: ${key}\n`);
         process.stdout.write('This is the only time the key is shown; store it now.\n');
@@ -251,7 +252,7 @@ export function buildProgram(): Command {
         else org = (await organisations.listOrganisations(runtime.database.db))[0];
         if (!org) throw new ConfigError('there is no organisation yet: create one with "twofold orgs create" or "twofold users create"');
         const { client, secret } = await runtime.services.oidcClients.create(
-          null,
+          SYSTEM_ACTOR,
           org.id,
           {
             name: opts.name,

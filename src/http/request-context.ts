@@ -1,5 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { unauthenticated } from '../core/errors.js';
+import type { SessionActor } from '../services/actor.js';
+import { sessionActor } from '../services/actor.js';
 import type { RequestMeta } from '../services/index.js';
 import type { AuthenticatedSession } from '../services/sessions.js';
 
@@ -27,6 +29,11 @@ declare module 'fastify' {
 export function requireAuth(request: FastifyRequest): AuthenticatedSession {
   if (!request.auth) throw unauthenticated('not_signed_in', 'Sign in first.');
   return request.auth;
+}
+
+/** The signed-in person as an actor for a use case, which checks for itself what it needs (admin, sudo, tenancy). */
+export function requireSessionActor(request: FastifyRequest): SessionActor {
+  return sessionActor(requireAuth(request));
 }
 
 export interface CookieSettings {

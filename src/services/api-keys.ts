@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { randomToken, sha256 } from '../core/crypto.js';
 import { invalidInput, notFound, unauthenticated } from '../core/errors.js';
-import type { ApiKey, User } from '../store/index.js';
-import { deploys } from '../store/index.js';
+import type { ApiKey } from '../store/index.js';
+import { deploys, organisations } from '../store/index.js';
+import type { Actor } from './actor.js';
 import { recordAudit } from './audit-log.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
-import { requireAdminOf } from './tenancy.js';
+import { requireSudoAdmin, requireSudoAdminOrSystem } from './step-up.js';
+import { requireInTree, requireSudoAdminOf } from './tenancy.js';
 
 export const API_KEY_SCOPES = ['changes:write', 'deployments:read', 'deployments:write'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
@@ -32,7 +34,9 @@ export interface ApiPrincipal {
 
 /**
  * API keys for apps: a random secret shown once, only its SHA-256 kept (256 bits of entropy need
- * no slow hash), scoped to one organisation and a list of actions, revocable.
+ * no slow hash), scoped to one organisation and a list of actions, revocable. Managing keys takes
+ * a signed-in admin of the organisation with sudo, checked here; the command line (the system
+ * actor) may create them too.
  */
 export class ApiKeyService {
   constructor(private readonly deps: ServiceDeps) {}
@@ -41,8 +45,9 @@ export class ApiKeyService {
     return this.deps.database.db;
   }
 
-  /** `actor` null is the CLI, run by whoever holds the server's database. */
-  async create(actor: User | null, orgId: string, input: { name: string; scopes: readonly string[] }, meta: RequestMeta | null): Promise<{ key: string; apiKey: ApiKeyView }> {
+  /** An admin with sudo, for their tree; or the command line (SYSTEM_ACTOR), for any organisation, recorded as nobody. */
+  async create(actor: Actor, orgId: string, input: { name: string; scopes: readonly string[] }, meta: RequestMeta | null): Promise<{ key: string; apiKey: ApiKeyView }> {
+    const admin = await requireSudoAdminOrSystem(this.deps, actor);
     const name = input.name.trim();
     if (name === '' || name.length > 80) throw invalidInput('name_invalid', 'Give the key a name of 1 to 80 characters.');
     const scopes = [...new Set(input.scopes)];
@@ -51,8 +56,8 @@ export class ApiKeyService {
     }
     const secret = `${KEY_PREFIX}${randomToken(32)}`;
     return this.db.transaction().execute(async (trx) => {
-      if (actor) await requireAdminOf(trx, actor, orgId);
-      else if (!(await trx.selectFrom('organisations').select('id').where('id', '=', orgId).executeTakeFirst())) throw notFound('organisation_not_found', 'No such organisation.');
+      if (admin) await requireInTree(trx, admin, orgId);
+      else if (!(await organisations.findOrganisation(trx, orgId))) throw notFound('organisation_not_found', 'No such organisation.');
       const now = this.deps.clock();
       const row: ApiKey = {
         id: randomUUID(),
@@ -61,30 +66,31 @@ export class ApiKeyService {
         key_hash: sha256(secret),
         prefix: secret.slice(0, 12),
         scopes: JSON.stringify(scopes),
-        created_by: actor?.id ?? null,
+        created_by: admin?.id ?? null,
         created_at: now,
         last_used_at: null,
         revoked_at: null,
       };
       await deploys.insertApiKey(trx, row);
-      await recordAudit(trx, now, { type: 'api_key.created', actorUserId: actor?.id ?? null, orgId, meta, details: { apiKeyId: row.id, name, scopes } });
+      await recordAudit(trx, now, { type: 'api_key.created', actorUserId: admin?.id ?? null, orgId, meta, details: { apiKeyId: row.id, name, scopes } });
       return { key: secret, apiKey: toView(row) };
     });
   }
 
-  async list(actor: User, orgId: string): Promise<ApiKeyView[]> {
-    await requireAdminOf(this.db, actor, orgId);
+  async list(actor: Actor, orgId: string): Promise<ApiKeyView[]> {
+    await requireSudoAdminOf(this.deps, actor, orgId);
     return (await deploys.listApiKeys(this.db, orgId)).map(toView);
   }
 
-  async revoke(actor: User, id: string, meta: RequestMeta): Promise<void> {
+  async revoke(actor: Actor, id: string, meta: RequestMeta): Promise<void> {
+    const admin = await requireSudoAdmin(this.deps, actor);
     await this.db.transaction().execute(async (trx) => {
       const key = await deploys.findApiKey(trx, id);
       if (!key) throw notFound('api_key_not_found', 'No such API key.');
-      await requireAdminOf(trx, actor, key.org_id, { code: 'api_key_not_found', message: 'No such API key.' });
+      await requireInTree(trx, admin, key.org_id, { code: 'api_key_not_found', message: 'No such API key.' });
       const now = this.deps.clock();
       if (!(await deploys.revokeApiKey(trx, id, now))) throw notFound('api_key_not_found', 'No such API key.');
-      await recordAudit(trx, now, { type: 'api_key.revoked', actorUserId: actor.id, orgId: key.org_id, meta, details: { apiKeyId: id, name: key.name } });
+      await recordAudit(trx, now, { type: 'api_key.revoked', actorUserId: admin.id, orgId: key.org_id, meta, details: { apiKeyId: id, name: key.name } });
     });
   }
 

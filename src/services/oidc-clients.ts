@@ -4,9 +4,11 @@ import type { OidcScope } from '../core/oidc.js';
 import { normaliseRedirectUris, normaliseScopes } from '../core/oidc.js';
 import type { Executor, OidcClientRow, User } from '../store/index.js';
 import { oidc, organisations } from '../store/index.js';
+import type { Actor } from './actor.js';
 import { recordAudit } from './audit-log.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
-import { assertAdmin, requireAdminOf } from './tenancy.js';
+import { requireSudoAdmin, requireSudoAdminOrSystem } from './step-up.js';
+import { requireInTree } from './tenancy.js';
 
 const CLIENT_PREFIX = 'tfc_';
 /**
@@ -74,7 +76,9 @@ const CLIENT_NOT_FOUND = { code: 'client_not_found', message: 'No such app.' } a
  * Apps that sign people in through Twofold. A confidential client's secret is shown once; the
  * database keeps only HMAC-SHA256(key derived from the server secret, secret), and that digest
  * is what the OIDC provider compares: the token endpoint turns the secret an app presents into
- * its digest before the provider sees it (see http/oidc/mount.ts).
+ * its digest before the provider sees it (see http/oidc/mount.ts). Managing clients takes a
+ * signed-in admin of the client's organisation (or one above it) with sudo, checked here before
+ * anything else; the command line (the system actor) may register them too.
  */
 export class OidcClientService {
   private readonly secretKey: Buffer;
@@ -91,8 +95,9 @@ export class OidcClientService {
     return hmacSha256(this.secretKey, secret);
   }
 
-  /** `actor` null is the CLI, run by whoever holds the server's database. */
-  async create(actor: User | null, orgId: string, input: OidcClientInput, meta: RequestMeta | null): Promise<{ client: OidcClientView; secret: string | null }> {
+  /** An admin with sudo, for their tree; or the command line (SYSTEM_ACTOR), for any organisation, recorded as nobody. */
+  async create(actor: Actor, orgId: string, input: OidcClientInput, meta: RequestMeta | null): Promise<{ client: OidcClientView; secret: string | null }> {
+    const admin = await requireSudoAdminOrSystem(this.deps, actor);
     const name = validName(input.name);
     const redirectUris = normaliseRedirectUris(input.redirectUris, 'redirect');
     const postLogout = normaliseRedirectUris(input.postLogoutRedirectUris ?? [], 'post_logout');
@@ -101,7 +106,7 @@ export class OidcClientService {
     const audience = validAudience(input.audience);
     const secret = isPublic ? null : `${SECRET_PREFIX}${randomToken(32)}`;
     return this.db.transaction().execute(async (trx) => {
-      if (actor) await requireAdminOf(trx, actor, orgId);
+      if (admin) await requireInTree(trx, admin, orgId);
       else if (!(await organisations.findOrganisation(trx, orgId))) throw notFound('organisation_not_found', 'No such organisation.');
       const now = this.deps.clock();
       const row: OidcClientRow = {
@@ -116,13 +121,13 @@ export class OidcClientService {
         secret_hash: secret === null ? null : this.secretDigest(secret),
         audience,
         created_at: now,
-        created_by: actor?.id ?? null,
+        created_by: admin?.id ?? null,
         updated_at: now,
       };
       await oidc.insertClient(trx, row);
       await recordAudit(trx, now, {
         type: 'oidc_client.created',
-        actorUserId: actor?.id ?? null,
+        actorUserId: admin?.id ?? null,
         orgId,
         meta,
         details: { clientId: row.id, name, public: isPublic, redirectUris, scopes, requireTwoFactor: row.require_two_factor === 1, audience },
@@ -132,20 +137,22 @@ export class OidcClientService {
   }
 
   /** The clients of the admin's own organisation and every one below it, or of one of them. */
-  async list(actor: User, orgId?: string): Promise<OidcClientView[]> {
+  async list(actor: Actor, orgId?: string): Promise<OidcClientView[]> {
+    const admin = await requireSudoAdmin(this.deps, actor);
     if (orgId !== undefined) {
-      await requireAdminOf(this.db, actor, orgId);
+      await requireInTree(this.db, admin, orgId);
       return (await oidc.listClients(this.db, [orgId])).map(toView);
     }
-    await assertAdmin(this.db, actor);
-    return (await oidc.listClients(this.db, await organisations.subtreeIds(this.db, actor.org_id))).map(toView);
+    return (await oidc.listClients(this.db, await organisations.subtreeIds(this.db, admin.org_id))).map(toView);
   }
 
-  async get(actor: User, id: string): Promise<OidcClientView> {
-    return toView(await this.managed(this.db, actor, id));
+  async get(actor: Actor, id: string): Promise<OidcClientView> {
+    const admin = await requireSudoAdmin(this.deps, actor);
+    return toView(await this.managed(this.db, admin, id));
   }
 
-  async update(actor: User, id: string, change: OidcClientChange, meta: RequestMeta): Promise<OidcClientView> {
+  async update(actor: Actor, id: string, change: OidcClientChange, meta: RequestMeta): Promise<OidcClientView> {
+    const admin = await requireSudoAdmin(this.deps, actor);
     const patch = {
       ...(change.name !== undefined ? { name: validName(change.name) } : {}),
       ...(change.redirectUris !== undefined ? { redirect_uris: JSON.stringify(normaliseRedirectUris(change.redirectUris, 'redirect')) } : {}),
@@ -155,33 +162,35 @@ export class OidcClientService {
       ...(change.audience !== undefined ? { audience: validAudience(change.audience) } : {}),
     };
     return this.db.transaction().execute(async (trx) => {
-      const row = await this.managed(trx, actor, id);
+      const row = await this.managed(trx, admin, id);
       const now = this.deps.clock();
       await oidc.updateClient(trx, id, { ...patch, updated_at: now });
-      await recordAudit(trx, now, { type: 'oidc_client.changed', actorUserId: actor.id, orgId: row.org_id, meta, details: { clientId: id, changed: Object.keys(patch), ...(patch.audience ? { audience: patch.audience } : {}) } });
+      await recordAudit(trx, now, { type: 'oidc_client.changed', actorUserId: admin.id, orgId: row.org_id, meta, details: { clientId: id, changed: Object.keys(patch), ...(patch.audience ? { audience: patch.audience } : {}) } });
       return toView({ ...row, ...patch, updated_at: now });
     });
   }
 
   /** A new secret for a confidential client, shown once; the old one stops working at once. */
-  async rotateSecret(actor: User, id: string, meta: RequestMeta): Promise<{ client: OidcClientView; secret: string }> {
+  async rotateSecret(actor: Actor, id: string, meta: RequestMeta): Promise<{ client: OidcClientView; secret: string }> {
+    const admin = await requireSudoAdmin(this.deps, actor);
     const secret = `${SECRET_PREFIX}${randomToken(32)}`;
     return this.db.transaction().execute(async (trx) => {
-      const row = await this.managed(trx, actor, id);
+      const row = await this.managed(trx, admin, id);
       if (row.public === 1) throw invalidInput('client_is_public', 'A public client has no secret.');
       const now = this.deps.clock();
       await oidc.updateClient(trx, id, { secret_hash: this.secretDigest(secret), updated_at: now });
-      await recordAudit(trx, now, { type: 'oidc_client.secret_rotated', actorUserId: actor.id, orgId: row.org_id, meta, details: { clientId: id } });
+      await recordAudit(trx, now, { type: 'oidc_client.secret_rotated', actorUserId: admin.id, orgId: row.org_id, meta, details: { clientId: id } });
       return { client: toView({ ...row, updated_at: now }), secret };
     });
   }
 
   /** Deletes the client; its tokens stop working because the provider no longer finds the client. */
-  async remove(actor: User, id: string, meta: RequestMeta): Promise<void> {
+  async remove(actor: Actor, id: string, meta: RequestMeta): Promise<void> {
+    const admin = await requireSudoAdmin(this.deps, actor);
     await this.db.transaction().execute(async (trx) => {
-      const row = await this.managed(trx, actor, id);
+      const row = await this.managed(trx, admin, id);
       await oidc.deleteClient(trx, id);
-      await recordAudit(trx, this.deps.clock(), { type: 'oidc_client.deleted', actorUserId: actor.id, orgId: row.org_id, meta, details: { clientId: id, name: row.name } });
+      await recordAudit(trx, this.deps.clock(), { type: 'oidc_client.deleted', actorUserId: admin.id, orgId: row.org_id, meta, details: { clientId: id, name: row.name } });
     });
   }
 
@@ -217,10 +226,11 @@ export class OidcClientService {
     };
   }
 
-  private async managed(db: Executor, actor: User, id: string): Promise<OidcClientRow> {
+  /** The client, if the (already checked) admin manages its organisation; otherwise 404. */
+  private async managed(db: Executor, admin: User, id: string): Promise<OidcClientRow> {
     const row = id.length <= 64 ? await oidc.findClient(db, id) : undefined;
     if (!row) throw notFound(CLIENT_NOT_FOUND.code, CLIENT_NOT_FOUND.message);
-    await requireAdminOf(db, actor, row.org_id, CLIENT_NOT_FOUND);
+    await requireInTree(db, admin, row.org_id, CLIENT_NOT_FOUND);
     return row;
   }
 }

@@ -4,8 +4,10 @@ import { CHALLENGE_TRIGGERS, MAX_TRUST_BROWSER_DAYS, POLICY_METHODS, TWO_FACTOR_
 import type { Executor, Organisation, OrganisationPolicyRow, User } from '../store/index.js';
 import { policies, roles } from '../store/index.js';
 import { ADMIN_ROLE } from './accounts.js';
+import type { Actor } from './actor.js';
 import type { Notifier } from './messaging/notifier.js';
-import { assertAdmin, requireAdminOf } from './tenancy.js';
+import { requireSudoAdmin } from './step-up.js';
+import { assertAdmin, requireInTree, requireSudoAdminOf } from './tenancy.js';
 import { recordAudit } from './audit-log.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
 
@@ -39,6 +41,12 @@ export interface OrganisationPolicyReport {
   effective: EffectivePolicy;
 }
 
+const NO_ROLE = { code: 'role_not_found', message: 'No such role.' } as const;
+
+/**
+ * Two-factor policy. What applies to a user is for everyone to ask; reading or changing an
+ * organisation's or a role's policy is for its admins with sudo, checked here (requireSudoAdmin).
+ */
 export class PolicyService implements SecondFactorPolicy {
   constructor(
     private readonly deps: ServiceDeps,
@@ -58,16 +66,18 @@ export class PolicyService implements SecondFactorPolicy {
     return this.compute(chain, user.org_id, await policies.rolePoliciesForUser(db, user.id));
   }
 
-  /** An admin's view of one organisation's policy: own rules and what its members get. */
-  async organisationPolicy(actor: User, orgId: string): Promise<OrganisationPolicyReport> {
-    const org = await this.assertAdminOf(this.db, actor, orgId);
+  /** An admin's view of one organisation's policy: own rules and what its members get. Admins with sudo, their own tree. */
+  async organisationPolicy(actor: Actor, orgId: string): Promise<OrganisationPolicyReport> {
+    const { org } = await requireSudoAdminOf(this.deps, actor, orgId);
     return this.report(this.db, org);
   }
 
-  async setOrganisationPolicy(actor: User, orgId: string, input: OrganisationPolicyInput, meta: RequestMeta): Promise<OrganisationPolicyReport> {
+  async setOrganisationPolicy(actor: Actor, orgId: string, input: OrganisationPolicyInput, meta: RequestMeta): Promise<OrganisationPolicyReport> {
+    // Before the transaction: on SQLite the check's own reads would wait for it.
+    const admin = await requireSudoAdmin(this.deps, actor);
     const clean = validatePolicyInput(input);
     const report = await this.db.transaction().execute(async (trx) => {
-      const org = await this.assertAdminOf(trx, actor, orgId);
+      const org = await requireInTree(trx, admin, orgId);
       const before = await policies.findOrganisationPolicy(trx, orgId);
       const now = this.deps.clock();
       await policies.upsertOrganisationPolicy(trx, {
@@ -78,11 +88,11 @@ export class PolicyService implements SecondFactorPolicy {
         allowed_methods: JSON.stringify(clean.allowedMethods),
         trust_browser_days: clean.trustBrowserDays,
         updated_at: now,
-        updated_by: actor.id,
+        updated_by: admin.id,
       });
       await recordAudit(trx, now, {
         type: 'policy.changed',
-        actorUserId: actor.id,
+        actorUserId: admin.id,
         orgId,
         meta,
         details: { before: before ? toInput(before) : null, after: clean },
@@ -93,22 +103,23 @@ export class PolicyService implements SecondFactorPolicy {
     const admins = await roles.activeHoldersOfRole(this.db, orgId, ADMIN_ROLE);
     const summary = `${clean.mode}; challenge on ${clean.triggers.join(', ')}; methods ${clean.allowedMethods.join(', ')}; trust browsers ${clean.trustBrowserDays} days${clean.appliesToSubOrganisations ? '; applies to sub-organisations' : ''}`;
     for (const admin of admins) {
-      await this.notifier?.notify(admin, { title: `The 2FA policy of ${report.organisation.name} changed`, lines: [['Changed by', actor.email], ['New policy', summary]] }, meta);
+      await this.notifier?.notify(admin, { title: `The 2FA policy of ${report.organisation.name} changed`, lines: [['Changed by', admin.email], ['New policy', summary]] }, meta);
     }
     return report;
   }
 
-  async setRoleRequirement(actor: User, roleId: string, requireTwoFactor: boolean, meta: RequestMeta): Promise<{ roleId: string; role: string; orgId: string; requireTwoFactor: boolean }> {
+  async setRoleRequirement(actor: Actor, roleId: string, requireTwoFactor: boolean, meta: RequestMeta): Promise<{ roleId: string; role: string; orgId: string; requireTwoFactor: boolean }> {
+    const admin = await requireSudoAdmin(this.deps, actor);
     return this.db.transaction().execute(async (trx) => {
       const role = await roles.findRole(trx, roleId);
-      if (!role) throw notFound('role_not_found', 'No such role.');
-      await this.assertAdminOf(trx, actor, role.org_id, 'role_not_found');
+      if (!role) throw notFound(NO_ROLE.code, NO_ROLE.message);
+      await requireInTree(trx, admin, role.org_id, NO_ROLE);
       const before = await policies.findRolePolicy(trx, roleId);
       const now = this.deps.clock();
-      await policies.setRoleRequirement(trx, { role_id: roleId, require_two_factor: requireTwoFactor ? 1 : 0, updated_at: now, updated_by: actor.id });
+      await policies.setRoleRequirement(trx, { role_id: roleId, require_two_factor: requireTwoFactor ? 1 : 0, updated_at: now, updated_by: admin.id });
       await recordAudit(trx, now, {
         type: 'role_policy.changed',
-        actorUserId: actor.id,
+        actorUserId: admin.id,
         orgId: role.org_id,
         meta,
         details: { roleId, role: role.name, before: before ? before.require_two_factor === 1 : false, requireTwoFactor },
@@ -117,12 +128,12 @@ export class PolicyService implements SecondFactorPolicy {
     });
   }
 
+  /**
+   * An early refusal for routes in front of use cases that do not guard themselves yet (the
+   * deploy-target admin routes). The admin use cases here and elsewhere check for themselves.
+   */
   async assertAdmin(actor: User, db: Executor = this.db): Promise<void> {
     await assertAdmin(db, actor);
-  }
-
-  private async assertAdminOf(db: Executor, actor: User, orgId: string, missingCode = 'organisation_not_found'): Promise<Organisation> {
-    return requireAdminOf(db, actor, orgId, { code: missingCode, message: missingCode === 'role_not_found' ? 'No such role.' : 'No such organisation.' });
   }
 
   private async report(db: Executor, org: Organisation): Promise<OrganisationPolicyReport> {

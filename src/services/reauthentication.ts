@@ -26,8 +26,9 @@ export interface ReauthProof {
 /**
  * "Sudo mode". Users' own sensitive actions need a password or a current code proven in the
  * last few minutes (`requireRecentReauth`); admin areas need the password and, when the admin
- * holds a factor, a current second factor as well (`requireAdminReauth`). Every route calls one
- * of these two guards.
+ * holds a factor, a current second factor as well. The admin use cases check that themselves
+ * (requireSudoAdmin in step-up.ts); `requireAdminReauth` is only an early check for a route
+ * that wants to answer before calling one.
  */
 export class ReauthenticationService {
   constructor(

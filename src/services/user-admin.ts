@@ -7,7 +7,9 @@ import type { BackupCodeService } from './backup-codes.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
 import type { Notifier } from './messaging/notifier.js';
 import type { PolicyService } from './policy.js';
-import { assertAdmin, isWithinTree } from './tenancy.js';
+import type { Actor } from './actor.js';
+import { requireSudoAdmin } from './step-up.js';
+import { isWithinTree, requireInTree } from './tenancy.js';
 
 export interface UserTwoFactorStatus {
   id: string;
@@ -38,7 +40,8 @@ const NO_USER = { code: 'user_not_found', message: 'No such user.' } as const;
  * What organisation admins do to other people's accounts: see their 2FA status, reset (remove)
  * factors, disable them, and view or regenerate their backup codes. An admin can take factors
  * away but never enrol one: only the user may hold a secret. Each action is audited with the
- * admin as actor and the user is told by email.
+ * admin as actor and the user is told by email. Every method starts by requiring a signed-in
+ * admin with sudo (requireSudoAdmin), reads included, so no route has to remember it.
  */
 export class UserAdminService {
   constructor(
@@ -53,10 +56,10 @@ export class UserAdminService {
     return this.deps.database.db;
   }
 
-  async list(actor: User, q: UserListQuery): Promise<{ users: UserTwoFactorStatus[]; next: string | null }> {
-    await assertAdmin(this.db, actor);
-    const rootId = q.orgId ?? actor.org_id;
-    if (!(await isWithinTree(this.db, actor, rootId))) throw notFound('organisation_not_found', 'No such organisation.');
+  async list(actor: Actor, q: UserListQuery): Promise<{ users: UserTwoFactorStatus[]; next: string | null }> {
+    const admin = await requireSudoAdmin(this.deps, actor);
+    const rootId = q.orgId ?? admin.org_id;
+    await requireInTree(this.db, admin, rootId);
     const limit = Math.min(Math.max(q.limit ?? 50, 1), 200);
     const orgIds = await organisations.subtreeIds(this.db, rootId);
     const out: UserTwoFactorStatus[] = [];
@@ -80,8 +83,9 @@ export class UserAdminService {
     return { users: out, next: after ?? null };
   }
 
-  async get(actor: User, userId: string): Promise<UserTwoFactorStatus & { factors: Array<{ id: string; type: string; label: string; destination: string | null; lastUsedAt: string | null }> }> {
-    const subject = await this.subject(this.db, actor, userId);
+  async get(actor: Actor, userId: string): Promise<UserTwoFactorStatus & { factors: Array<{ id: string; type: string; label: string; destination: string | null; lastUsedAt: string | null }> }> {
+    const admin = await requireSudoAdmin(this.deps, actor);
+    const subject = await this.subject(this.db, admin, userId);
     const active = await factors.listActiveFactors(this.db, subject.id);
     return {
       ...(await this.statusOf(subject)),
@@ -90,10 +94,11 @@ export class UserAdminService {
   }
 
   /** The lost-phone case: every factor, backup code, trusted browser and session of the user goes. */
-  async resetFactors(actor: User, userId: string, meta: RequestMeta): Promise<{ removedFactors: number }> {
+  async resetFactors(actor: Actor, userId: string, meta: RequestMeta): Promise<{ removedFactors: number }> {
+    const admin = await requireSudoAdmin(this.deps, actor);
     const result = await this.db.transaction().execute(async (trx) => {
-      const subject = await this.subject(trx, actor, userId);
-      if (subject.id === actor.id) throw forbidden('cannot_reset_self', 'Manage your own factors on your security page.');
+      const subject = await this.subject(trx, admin, userId);
+      if (subject.id === admin.id) throw forbidden('cannot_reset_self', 'Manage your own factors on your security page.');
       const now = this.deps.clock();
       const removed = await factors.listLiveFactors(trx, subject.id);
       for (const f of removed) await factors.deleteFactor(trx, subject.id, f.id);
@@ -102,7 +107,7 @@ export class UserAdminService {
       const endedSessions = await sessions.revokeUserSessions(trx, subject.id, now);
       await recordAudit(trx, now, {
         type: 'admin.factors_reset',
-        actorUserId: actor.id,
+        actorUserId: admin.id,
         subjectUserId: subject.id,
         orgId: subject.org_id,
         meta,
@@ -113,50 +118,52 @@ export class UserAdminService {
     await this.notifier.notify(result.subject, {
       title: 'Your two-factor methods were reset by an administrator',
       lines: [
-        ['Administrator', actor.email],
+        ['Administrator', admin.email],
         ['What happened', 'All your sign-in methods, backup codes and trusted browsers were removed. Set up a new method at your next sign-in.'],
       ],
     }, meta);
     return { removedFactors: result.removedFactors };
   }
 
-  async setDisabled(actor: User, userId: string, disabled: boolean, meta: RequestMeta): Promise<void> {
-    const subject = await this.subject(this.db, actor, userId);
-    await this.accounts.setStatus(subject, disabled ? 'disabled' : 'active', { userId: actor.id, meta });
+  async setDisabled(actor: Actor, userId: string, disabled: boolean, meta: RequestMeta): Promise<void> {
+    const admin = await requireSudoAdmin(this.deps, actor);
+    const subject = await this.subject(this.db, admin, userId);
+    await this.accounts.setStatus(subject, disabled ? 'disabled' : 'active', { userId: admin.id, meta });
     if (disabled) {
-      await this.notifier.notify(subject, { title: 'Your account was disabled by an administrator', lines: [['Administrator', actor.email]] }, meta);
+      await this.notifier.notify(subject, { title: 'Your account was disabled by an administrator', lines: [['Administrator', admin.email]] }, meta);
     }
   }
 
-  async viewBackupCodes(actor: User, userId: string, meta: RequestMeta): Promise<Array<{ code: string; used: boolean }>> {
-    const subject = await this.subject(this.db, actor, userId);
+  async viewBackupCodes(actor: Actor, userId: string, meta: RequestMeta): Promise<Array<{ code: string; used: boolean }>> {
+    const admin = await requireSudoAdmin(this.deps, actor);
+    const subject = await this.subject(this.db, admin, userId);
     const codes = await this.backupCodeService.reveal(subject.id);
     if (codes.length === 0) throw conflict('no_backup_codes', 'This user has no backup codes.');
-    await recordAudit(this.db, this.deps.clock(), { type: 'admin.backup_codes_viewed', actorUserId: actor.id, subjectUserId: subject.id, orgId: subject.org_id, meta, details: { count: codes.length } });
-    await this.notifier.notify(subject, { title: 'An administrator viewed your backup codes', lines: [['Administrator', actor.email]] }, meta);
+    await recordAudit(this.db, this.deps.clock(), { type: 'admin.backup_codes_viewed', actorUserId: admin.id, subjectUserId: subject.id, orgId: subject.org_id, meta, details: { count: codes.length } });
+    await this.notifier.notify(subject, { title: 'An administrator viewed your backup codes', lines: [['Administrator', admin.email]] }, meta);
     return codes;
   }
 
-  async regenerateBackupCodes(actor: User, userId: string, meta: RequestMeta): Promise<string[]> {
+  async regenerateBackupCodes(actor: Actor, userId: string, meta: RequestMeta): Promise<string[]> {
+    const admin = await requireSudoAdmin(this.deps, actor);
     const { subject, codes } = await this.db.transaction().execute(async (trx) => {
-      const subject = await this.subject(trx, actor, userId);
+      const subject = await this.subject(trx, admin, userId);
       if ((await factors.countActiveFactors(trx, subject.id)) === 0) {
         throw conflict('no_factor', 'This user has no two-factor method, so backup codes would be a way around nothing.');
       }
-      const codes = await this.backupCodeService.issueSet(trx, subject, 'regenerated', actor.id, meta);
-      await recordAudit(trx, this.deps.clock(), { type: 'admin.backup_codes_regenerated', actorUserId: actor.id, subjectUserId: subject.id, orgId: subject.org_id, meta, details: { count: codes.length } });
+      const codes = await this.backupCodeService.issueSet(trx, subject, 'regenerated', admin.id, meta);
+      await recordAudit(trx, this.deps.clock(), { type: 'admin.backup_codes_regenerated', actorUserId: admin.id, subjectUserId: subject.id, orgId: subject.org_id, meta, details: { count: codes.length } });
       return { subject, codes };
     });
-    await this.notifier.notify(subject, { title: 'An administrator made you new backup codes', lines: [['Administrator', actor.email], ['What happened', 'Your old backup codes no longer work.']] }, meta);
+    await this.notifier.notify(subject, { title: 'An administrator made you new backup codes', lines: [['Administrator', admin.email], ['What happened', 'Your old backup codes no longer work.']] }, meta);
     return codes;
   }
 
-  /** The user, if the actor administers their organisation; otherwise 404 as if they did not exist. */
-  private async subject(db: Executor, actor: User, userId: string): Promise<User> {
-    await assertAdmin(db, actor);
+  /** The user, if the (already checked) admin administers their organisation; otherwise 404 as if they did not exist. */
+  private async subject(db: Executor, admin: User, userId: string): Promise<User> {
     if (userId.length > 64) throw invalidInput('user_id_invalid', 'That is not a user id.');
     const subject = await users.findUser(db, userId);
-    if (!subject || !(await isWithinTree(db, actor, subject.org_id))) throw notFound(NO_USER.code, NO_USER.message);
+    if (!subject || !(await isWithinTree(db, admin, subject.org_id))) throw notFound(NO_USER.code, NO_USER.message);
     return subject;
   }
 

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
+import { SYSTEM_ACTOR } from '../../src/services/actor.js';
 import type { EnrolledMember } from '../helpers/authenticator.js';
 import { enrolledMember } from '../helpers/authenticator.js';
 import { TestClock } from '../helpers/clock.js';
@@ -57,7 +58,7 @@ before(async () => {
   const port = await freePort();
   appUrl = `http://localhost:${port}`;
   const { client, secret } = await server.services.oidcClients.create(
-    null,
+    SYSTEM_ACTOR,
     member.user.org_id,
     { name: 'Example App', redirectUris: [`${appUrl}/callback`], postLogoutRedirectUris: [`${appUrl}/`] },
     null,

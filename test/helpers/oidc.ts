@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
+import { SYSTEM_ACTOR } from '../../src/services/actor.js';
 import type { OidcClientInput } from '../../src/services/oidc-clients.js';
 import type { TestServer } from './server.js';
 
@@ -21,7 +22,7 @@ export interface RegisteredClient {
 export async function registerClient(server: TestServer, input: Partial<OidcClientInput> = {}): Promise<RegisteredClient> {
   const orgs = await server.runtime.database.db.selectFrom('organisations').select('id').orderBy('created_at').execute();
   const orgId = orgs[0]?.id ?? (await server.services.accounts.createOrganisation('Apps', null, SYSTEM)).id;
-  const { client, secret } = await server.services.oidcClients.create(null, orgId, { name: 'Example App', redirectUris: [REDIRECT_URI], postLogoutRedirectUris: [POST_LOGOUT_URI], ...input }, null);
+  const { client, secret } = await server.services.oidcClients.create(SYSTEM_ACTOR, orgId, { name: 'Example App', redirectUris: [REDIRECT_URI], postLogoutRedirectUris: [POST_LOGOUT_URI], ...input }, null);
   return { clientId: client.id, secret };
 }
 

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { totpCodeAt } from '../../src/core/totp.js';
-import { roles, users } from '../../src/store/index.js';
+import { roles } from '../../src/store/index.js';
+import { actorOf } from '../helpers/actors.js';
 import { PASSWORD, STEP_MS, dbOf, passwordStep, signedInClient } from '../helpers/authenticator.js';
 import type { TestClient } from '../helpers/client.js';
 import { TestClient as Client } from '../helpers/client.js';
 import type { TestClock } from '../helpers/clock.js';
 import { hiddenFields, postForm } from '../helpers/forms.js';
-import type { AgencyTree } from '../helpers/policy.js';
 import { SYSTEM, addMember, agencyTree, requireForSubs } from '../helpers/policy.js';
 import type { TestServer } from '../helpers/server.js';
 
@@ -21,11 +21,6 @@ async function withAuthenticator(server: TestServer, clock: TestClock, email: st
   assert.equal(confirmed.status, 200, confirmed.text);
   clock.advance(STEP_MS);
   return { client, secret, backupCodes: confirmed.json?.backupCodes as string[] };
-}
-
-async function adminUser(tree: AgencyTree) {
-  const id = ((await tree.admin.get('/api/v1/session')).json?.user as { id: string }).id;
-  return (await users.findUser(dbOf(tree.server), id))!;
 }
 
 /** Visible text of an HTML fragment, whitespace collapsed. */
@@ -103,7 +98,7 @@ test('the users page pages through long lists with a next link', async (t) => {
   const tree = await agencyTree(t);
   const members = [];
   for (let i = 0; i < 3; i++) members.push(await addMember(tree.server, tree.clientOrgId));
-  const admin = await adminUser(tree);
+  const admin = await actorOf(tree.server, tree.admin);
   const first = await tree.server.services.userAdmin.list(admin, { orgId: tree.clientOrgId, limit: 2 });
   assert.ok(first.next);
   const page = await tree.admin.get(`/admin/users?org=${tree.clientOrgId}&after=${encodeURIComponent(first.next)}`);
@@ -133,7 +128,7 @@ test('the policy page says where each rule comes from', async (t) => {
 
 test('saving the policy form changes the policy; a bad value is refused with 400 and changes nothing', async (t) => {
   const tree = await agencyTree(t);
-  const admin = await adminUser(tree);
+  const admin = await actorOf(tree.server, tree.admin);
   const page = `/admin/policy?org=${tree.clientOrgId}`;
   const good = { org: tree.clientOrgId, mode: 'required', trigger_every_sign_in: 'on', trigger_new_device: 'on', method_totp: 'on', method_email: 'on', trustBrowserDays: '14' };
 

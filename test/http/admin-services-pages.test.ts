@@ -4,6 +4,7 @@ import { safeNext } from '../../src/http/routes/pages-reauth.js';
 import { users } from '../../src/store/index.js';
 import type { SmtpPeer } from '../delivery/peers.js';
 import { parseMail, startSmtpPeer } from '../delivery/peers.js';
+import { freshSessionActor } from '../helpers/actors.js';
 import { PASSWORD } from '../helpers/authenticator.js';
 import { TestClient } from '../helpers/client.js';
 import type { DeliveryWorld } from '../helpers/delivery.js';
@@ -20,8 +21,9 @@ async function adminUser(world: DeliveryWorld) {
   return user;
 }
 
-async function servicesOf(world: DeliveryWorld) {
-  return world.server.services.providers.list(await adminUser(world), world.orgId);
+/** The organisation's services as the admin service shows them, read through a fresh session of the admin (the browser's may be stale). */
+async function servicesOf(world: DeliveryWorld, orgId = world.orgId) {
+  return world.server.services.providers.list(await freshSessionActor(world.server, world.adminId), orgId);
 }
 
 /** The form token a browser on `path` would submit. */
@@ -323,7 +325,7 @@ test('a sub-organisation inherits its parent entry, can bind the parent provider
   const own = await postForm(admin, '/admin/services/channels/sms', { _csrf, org: sub.id, providerId, title: 'Texts for Client One' });
   assert.equal(own.status, 200, own.text);
   assert.match(own.text, /Text message is set up but not allowed for two-step verification/);
-  const subServices = await world.server.services.providers.list(await adminUser(world), sub.id);
+  const subServices = await servicesOf(world, sub.id);
   assert.deepEqual(subServices.channels.find((c) => c.channel === 'sms')?.effective, { available: false, reason: 'not_allowed', fromOrgId: sub.id, providerId, title: 'Texts for Client One' });
 
   const elsewhere = await world.server.services.accounts.createOrganisation('Competitor', null, SYSTEM);
@@ -332,5 +334,5 @@ test('a sub-organisation inherits its parent entry, can bind the parent provider
   assert.match(hidden.text, /No such organisation/);
   const foreignPost = await postForm(admin, '/admin/services/channels/sms', { _csrf, org: elsewhere.id, providerId, title: 'Stolen' });
   assert.equal(foreignPost.status, 404);
-  assert.equal((await world.server.services.providers.list(await adminUser(world), world.orgId)).channels.find((c) => c.channel === 'sms')?.own?.title, 'Text message');
+  assert.equal((await servicesOf(world)).channels.find((c) => c.channel === 'sms')?.own?.title, 'Text message');
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
+import { SYSTEM_ACTOR } from '../../src/services/actor.js';
 import { currentBackend } from '../helpers/backend.js';
 import { TestClient } from '../helpers/client.js';
 import type { DeployWorld } from '../helpers/deploys.js';
@@ -128,7 +129,7 @@ test(`a key works across its organisation's tree and nowhere else (${backend})`,
 
   // A key of an unrelated organisation sees nothing.
   const elsewhere = await world.server.services.accounts.createOrganisation('Elsewhere', null, { userId: null, meta: null });
-  const created = await world.server.services.apiKeys.create(null, elsewhere.id, { name: 'Stranger', scopes: ['changes:write', 'deployments:read'] }, null);
+  const created = await world.server.services.apiKeys.create(SYSTEM_ACTOR, elsewhere.id, { name: 'Stranger', scopes: ['changes:write', 'deployments:read'] }, null);
   const stranger = new TestClient(world.server.url, { authorization: `Bearer ${created.key}` });
   for (const target of [agencyTarget, clientTarget]) {
     const res = await world.change(stranger, target, 'a', 2, 'Stranger');

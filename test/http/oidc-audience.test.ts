@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as oidc from 'openid-client';
+import { SYSTEM_ACTOR } from '../../src/services/actor.js';
 import { PASSWORD, dbOf } from '../helpers/authenticator.js';
 import { currentBackend } from '../helpers/backend.js';
 import { SYSTEM, deliveryWorld } from '../helpers/delivery.js';
@@ -41,7 +42,7 @@ async function twoTrees(t: Parameters<typeof deliveryWorld>[0]) {
 
 async function register(server: TestServer, orgId: string, audience?: 'organisation' | 'everyone'): Promise<RegisteredClient> {
   const { client, secret } = await server.services.oidcClients.create(
-    null,
+    SYSTEM_ACTOR,
     orgId,
     { name: 'Acme Portal', redirectUris: [REDIRECT_URI], postLogoutRedirectUris: [POST_LOGOUT_URI], ...(audience ? { audience } : {}) },
     null,

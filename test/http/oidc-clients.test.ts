@@ -92,12 +92,14 @@ describe(`OpenID Connect clients: API and admin page (${currentBackend()})`, () 
     }
     assert.equal(await server.runtime.database.db.selectFrom('oidc_clients').select('id').execute().then((r) => r.length), 0);
 
-    // Sudo runs out: changes need a fresh confirmation, reading does not.
+    // Sudo runs out: changes and reads alike need a fresh confirmation, as for every admin area.
     clock.advance(10 * 60_000);
     const stale = await admin.post(`/api/v1/organisations/${orgId}/clients`, body);
     assert.equal(stale.status, 403);
     assert.equal(stale.json?.error?.code, 'reauthentication_required');
-    assert.equal((await admin.get(`/api/v1/organisations/${orgId}/clients`)).status, 200);
+    const staleRead = await admin.get(`/api/v1/organisations/${orgId}/clients`);
+    assert.equal(staleRead.status, 403);
+    assert.equal(staleRead.json?.error?.code, 'reauthentication_required');
   });
 
   test('the admin page registers a client and shows the secret once; a new secret and deletion from the list', async (t) => {

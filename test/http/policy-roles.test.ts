@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PASSWORD, dbOf, enrolledMember, freshCode } from '../helpers/authenticator.js';
+import { actorOf } from '../helpers/actors.js';
+import { PASSWORD, dbOf, enrolledMember, freshCode, signedInClient } from '../helpers/authenticator.js';
 import { TestClient } from '../helpers/client.js';
 import { SYSTEM, addMember, agencyTree } from '../helpers/policy.js';
 
@@ -40,9 +41,11 @@ test('removing the last factor is refused while a role requires 2FA; policy "off
   const id = await roleId(tree, member.user.org_id, 'finance');
   // The member's organisation is not under the agency: the agency admin cannot set its role policy.
   assert.equal((await tree.admin.request('PUT', `/api/v1/roles/${id}/policy`, { requireTwoFactor: true })).status, 404);
+  // That organisation's own admin, just signed in (so with sudo), does it through the service.
   const ownAdmin = await addMember(tree.server, member.user.org_id, ['admin']);
+  const ownAdminActor = await actorOf(tree.server, await signedInClient(tree.server, ownAdmin.email));
   const meta = { ip: '127.0.0.1', userAgent: 'test' };
-  await tree.server.services.policy.setRoleRequirement(ownAdmin.user, id, true, meta);
+  await tree.server.services.policy.setRoleRequirement(ownAdminActor, id, true, meta);
 
   assert.equal((await member.client.post('/api/v1/auth/reauthenticate', { method: 'totp', code: freshCode(member.secret, tree.clock) })).status, 200);
   const refused = await member.client.delete(`/api/v1/factors/${member.factorId}`);
@@ -52,9 +55,9 @@ test('removing the last factor is refused while a role requires 2FA; policy "off
   assert.equal(row?.status, 'active');
 
   // Organisation policy "off" and no role requirement: the factor the member has is still asked for.
-  await tree.server.services.policy.setRoleRequirement(ownAdmin.user, id, false, meta);
+  await tree.server.services.policy.setRoleRequirement(ownAdminActor, id, false, meta);
   const off = { mode: 'off' as const, appliesToSubOrganisations: false, triggers: ['every_sign_in' as const], allowedMethods: ['totp'], trustBrowserDays: 30 };
-  await tree.server.services.policy.setOrganisationPolicy(ownAdmin.user, member.user.org_id, off, meta);
+  await tree.server.services.policy.setOrganisationPolicy(ownAdminActor, member.user.org_id, off, meta);
   const signIn = await new TestClient(tree.server.url).post('/api/v1/auth/sign-in', { email: member.email, password: PASSWORD });
   assert.equal(signIn.json?.status, 'second_factor_required');
 });

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/index.js';
 import type { Session } from '../../store/index.js';
-import { requestMeta, requireAuth } from '../request-context.js';
+import { requestMeta, requireAuth, requireSessionActor } from '../request-context.js';
 import { str } from '../schemas.js';
 
 export function sessionView(s: Session, currentId: string) {
@@ -61,11 +61,9 @@ export function apiAccountRoutes(app: FastifyInstance, services: Services): void
       },
     },
     async (request) => {
-      const auth = requireAuth(request);
       const q = request.query;
-      // An admin's view reaches other people's events: it needs sudo, as the admin pages do.
-      if (q.scope !== 'self' && (await services.accounts.isAdmin(auth.user.id))) await services.reauth.requireAdminReauth(auth.user, auth.session);
-      return services.audit.page(auth.user, {
+      // An admin's view reaches other people's events: the service asks for sudo, as the admin pages do.
+      return services.audit.page(requireSessionActor(request), {
         cursor: q.cursor,
         limit: q.limit === undefined ? undefined : Number(q.limit),
         types: q.type ? q.type.split(',') : undefined,

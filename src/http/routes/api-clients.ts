@@ -1,9 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { OIDC_SCOPES } from '../../core/oidc.js';
 import type { Services } from '../../services/index.js';
 import type { OidcClientChange, OidcClientInput } from '../../services/oidc-clients.js';
 import { OIDC_AUDIENCES } from '../../services/oidc-clients.js';
-import { requestMeta, requireAuth } from '../request-context.js';
+import { requestMeta, requireSessionActor } from '../request-context.js';
 import { idParams, str } from '../schemas.js';
 
 const uris = { type: 'array', maxItems: 10, items: str(2000) } as const;
@@ -20,20 +20,13 @@ const clientFields = {
 
 /**
  * OpenID Connect clients (the apps that sign people in through Twofold). Admins of the client's
- * organisation or one above it; every change needs a recent re-authentication, and a secret is
- * in the answer that creates or rotates it, and nowhere else.
+ * organisation or one above it, with a recent re-authentication for every call, reads included
+ * (OidcClientService checks all of it itself); a secret is in the answer that creates or rotates
+ * it, and nowhere else.
  */
 export function apiClientRoutes(app: FastifyInstance, services: Services): void {
-  async function adminSudo(request: FastifyRequest) {
-    const auth = requireAuth(request);
-    await services.policy.assertAdmin(auth.user);
-    await services.reauth.requireAdminReauth(auth.user, auth.session);
-    return auth;
-  }
-
-  app.get<{ Params: { id: string } }>('/api/v1/organisations/:id/clients', { schema: { tags: ['clients'], summary: "An organisation's OpenID Connect clients (admins)", params: idParams } }, async (request) => {
-    const auth = requireAuth(request);
-    return { clients: await services.oidcClients.list(auth.user, request.params.id) };
+  app.get<{ Params: { id: string } }>('/api/v1/organisations/:id/clients', { schema: { tags: ['clients'], summary: "An organisation's OpenID Connect clients (admins; needs re-authentication)", params: idParams } }, async (request) => {
+    return { clients: await services.oidcClients.list(requireSessionActor(request), request.params.id) };
   });
 
   app.post<{ Params: { id: string }; Body: OidcClientInput }>(
@@ -47,14 +40,12 @@ export function apiClientRoutes(app: FastifyInstance, services: Services): void 
       },
     },
     async (request, reply) => {
-      const auth = await adminSudo(request);
-      return reply.code(201).send(await services.oidcClients.create(auth.user, request.params.id, request.body, requestMeta(request)));
+      return reply.code(201).send(await services.oidcClients.create(requireSessionActor(request), request.params.id, request.body, requestMeta(request)));
     },
   );
 
-  app.get<{ Params: { id: string } }>('/api/v1/clients/:id', { schema: { tags: ['clients'], summary: 'One OpenID Connect client (admins)', params: idParams } }, async (request) => {
-    const auth = requireAuth(request);
-    return { client: await services.oidcClients.get(auth.user, request.params.id) };
+  app.get<{ Params: { id: string } }>('/api/v1/clients/:id', { schema: { tags: ['clients'], summary: 'One OpenID Connect client (admins; needs re-authentication)', params: idParams } }, async (request) => {
+    return { client: await services.oidcClients.get(requireSessionActor(request), request.params.id) };
   });
 
   app.patch<{ Params: { id: string }; Body: OidcClientChange }>(
@@ -73,8 +64,7 @@ export function apiClientRoutes(app: FastifyInstance, services: Services): void 
       },
     },
     async (request) => {
-      const auth = await adminSudo(request);
-      return { client: await services.oidcClients.update(auth.user, request.params.id, request.body, requestMeta(request)) };
+      return { client: await services.oidcClients.update(requireSessionActor(request), request.params.id, request.body, requestMeta(request)) };
     },
   );
 
@@ -82,14 +72,12 @@ export function apiClientRoutes(app: FastifyInstance, services: Services): void 
     '/api/v1/clients/:id/secret',
     { schema: { tags: ['clients'], summary: 'Give a confidential client a new secret (in this answer only); the old one stops working (admins; needs re-authentication)', params: idParams } },
     async (request) => {
-      const auth = await adminSudo(request);
-      return services.oidcClients.rotateSecret(auth.user, request.params.id, requestMeta(request));
+      return services.oidcClients.rotateSecret(requireSessionActor(request), request.params.id, requestMeta(request));
     },
   );
 
   app.delete<{ Params: { id: string } }>('/api/v1/clients/:id', { schema: { tags: ['clients'], summary: 'Delete a client (admins; needs re-authentication)', params: idParams } }, async (request, reply) => {
-    const auth = await adminSudo(request);
-    await services.oidcClients.remove(auth.user, request.params.id, requestMeta(request));
+    await services.oidcClients.remove(requireSessionActor(request), request.params.id, requestMeta(request));
     return reply.code(204).send();
   });
 }

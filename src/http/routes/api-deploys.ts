@@ -3,7 +3,7 @@ import { unauthenticated } from '../../core/errors.js';
 import { API_KEY_SCOPES } from '../../services/api-keys.js';
 import type { DeployActor } from '../../services/deploys/index.js';
 import type { Services } from '../../services/index.js';
-import { requestMeta, requireAuth } from '../request-context.js';
+import { requestMeta, requireAuth, requireSessionActor } from '../request-context.js';
 import { idParams, str } from '../schemas.js';
 import { sendableMethod, sentCodeJson } from './api-codes.js';
 
@@ -32,8 +32,7 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
   }
 
   app.get<{ Params: { id: string } }>('/api/v1/organisations/:id/api-keys', { schema: { tags: ['api-keys'], summary: "An organisation's API keys (admins)", params: idParams } }, async (request) => {
-    const auth = await adminSudo(request);
-    return { apiKeys: await services.apiKeys.list(auth.user, request.params.id) };
+    return { apiKeys: await services.apiKeys.list(requireSessionActor(request), request.params.id) };
   });
 
   app.post<{ Params: { id: string }; Body: { name: string; scopes: string[] } }>(
@@ -52,14 +51,12 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
       },
     },
     async (request, reply) => {
-      const auth = await adminSudo(request);
-      return reply.code(201).send(await services.apiKeys.create(auth.user, request.params.id, request.body, requestMeta(request)));
+      return reply.code(201).send(await services.apiKeys.create(requireSessionActor(request), request.params.id, request.body, requestMeta(request)));
     },
   );
 
   app.delete<{ Params: { id: string } }>('/api/v1/api-keys/:id', { schema: { tags: ['api-keys'], summary: 'Revoke an API key', params: idParams } }, async (request, reply) => {
-    const auth = await adminSudo(request);
-    await services.apiKeys.revoke(auth.user, request.params.id, requestMeta(request));
+    await services.apiKeys.revoke(requireSessionActor(request), request.params.id, requestMeta(request));
     return reply.code(204).send();
   });
 

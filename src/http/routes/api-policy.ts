@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { CHALLENGE_TRIGGERS, MAX_TRUST_BROWSER_DAYS, POLICY_METHODS, TWO_FACTOR_MODES } from '../../core/policy.js';
 import type { Services } from '../../services/index.js';
 import type { OrganisationPolicyInput } from '../../services/policy.js';
-import { requestMeta, requireAuth } from '../request-context.js';
+import { requestMeta, requireAuth, requireSessionActor } from '../request-context.js';
 import { idParams } from '../schemas.js';
 
 const policyBody = {
@@ -18,7 +18,7 @@ const policyBody = {
   },
 } as const;
 
-/** Two-factor policy: admins set it per organisation and per role; everyone can see their own. */
+/** Two-factor policy: admins set it per organisation and per role (PolicyService checks admin, sudo and tree); everyone can see their own. */
 export function apiPolicyRoutes(app: FastifyInstance, services: Services): void {
   app.get('/api/v1/me/policy', { schema: { tags: ['policy'], summary: 'The two-factor policy that applies to you, and where each rule comes from' } }, async (request) => {
     const auth = requireAuth(request);
@@ -29,10 +29,7 @@ export function apiPolicyRoutes(app: FastifyInstance, services: Services): void 
     '/api/v1/organisations/:id/policy',
     { schema: { tags: ['policy'], summary: "An organisation's own policy and what applies to its members (admins)", params: idParams } },
     async (request) => {
-      const auth = requireAuth(request);
-      await services.policy.assertAdmin(auth.user);
-      await services.reauth.requireAdminReauth(auth.user, auth.session);
-      return services.policy.organisationPolicy(auth.user, request.params.id);
+      return services.policy.organisationPolicy(requireSessionActor(request), request.params.id);
     },
   );
 
@@ -40,10 +37,7 @@ export function apiPolicyRoutes(app: FastifyInstance, services: Services): void 
     '/api/v1/organisations/:id/policy',
     { schema: { tags: ['policy'], summary: "Set an organisation's two-factor policy (admins; needs recent re-authentication)", params: idParams, body: policyBody } },
     async (request) => {
-      const auth = requireAuth(request);
-      await services.policy.assertAdmin(auth.user);
-      await services.reauth.requireAdminReauth(auth.user, auth.session);
-      return services.policy.setOrganisationPolicy(auth.user, request.params.id, request.body, requestMeta(request));
+      return services.policy.setOrganisationPolicy(requireSessionActor(request), request.params.id, request.body, requestMeta(request));
     },
   );
 
@@ -58,10 +52,7 @@ export function apiPolicyRoutes(app: FastifyInstance, services: Services): void 
       },
     },
     async (request) => {
-      const auth = requireAuth(request);
-      await services.policy.assertAdmin(auth.user);
-      await services.reauth.requireAdminReauth(auth.user, auth.session);
-      return services.policy.setRoleRequirement(auth.user, request.params.id, request.body.requireTwoFactor, requestMeta(request));
+      return services.policy.setRoleRequirement(requireSessionActor(request), request.params.id, request.body.requireTwoFactor, requestMeta(request));
     },
   );
 }

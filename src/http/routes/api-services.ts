@@ -1,9 +1,8 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Channel } from '../../delivery/index.js';
 import type { Services } from '../../services/index.js';
 import type { ChannelEntryInput } from '../../services/messaging/provider-admin.js';
-import type { AuthenticatedSession } from '../../services/sessions.js';
-import { requestMeta, requireAuth } from '../request-context.js';
+import { requestMeta, requireSessionActor } from '../request-context.js';
 import { idParams, str } from '../schemas.js';
 import { sendableMethod } from './api-codes.js';
 
@@ -19,22 +18,15 @@ const providerConfig = { type: 'object', required: ['kind'], properties: { kind:
 
 /**
  * The Services Manager API: delivery providers and channel entries of an organisation. Admins
- * only, their own organisation or below, and every call needs recent re-authentication.
+ * only, their own organisation or below, and every call needs recent re-authentication: the
+ * ProviderAdminService checks all of it itself.
  */
 export function apiServicesRoutes(app: FastifyInstance, services: Services): void {
-  async function requireAdminSudo(request: FastifyRequest): Promise<AuthenticatedSession> {
-    const auth = requireAuth(request);
-    await services.policy.assertAdmin(auth.user);
-    await services.reauth.requireAdminReauth(auth.user, auth.session);
-    return auth;
-  }
-
   app.get<{ Params: { id: string } }>(
     '/api/v1/organisations/:id/services',
     { schema: { tags: ['services'], summary: "An organisation's delivery providers (secrets redacted) and channel entries", params: idParams } },
     async (request) => {
-      const auth = await requireAdminSudo(request);
-      return services.providers.list(auth.user, request.params.id);
+      return services.providers.list(requireSessionActor(request), request.params.id);
     },
   );
 
@@ -49,14 +41,12 @@ export function apiServicesRoutes(app: FastifyInstance, services: Services): voi
       },
     },
     async (request, reply) => {
-      const auth = await requireAdminSudo(request);
-      return reply.code(201).send(await services.providers.create(auth.user, request.params.id, request.body, requestMeta(request)));
+      return reply.code(201).send(await services.providers.create(requireSessionActor(request), request.params.id, request.body, requestMeta(request)));
     },
   );
 
   app.get<{ Params: { id: string } }>('/api/v1/providers/:id', { schema: { tags: ['services'], summary: 'One provider, secrets redacted', params: idParams } }, async (request) => {
-    const auth = await requireAdminSudo(request);
-    return services.providers.get(auth.user, request.params.id);
+    return services.providers.get(requireSessionActor(request), request.params.id);
   });
 
   app.patch<{ Params: { id: string }; Body: { name?: string; config?: Record<string, unknown> } }>(
@@ -70,14 +60,12 @@ export function apiServicesRoutes(app: FastifyInstance, services: Services): voi
       },
     },
     async (request) => {
-      const auth = await requireAdminSudo(request);
-      return services.providers.update(auth.user, request.params.id, request.body, requestMeta(request));
+      return services.providers.update(requireSessionActor(request), request.params.id, request.body, requestMeta(request));
     },
   );
 
   app.delete<{ Params: { id: string } }>('/api/v1/providers/:id', { schema: { tags: ['services'], summary: 'Remove a provider no channel uses', params: idParams } }, async (request, reply) => {
-    const auth = await requireAdminSudo(request);
-    await services.providers.remove(auth.user, request.params.id, requestMeta(request));
+    await services.providers.remove(requireSessionActor(request), request.params.id, requestMeta(request));
     return reply.code(204).send();
   });
 
@@ -92,8 +80,7 @@ export function apiServicesRoutes(app: FastifyInstance, services: Services): voi
       },
     },
     async (request) => {
-      const auth = await requireAdminSudo(request);
-      return services.providers.test(auth.user, request.params.id, request.body, requestMeta(request));
+      return services.providers.test(requireSessionActor(request), request.params.id, request.body, requestMeta(request));
     },
   );
 
@@ -113,8 +100,7 @@ export function apiServicesRoutes(app: FastifyInstance, services: Services): voi
       },
     },
     async (request) => {
-      const auth = await requireAdminSudo(request);
-      return services.providers.setChannel(auth.user, request.params.id, request.params.channel, request.body, requestMeta(request));
+      return services.providers.setChannel(requireSessionActor(request), request.params.id, request.params.channel, request.body, requestMeta(request));
     },
   );
 }

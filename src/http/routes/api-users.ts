@@ -1,22 +1,14 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/index.js';
-import type { AuthenticatedSession } from '../../services/sessions.js';
-import { requestMeta, requireAuth } from '../request-context.js';
+import { requestMeta, requireSessionActor } from '../request-context.js';
 import { idParams, str } from '../schemas.js';
 
 /**
  * Admin user management: 2FA status of the people in the admin's organisations, and the
  * recovery actions. Admins only, within their own tree (others are 404), with sudo for every
- * route, reads included, as on the admin pages.
+ * route, reads included, as on the admin pages: UserAdminService checks all of it itself.
  */
 export function apiUserAdminRoutes(app: FastifyInstance, services: Services): void {
-  async function requireAdminSudo(request: FastifyRequest): Promise<AuthenticatedSession> {
-    const auth = requireAuth(request);
-    await services.policy.assertAdmin(auth.user);
-    await services.reauth.requireAdminReauth(auth.user, auth.session);
-    return auth;
-  }
-
   app.get<{ Querystring: { org?: string; q?: string; filter?: 'no_2fa'; after?: string; limit?: number } }>(
     '/api/v1/users',
     {
@@ -31,23 +23,20 @@ export function apiUserAdminRoutes(app: FastifyInstance, services: Services): vo
       },
     },
     async (request) => {
-      const auth = await requireAdminSudo(request);
       const q = request.query;
-      return services.userAdmin.list(auth.user, { orgId: q.org, query: q.q, withoutTwoFactor: q.filter === 'no_2fa', after: q.after, limit: q.limit });
+      return services.userAdmin.list(requireSessionActor(request), { orgId: q.org, query: q.q, withoutTwoFactor: q.filter === 'no_2fa', after: q.after, limit: q.limit });
     },
   );
 
   app.get<{ Params: { id: string } }>('/api/v1/users/:id', { schema: { tags: ['users'], summary: "One user's 2FA status and factors (admins)", params: idParams } }, async (request) => {
-    const auth = await requireAdminSudo(request);
-    return services.userAdmin.get(auth.user, request.params.id);
+    return services.userAdmin.get(requireSessionActor(request), request.params.id);
   });
 
   app.post<{ Params: { id: string } }>(
     '/api/v1/users/:id/reset-factors',
     { schema: { tags: ['users'], summary: "Remove all of a user's factors, backup codes, trusted browsers and sessions (lost phone); the user is emailed", params: idParams } },
     async (request) => {
-      const auth = await requireAdminSudo(request);
-      return services.userAdmin.resetFactors(auth.user, request.params.id, requestMeta(request));
+      return services.userAdmin.resetFactors(requireSessionActor(request), request.params.id, requestMeta(request));
     },
   );
 
@@ -56,8 +45,7 @@ export function apiUserAdminRoutes(app: FastifyInstance, services: Services): vo
       `/api/v1/users/:id/${path}`,
       { schema: { tags: ['users'], summary: disabled ? 'Disable a user: sign-in refused, sessions ended' : 'Enable a disabled user', params: idParams } },
       async (request, reply) => {
-        const auth = await requireAdminSudo(request);
-        await services.userAdmin.setDisabled(auth.user, request.params.id, disabled, requestMeta(request));
+        await services.userAdmin.setDisabled(requireSessionActor(request), request.params.id, disabled, requestMeta(request));
         return reply.code(204).send();
       },
     );
@@ -67,8 +55,7 @@ export function apiUserAdminRoutes(app: FastifyInstance, services: Services): vo
     '/api/v1/users/:id/backup-codes',
     { schema: { tags: ['users'], summary: "Show a user's backup codes (audited; the user is emailed)", params: idParams } },
     async (request) => {
-      const auth = await requireAdminSudo(request);
-      return { codes: await services.userAdmin.viewBackupCodes(auth.user, request.params.id, requestMeta(request)) };
+      return { codes: await services.userAdmin.viewBackupCodes(requireSessionActor(request), request.params.id, requestMeta(request)) };
     },
   );
 
@@ -76,8 +63,7 @@ export function apiUserAdminRoutes(app: FastifyInstance, services: Services): vo
     '/api/v1/users/:id/backup-codes',
     { schema: { tags: ['users'], summary: 'Give a user a new set of backup codes; the old ones stop working (audited; the user is emailed)', params: idParams } },
     async (request) => {
-      const auth = await requireAdminSudo(request);
-      return { codes: await services.userAdmin.regenerateBackupCodes(auth.user, request.params.id, requestMeta(request)) };
+      return { codes: await services.userAdmin.regenerateBackupCodes(requireSessionActor(request), request.params.id, requestMeta(request)) };
     },
   );
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { notFound } from '../../core/errors.js';
 import { OIDC_SCOPES } from '../../core/oidc.js';
+import { sessionActor } from '../../services/actor.js';
 import type { Services } from '../../services/index.js';
 import type { AuthenticatedSession } from '../../services/sessions.js';
 import type { AdminClientsView, ClientFormValues } from '../../ui/pages/admin-clients.js';
@@ -34,7 +35,7 @@ export function adminClientPageRoutes(app: FastifyInstance, services: Services, 
     const organisations = await admin.managedOrganisations(auth.user);
     const org = organisations.find((o) => o.id === orgId) ?? organisations[0];
     if (!org) return admin.problem(request, reply, notFound('organisation_not_found', 'No such organisation.'), { href: '/account', label: 'Your account' });
-    const clients = await services.oidcClients.list(auth.user, org.id);
+    const clients = await services.oidcClients.list(sessionActor(auth), org.id);
     const view: AdminClientsView = {
       organisations,
       orgId: org.id,
@@ -76,7 +77,7 @@ export function adminClientPageRoutes(app: FastifyInstance, services: Services, 
     };
     try {
       const { client, secret } = await services.oidcClients.create(
-        auth.user,
+        sessionActor(auth),
         orgId,
         {
           name: b.name ?? '',
@@ -107,11 +108,11 @@ export function adminClientPageRoutes(app: FastifyInstance, services: Services, 
       if (!auth) return reply;
       try {
         if (action === 'delete') {
-          const client = await services.oidcClients.get(auth.user, request.params.id);
-          await services.oidcClients.remove(auth.user, client.id, requestMeta(request));
+          const client = await services.oidcClients.get(sessionActor(auth), request.params.id);
+          await services.oidcClients.remove(sessionActor(auth), client.id, requestMeta(request));
           return render(request, reply, auth, orgId || client.orgId, { notice: `${client.name} was deleted; it can no longer sign anyone in.` });
         }
-        const { client, secret } = await services.oidcClients.rotateSecret(auth.user, request.params.id, requestMeta(request));
+        const { client, secret } = await services.oidcClients.rotateSecret(sessionActor(auth), request.params.id, requestMeta(request));
         return render(request, reply, auth, orgId || client.orgId, { notice: `${client.name} has a new secret; the old one no longer works.`, revealed: { clientId: client.id, name: client.name, secret } });
       } catch (error) {
         return admin.problem(request, reply, error, { href: listPath(orgId), label: `Back to apps (${label.toLowerCase()} failed)` });

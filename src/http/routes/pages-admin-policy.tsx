@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isTwofoldError } from '../../core/errors.js';
 import type { TwoFactorMode } from '../../core/policy.js';
 import { CHALLENGE_TRIGGERS, MAX_TRUST_BROWSER_DAYS, POLICY_METHODS } from '../../core/policy.js';
+import { sessionActor } from '../../services/actor.js';
 import type { Services } from '../../services/index.js';
 import type { OrganisationPolicyInput } from '../../services/policy.js';
 import type { AuthenticatedSession } from '../../services/sessions.js';
@@ -52,7 +53,7 @@ export function adminPolicyPageRoutes(app: FastifyInstance, services: Services, 
   const backToPolicy = { href: '/admin/policy', label: 'Back to policy' };
 
   const renderPolicy = async (request: FastifyRequest, reply: FastifyReply, auth: AuthenticatedSession, orgId: string, message: Message & { submitted?: PolicyFormValues } = {}) => {
-    const report = await services.policy.organisationPolicy(auth.user, orgId);
+    const report = await services.policy.organisationPolicy(sessionActor(auth), orgId);
     const [orgs, orgRoles] = await Promise.all([admin.managedOrganisations(auth.user), roles.listRoles(db, orgId)]);
     const roleItems = [];
     for (const role of orgRoles) {
@@ -96,7 +97,7 @@ export function adminPolicyPageRoutes(app: FastifyInstance, services: Services, 
     if (!auth) return reply;
     const input = inputFromForm(request.body);
     try {
-      await services.policy.setOrganisationPolicy(auth.user, orgId, input, requestMeta(request));
+      await services.policy.setOrganisationPolicy(sessionActor(auth), orgId, input, requestMeta(request));
     } catch (error) {
       if (isTwofoldError(error) && error.kind === 'not_found') return admin.problem(request, reply, error, backToPolicy);
       const text = (isTwofoldError(error) && FORM_MESSAGES[error.code]) || userMessage(error);
@@ -121,7 +122,7 @@ export function adminPolicyPageRoutes(app: FastifyInstance, services: Services, 
     }
     let result;
     try {
-      result = await services.policy.setRoleRequirement(auth.user, request.params.id, wanted === 'on', requestMeta(request));
+      result = await services.policy.setRoleRequirement(sessionActor(auth), request.params.id, wanted === 'on', requestMeta(request));
     } catch (error) {
       return admin.problem(request, reply, error, backToPolicy);
     }

@@ -2,10 +2,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isTwofoldError } from '../../core/errors.js';
 import type { Channel, ProviderKind } from '../../delivery/index.js';
 import { CHANNELS, PROVIDER_KINDS } from '../../delivery/index.js';
+import { sessionActor } from '../../services/actor.js';
 import type { Services } from '../../services/index.js';
 import type { ProviderView } from '../../services/messaging/provider-admin.js';
 import type { AuthenticatedSession } from '../../services/sessions.js';
-import type { User } from '../../store/index.js';
+import { requireSudoAdmin } from '../../services/step-up.js';
 import type { PageChrome } from '../../ui/layout.js';
 import type { ProviderFormView } from '../../ui/pages/admin-provider-form.js';
 import { KIND_LABELS, PROVIDER_FORM_FIELDS, ProviderFormPage, channelField } from '../../ui/pages/admin-provider-form.js';
@@ -96,7 +97,8 @@ function describeChannel(channel: ChannelItem['channel'], effective: { available
  * The Services Manager in the browser: an organisation's delivery providers and channel entries.
  * Admins only (checked first, so others are not asked to re-authenticate for nothing), and every
  * page and action needs a fresh confirmation: stale GETs go to /reauthenticate and come back,
- * stale form posts get the confirmation form instead of a change.
+ * stale form posts get the confirmation form instead of a change. That guard is for the browser's
+ * sake; ProviderAdminService checks the same again itself, and that is what protects it.
  */
 export function adminServicesPageRoutes(app: FastifyInstance, services: Services, kit: PageKit): void {
   const shared = adminPages(services, kit);
@@ -115,16 +117,13 @@ export function adminServicesPageRoutes(app: FastifyInstance, services: Services
       return null;
     }
     try {
-      await services.policy.assertAdmin(auth.user);
+      // The same bar as the services themselves: an admin, with the password and, for admins who hold a factor, a current code.
+      await requireSudoAdmin(services.deps, sessionActor(auth));
     } catch (error) {
-      if (!isTwofoldError(error) || error.code !== 'not_admin') throw error;
-      void kit.html(reply.code(403), <MessagePage chrome={kit.chrome(request, reply, 'Administrators only')} heading="Administrators only" text={error.message} link={{ href: '/account', label: 'Your account' }} />);
-      return null;
-    }
-    try {
-      // The same bar as the Services API: the password and, for admins who hold a factor, a current code.
-      await services.reauth.requireAdminReauth(auth.user, auth.session);
-    } catch (error) {
+      if (isTwofoldError(error) && error.code === 'not_admin') {
+        void kit.html(reply.code(403), <MessagePage chrome={kit.chrome(request, reply, 'Administrators only')} heading="Administrators only" text={error.message} link={{ href: '/account', label: 'Your account' }} />);
+        return null;
+      }
       if (!isTwofoldError(error) || error.code !== 'reauthentication_required') throw error;
       if (request.method === 'GET') void reply.redirect(reauthPath(returnTo), 303);
       // A form that arrives after the window closed is not replayed: the admin confirms, then sends it again.
@@ -149,20 +148,20 @@ export function adminServicesPageRoutes(app: FastifyInstance, services: Services
     };
 
   /** The organisation's name, and those of the organisations above it that this admin also manages. */
-  const managedChain = async (actor: User, orgId: string): Promise<Array<{ id: string; name: string }>> => {
+  const managedChain = async (auth: AuthenticatedSession, orgId: string): Promise<Array<{ id: string; name: string }>> => {
     const chain: Array<{ id: string; name: string }> = [];
-    let org = (await services.policy.organisationPolicy(actor, orgId)).organisation;
+    let org = (await services.policy.organisationPolicy(sessionActor(auth), orgId)).organisation;
     chain.push({ id: org.id, name: org.name });
-    while (org.id !== actor.org_id && org.parentId) {
-      org = (await services.policy.organisationPolicy(actor, org.parentId)).organisation;
+    while (org.id !== auth.user.org_id && org.parentId) {
+      org = (await services.policy.organisationPolicy(sessionActor(auth), org.parentId)).organisation;
       chain.push({ id: org.id, name: org.name });
     }
     return chain;
   };
 
-  const loadView = async (actor: User, orgId: string): Promise<ServicesView> => {
-    const [chain, organisations] = await Promise.all([managedChain(actor, orgId), shared.managedOrganisations(actor)]);
-    const lists = await Promise.all(chain.map((org) => services.providers.list(actor, org.id)));
+  const loadView = async (auth: AuthenticatedSession, orgId: string): Promise<ServicesView> => {
+    const [chain, organisations] = await Promise.all([managedChain(auth, orgId), shared.managedOrganisations(auth.user)]);
+    const lists = await Promise.all(chain.map((org) => services.providers.list(sessionActor(auth), org.id)));
     const own = lists[0]!;
     const names = new Map(chain.map((o) => [o.id, o.name]));
     const usable = chain.flatMap((org, i) => (lists[i]?.providers ?? []).map((p) => ({ provider: p, org, inherited: i > 0 })));
@@ -193,7 +192,7 @@ export function adminServicesPageRoutes(app: FastifyInstance, services: Services
   };
 
   const renderServices = async (request: FastifyRequest, reply: FastifyReply, auth: AuthenticatedSession, orgId: string, message: Message = {}) => {
-    const view = await loadView(auth.user, orgId);
+    const view = await loadView(auth, orgId);
     return kit.html(reply, <AdminServicesPage chrome={chrome(request, reply, 'Services')} view={view} notice={message.notice} error={message.error} />);
   };
 
@@ -204,7 +203,7 @@ export function adminServicesPageRoutes(app: FastifyInstance, services: Services
   };
 
   const renderForm = async (request: FastifyRequest, reply: FastifyReply, auth: AuthenticatedSession, view: Omit<ProviderFormView, 'orgName'>, error?: string) => {
-    const orgName = (await services.policy.organisationPolicy(auth.user, view.orgId)).organisation.name;
+    const orgName = (await services.policy.organisationPolicy(sessionActor(auth), view.orgId)).organisation.name;
     const title = view.mode === 'edit' ? `Edit ${view.name}` : `New ${KIND_LABELS[view.kind]} provider`;
     return kit.html(reply, <ProviderFormPage chrome={chrome(request, reply, title)} view={{ ...view, orgName }} error={error} />);
   };
@@ -250,7 +249,7 @@ export function adminServicesPageRoutes(app: FastifyInstance, services: Services
         if (!isKind(kind)) return renderServices(request, reply.code(400), auth, orgId, { error: `Choose a provider kind: ${PROVIDER_KINDS.join(', ')}.` });
         const name = body.name ?? '';
         try {
-          const created = await services.providers.create(auth.user, orgId, { name, config: configFromForm(kind, body) }, requestMeta(request));
+          const created = await services.providers.create(sessionActor(auth), orgId, { name, config: configFromForm(kind, body) }, requestMeta(request));
           return await renderServices(request, reply, auth, orgId, { notice: `Added ${created.name}. Bind a channel to it below to put it to use.` });
         } catch (error) {
           const view = { mode: 'new' as const, kind, orgId, name, values: formValues(kind, body, true), secretHints: {} };
@@ -266,7 +265,7 @@ export function adminServicesPageRoutes(app: FastifyInstance, services: Services
     adminRoute<{ id: string }>(
       (request) => request.url,
       async (request, reply, auth) => {
-        const provider = await services.providers.get(auth.user, request.params.id);
+        const provider = await services.providers.get(sessionActor(auth), request.params.id);
         const kind = provider.kind as ProviderKind;
         const values = formValues(kind, provider.config as unknown as Record<string, unknown>, false);
         return renderForm(request, reply, auth, { mode: 'edit', kind, orgId: provider.orgId, providerId: provider.id, name: provider.name, values, secretHints: secretHints(provider) });
@@ -280,12 +279,12 @@ export function adminServicesPageRoutes(app: FastifyInstance, services: Services
     adminRoute<{ id: string }>(
       (request) => `/admin/services/providers/${encodeURIComponent(request.params.id)}/edit`,
       async (request, reply, auth) => {
-        const provider = await services.providers.get(auth.user, request.params.id);
+        const provider = await services.providers.get(sessionActor(auth), request.params.id);
         const kind = provider.kind as ProviderKind;
         const body = request.body;
         const name = body.name ?? '';
         try {
-          const saved = await services.providers.update(auth.user, provider.id, { name, config: configFromForm(kind, body) }, requestMeta(request));
+          const saved = await services.providers.update(sessionActor(auth), provider.id, { name, config: configFromForm(kind, body) }, requestMeta(request));
           return await renderServices(request, reply, auth, saved.orgId, { notice: `Saved ${saved.name}.` });
         } catch (error) {
           const view = { mode: 'edit' as const, kind, orgId: provider.orgId, providerId: provider.id, name, values: formValues(kind, body, true), secretHints: secretHints(provider) };
@@ -301,9 +300,9 @@ export function adminServicesPageRoutes(app: FastifyInstance, services: Services
     adminRoute<{ id: string }>(
       () => '/admin/services',
       async (request, reply, auth) => {
-        const provider = await services.providers.get(auth.user, request.params.id);
+        const provider = await services.providers.get(sessionActor(auth), request.params.id);
         try {
-          await services.providers.remove(auth.user, provider.id, requestMeta(request));
+          await services.providers.remove(sessionActor(auth), provider.id, requestMeta(request));
         } catch (error) {
           return servicesWithError(request, reply, auth, provider.orgId, error);
         }
@@ -318,12 +317,12 @@ export function adminServicesPageRoutes(app: FastifyInstance, services: Services
     adminRoute<{ id: string }>(
       () => '/admin/services',
       async (request, reply, auth) => {
-        const provider = await services.providers.get(auth.user, request.params.id);
+        const provider = await services.providers.get(sessionActor(auth), request.params.id);
         const channel = request.body.channel;
         const to = (request.body.to ?? '').trim();
         if (!isChannel(channel)) return renderServices(request, reply.code(400), auth, provider.orgId, { error: 'Choose email or text message for the test.' });
         try {
-          await services.providers.test(auth.user, provider.id, { channel, to }, requestMeta(request));
+          await services.providers.test(sessionActor(auth), provider.id, { channel, to }, requestMeta(request));
         } catch (error) {
           // The admin needs the provider's own words to fix the setup.
           return servicesWithError(request, reply, auth, provider.orgId, error, `${provider.name} could not send the test message: `);
@@ -344,7 +343,7 @@ export function adminServicesPageRoutes(app: FastifyInstance, services: Services
         const channel = request.params.channel;
         const input = { providerId: body.providerId ? body.providerId : null, title: body.title ?? '', allowed: body.allowed === 'on' };
         try {
-          await services.providers.setChannel(auth.user, orgId, channel, input, requestMeta(request));
+          await services.providers.setChannel(sessionActor(auth), orgId, channel, input, requestMeta(request));
         } catch (error) {
           return servicesWithError(request, reply, auth, orgId, error);
         }

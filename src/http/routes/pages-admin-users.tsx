@@ -1,8 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidInput, isTwofoldError } from '../../core/errors.js';
 import { formatInTimeZone } from '../../core/time-zone.js';
+import { sessionActor } from '../../services/actor.js';
 import type { Services } from '../../services/index.js';
 import type { AuthenticatedSession } from '../../services/sessions.js';
+import { requireSudoAdmin } from '../../services/step-up.js';
 import type { User } from '../../store/index.js';
 import { organisations } from '../../store/index.js';
 import type { ManagedOrganisation } from '../../ui/admin-nav.js';
@@ -41,7 +43,9 @@ export interface AdminPages {
   /**
    * Signed in, admin, and confirmed recently (password, plus a code when the admin holds a
    * factor); otherwise answers the request itself and returns null. Admin is checked first, so
-   * a non-admin is not asked to re-authenticate for nothing.
+   * a non-admin is not asked to re-authenticate for nothing. This is for the browser's sake (a
+   * stale GET goes to the confirmation page and comes back); the admin use cases check the
+   * same again themselves, and that is what protects them.
    */
   guard(request: FastifyRequest, reply: FastifyReply, returnTo: string): Promise<AuthenticatedSession | null>;
   /** A page with the reason a request was refused, under the refusal's status. */
@@ -63,8 +67,7 @@ export function adminPages(services: Services, kit: PageKit): AdminPages {
         return null;
       }
       try {
-        await services.policy.assertAdmin(auth.user);
-        await services.reauth.requireAdminReauth(auth.user, auth.session);
+        await requireSudoAdmin(services.deps, sessionActor(auth));
       } catch (error) {
         if (!isTwofoldError(error)) throw error;
         if (error.code === 'reauthentication_required') {
@@ -137,7 +140,7 @@ export function adminUserPageRoutes(app: FastifyInstance, services: Services, ki
     const noTwoFactor = q.filter === 'no_2fa';
     let page;
     try {
-      page = await services.userAdmin.list(auth.user, { orgId, query: query || undefined, withoutTwoFactor: noTwoFactor, after: q.after || undefined });
+      page = await services.userAdmin.list(sessionActor(auth), { orgId, query: query || undefined, withoutTwoFactor: noTwoFactor, after: q.after || undefined });
     } catch (error) {
       return admin.problem(request, reply, error, backToUsers);
     }
@@ -174,7 +177,7 @@ export function adminUserPageRoutes(app: FastifyInstance, services: Services, ki
   });
 
   const loadUser = async (auth: AuthenticatedSession, userId: string): Promise<AdminUserView> => {
-    const [detail, orgs] = await Promise.all([services.userAdmin.get(auth.user, userId), admin.managedOrganisations(auth.user)]);
+    const [detail, orgs] = await Promise.all([services.userAdmin.get(sessionActor(auth), userId), admin.managedOrganisations(auth.user)]);
     return {
       id: detail.id,
       email: detail.email,
@@ -232,29 +235,29 @@ export function adminUserPageRoutes(app: FastifyInstance, services: Services, ki
       // Checked here too, not only by the browser: the checkbox is all that stands between a slip and a locked-out user.
       throw invalidInput('confirmation_required', 'Tick the box to confirm the reset; nothing was removed.');
     }
-    const { removedFactors } = await services.userAdmin.resetFactors(auth.user, request.params.id, requestMeta(request));
+    const { removedFactors } = await services.userAdmin.resetFactors(sessionActor(auth), request.params.id, requestMeta(request));
     const what = removedFactors === 1 ? '1 sign-in method' : `${removedFactors} sign-in methods`;
     return { notice: `Reset: ${what}, the backup codes and trusted browsers were removed and every session ended. The user has been emailed.` };
   });
 
   action('disable', async (request, auth) => {
-    await services.userAdmin.setDisabled(auth.user, request.params.id, true, requestMeta(request));
+    await services.userAdmin.setDisabled(sessionActor(auth), request.params.id, true, requestMeta(request));
     return { notice: 'The account is disabled: sign-in is refused and its sessions have ended.' };
   });
 
   action('enable', async (request, auth) => {
-    await services.userAdmin.setDisabled(auth.user, request.params.id, false, requestMeta(request));
+    await services.userAdmin.setDisabled(sessionActor(auth), request.params.id, false, requestMeta(request));
     return { notice: 'The account is enabled again.' };
   });
 
   action('backup-codes/show', async (request, auth) => {
-    const codes = await services.userAdmin.viewBackupCodes(auth.user, request.params.id, requestMeta(request));
+    const codes = await services.userAdmin.viewBackupCodes(sessionActor(auth), request.params.id, requestMeta(request));
     const left = codes.filter((c) => !c.used).length;
     return { notice: `${left} of ${codes.length} backup codes are unused.`, revealed: { kind: 'stored', codes } };
   });
 
   action('backup-codes', async (request, auth) => {
-    const codes = await services.userAdmin.regenerateBackupCodes(auth.user, request.params.id, requestMeta(request));
+    const codes = await services.userAdmin.regenerateBackupCodes(sessionActor(auth), request.params.id, requestMeta(request));
     return { notice: 'New backup codes were made; the old ones no longer work. The user has been emailed.', revealed: { kind: 'new', codes } };
   });
 }

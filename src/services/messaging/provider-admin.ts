@@ -14,9 +14,11 @@ import {
 } from '../../delivery/index.js';
 import type { ChannelEntry, DeliveryProviderRow, Executor, User } from '../../store/index.js';
 import { deliveryProviders, organisations } from '../../store/index.js';
+import type { Actor } from '../actor.js';
 import { recordAudit } from '../audit-log.js';
 import type { RequestMeta, ServiceDeps } from '../context.js';
-import { requireAdminOf } from '../tenancy.js';
+import { requireSudoAdmin } from '../step-up.js';
+import { requireInTree, requireSudoAdminOf } from '../tenancy.js';
 import { CHANNEL_LABELS, channelStatus } from './channels.js';
 import type { MessageSender } from './sender.js';
 import { deliveryFailureDetails } from './sender.js';
@@ -62,7 +64,9 @@ const serverLog: DeliveryLog = (message, fields) => {
 /**
  * The Services Manager: delivery providers and the channel entries that bind them, per
  * organisation. Credentials are sealed at rest and only ever shown redacted; every change is
- * audited with redacted before/after values.
+ * audited with redacted before/after values. Every method starts by requiring a signed-in admin
+ * with sudo (requireSudoAdmin), before any transaction; then the organisation or provider must be
+ * in the admin's tree (404 otherwise).
  */
 export class ProviderAdminService {
   /** Where a failed test message's real reason goes: the server's log, which the operator reads and an organisation admin does not. */
@@ -82,8 +86,8 @@ export class ProviderAdminService {
     checkProviderAddresses(config, this.deps.settings.deliveryAllowPrivate === true);
   }
 
-  async list(actor: User, orgId: string): Promise<{ providers: ProviderView[]; channels: ChannelEntryView[] }> {
-    await requireAdminOf(this.db, actor, orgId);
+  async list(actor: Actor, orgId: string): Promise<{ providers: ProviderView[]; channels: ChannelEntryView[] }> {
+    await requireSudoAdminOf(this.deps, actor, orgId);
     const rows = await deliveryProviders.listProviders(this.db, [orgId]);
     const own = await deliveryProviders.listChannelEntries(this.db, [orgId]);
     const channels: ChannelEntryView[] = [];
@@ -91,39 +95,42 @@ export class ProviderAdminService {
     return { providers: rows.map((r) => this.view(r)), channels };
   }
 
-  async get(actor: User, providerId: string): Promise<ProviderView> {
-    return this.view(await this.ownedProvider(this.db, actor, providerId));
+  async get(actor: Actor, providerId: string): Promise<ProviderView> {
+    const admin = await requireSudoAdmin(this.deps, actor);
+    return this.view(await this.ownedProvider(this.db, admin, providerId));
   }
 
-  async create(actor: User, orgId: string, input: { name: string; config: unknown }, meta: RequestMeta): Promise<ProviderView> {
+  async create(actor: Actor, orgId: string, input: { name: string; config: unknown }, meta: RequestMeta): Promise<ProviderView> {
+    const admin = await requireSudoAdmin(this.deps, actor);
     const name = checkName(input.name);
     const config = parseProviderConfig(input.config);
     this.checkAddresses(config);
     return this.db.transaction().execute(async (trx) => {
-      await requireAdminOf(trx, actor, orgId);
+      await requireInTree(trx, admin, orgId);
       const now = this.deps.clock();
       const id = randomUUID();
-      const row: DeliveryProviderRow = { id, org_id: orgId, name, kind: config.kind, config_encrypted: this.sender.sealConfig(id, config), created_at: now, updated_at: now, updated_by: actor.id };
+      const row: DeliveryProviderRow = { id, org_id: orgId, name, kind: config.kind, config_encrypted: this.sender.sealConfig(id, config), created_at: now, updated_at: now, updated_by: admin.id };
       await deliveryProviders.insertProvider(trx, row);
-      await recordAudit(trx, now, { type: 'provider.created', actorUserId: actor.id, orgId, meta, details: { providerId: id, name, config: redactProviderConfig(config) } });
+      await recordAudit(trx, now, { type: 'provider.created', actorUserId: admin.id, orgId, meta, details: { providerId: id, name, config: redactProviderConfig(config) } });
       return this.view(row);
     });
   }
 
   /** A secret left blank (or sent back redacted) keeps its stored value, unless where it is used changed. */
-  async update(actor: User, providerId: string, input: { name?: string | undefined; config?: Record<string, unknown> | undefined }, meta: RequestMeta): Promise<ProviderView> {
+  async update(actor: Actor, providerId: string, input: { name?: string | undefined; config?: Record<string, unknown> | undefined }, meta: RequestMeta): Promise<ProviderView> {
+    const admin = await requireSudoAdmin(this.deps, actor);
     return this.db.transaction().execute(async (trx) => {
-      const row = await this.ownedProvider(trx, actor, providerId);
+      const row = await this.ownedProvider(trx, admin, providerId);
       const before = this.sender.readConfig(row);
       const name = input.name === undefined ? row.name : checkName(input.name);
       const config = input.config === undefined ? before : parseChangedConfig(before, input.config);
       if (config.kind !== before.kind) throw invalidInput('provider_kind_fixed', 'A provider keeps its kind. Create a new provider instead.');
       if (input.config !== undefined) this.checkAddresses(config);
       const now = this.deps.clock();
-      await deliveryProviders.updateProvider(trx, providerId, { name, config_encrypted: this.sender.sealConfig(providerId, config), updated_at: now, updated_by: actor.id });
+      await deliveryProviders.updateProvider(trx, providerId, { name, config_encrypted: this.sender.sealConfig(providerId, config), updated_at: now, updated_by: admin.id });
       await recordAudit(trx, now, {
         type: 'provider.changed',
-        actorUserId: actor.id,
+        actorUserId: admin.id,
         orgId: row.org_id,
         meta,
         details: { providerId, before: { name: row.name, config: redactProviderConfig(before) }, after: { name, config: redactProviderConfig(config) } },
@@ -133,15 +140,16 @@ export class ProviderAdminService {
     });
   }
 
-  async remove(actor: User, providerId: string, meta: RequestMeta): Promise<void> {
+  async remove(actor: Actor, providerId: string, meta: RequestMeta): Promise<void> {
+    const admin = await requireSudoAdmin(this.deps, actor);
     await this.db.transaction().execute(async (trx) => {
-      const row = await this.ownedProvider(trx, actor, providerId);
+      const row = await this.ownedProvider(trx, admin, providerId);
       const using = await deliveryProviders.entriesUsingProvider(trx, providerId);
       if (using.length > 0) {
         throw conflict('provider_in_use', `This provider carries ${using.map((e) => CHANNEL_LABELS[e.channel].toLowerCase()).join(' and ')}; bind the channel to another provider first.`);
       }
       await deliveryProviders.deleteProvider(trx, providerId);
-      await recordAudit(trx, this.deps.clock(), { type: 'provider.deleted', actorUserId: actor.id, orgId: row.org_id, meta, details: { providerId, name: row.name, kind: row.kind } });
+      await recordAudit(trx, this.deps.clock(), { type: 'provider.deleted', actorUserId: admin.id, orgId: row.org_id, meta, details: { providerId, name: row.name, kind: row.kind } });
     });
   }
 
@@ -151,11 +159,12 @@ export class ProviderAdminService {
    * remote answer (refused, reset, HTTP 500, an SMTP banner) would make this a port scanner. The
    * real reason goes to the server log; the audit event (which admins read) records only the failure.
    */
-  async test(actor: User, providerId: string, input: { channel: Channel; to: string }, meta: RequestMeta): Promise<{ ok: true; attempts: number; providerMessageId: string | null }> {
-    const row = await this.ownedProvider(this.db, actor, providerId);
+  async test(actor: Actor, providerId: string, input: { channel: Channel; to: string }, meta: RequestMeta): Promise<{ ok: true; attempts: number; providerMessageId: string | null }> {
+    const admin = await requireSudoAdmin(this.deps, actor);
+    const row = await this.ownedProvider(this.db, admin, providerId);
     const to = input.channel === 'sms' ? parsePhoneNumber('', input.to).e164 : parseEmailAddress(input.to);
     const company = this.deps.settings.companyName;
-    const base = { actorUserId: actor.id, orgId: row.org_id, meta };
+    const base = { actorUserId: admin.id, orgId: row.org_id, meta };
     let result: RetryResult;
     try {
       result = await this.sender.deliver(this.sender.openProvider(row), {
@@ -174,16 +183,17 @@ export class ProviderAdminService {
     return { ok: true, attempts: result.attempts, providerMessageId: result.providerMessageId ?? null };
   }
 
-  async setChannel(actor: User, orgId: string, channel: Channel, input: ChannelEntryInput, meta: RequestMeta): Promise<ChannelEntryView> {
+  async setChannel(actor: Actor, orgId: string, channel: Channel, input: ChannelEntryInput, meta: RequestMeta): Promise<ChannelEntryView> {
+    const admin = await requireSudoAdmin(this.deps, actor);
     const title = input.title.trim();
     if (title === '' || title.length > 80) throw invalidInput('title_invalid', 'Give the entry a title of 1 to 80 characters.');
     return this.db.transaction().execute(async (trx) => {
-      await requireAdminOf(trx, actor, orgId);
+      await requireInTree(trx, admin, orgId);
       if (input.providerId !== null) {
         const provider = await deliveryProviders.findProvider(trx, input.providerId);
         // A channel may use a provider of this organisation or of one above it, if the admin manages that one too.
         const chain = await organisations.ancestorIds(trx, orgId);
-        const actorChainStart = chain.indexOf(actor.org_id);
+        const actorChainStart = chain.indexOf(admin.org_id);
         const usable = provider && actorChainStart >= 0 && chain.slice(0, actorChainStart + 1).includes(provider.org_id);
         if (!provider || !usable) throw notFound(NO_PROVIDER.code, NO_PROVIDER.message);
         if (!this.sender.openProvider(provider).channels.includes(channel)) {
@@ -192,9 +202,9 @@ export class ProviderAdminService {
       }
       const before = await deliveryProviders.findChannelEntry(trx, orgId, channel);
       const now = this.deps.clock();
-      const row: ChannelEntry = { org_id: orgId, channel, provider_id: input.providerId, title, allowed: input.allowed ? 1 : 0, updated_at: now, updated_by: actor.id };
+      const row: ChannelEntry = { org_id: orgId, channel, provider_id: input.providerId, title, allowed: input.allowed ? 1 : 0, updated_at: now, updated_by: admin.id };
       await deliveryProviders.upsertChannelEntry(trx, row);
-      const base = { actorUserId: actor.id, orgId, meta };
+      const base = { actorUserId: admin.id, orgId, meta };
       await recordAudit(trx, now, {
         ...base,
         type: 'channel.changed',
@@ -221,10 +231,11 @@ export class ProviderAdminService {
     };
   }
 
-  private async ownedProvider(db: Executor, actor: User, providerId: string): Promise<DeliveryProviderRow> {
+  /** The provider, if the (already checked) admin manages its organisation; otherwise 404. */
+  private async ownedProvider(db: Executor, admin: User, providerId: string): Promise<DeliveryProviderRow> {
     const row = await deliveryProviders.findProvider(db, providerId);
     if (!row) throw notFound(NO_PROVIDER.code, NO_PROVIDER.message);
-    await requireAdminOf(db, actor, row.org_id, NO_PROVIDER);
+    await requireInTree(db, admin, row.org_id, NO_PROVIDER);
     return row;
   }
 
