@@ -38,6 +38,7 @@ const WATCHED = [
   'channel_entries',
   'api_keys',
   'oidc_clients',
+  'deploy_targets',
 ] as const;
 
 async function snapshot(server: TestServer): Promise<Record<string, string[]>> {
@@ -126,7 +127,8 @@ async function fixtures(world: World) {
   const app = { name: 'Portal', redirectUris: ['https://portal.example/callback'] };
   const oidcClient = (await services.oidcClients.create(SYSTEM_ACTOR, world.clientOrgId, app, null)).client;
   const spareClient = (await services.oidcClients.create(SYSTEM_ACTOR, world.clientOrgId, { ...app, name: 'Old portal' }, null)).client;
-  return { provider, spareProvider, apiKey, oidcClient, spareClient };
+  const target = await services.deploys.createTarget(fresh, world.clientOrgId, { name: 'Staging', timing: 'manual' }, meta);
+  return { provider, spareProvider, apiKey, oidcClient, spareClient, target };
 }
 
 function adminCases(world: World, f: Awaited<ReturnType<typeof fixtures>>): AdminCase[] {
@@ -238,6 +240,19 @@ function adminCases(world: World, f: Awaited<ReturnType<typeof fixtures>>): Admi
       call: (a) => services.oidcClients.remove(a, f.spareClient.id, meta),
       notFound: 'client_not_found',
       works: async () => assert.equal(await db.selectFrom('oidc_clients').select('id').where('id', '=', f.spareClient.id).executeTakeFirst(), undefined),
+    },
+    // DeployService: target settings
+    {
+      name: 'deploys.createTarget',
+      call: (a) => services.deploys.createTarget(a, org, { name: 'Production', timing: 'manual', requireTwoFactor: true }, meta),
+      notFound: NO_ORG,
+      works: async () => assert.equal((await db.selectFrom('deploy_targets').select('id').where('org_id', '=', org).execute()).length, 2),
+    },
+    {
+      name: 'deploys.updateTarget',
+      call: (a) => services.deploys.updateTarget(a, f.target.id, { name: 'Staging EU' }, meta),
+      notFound: 'deploy_target_not_found',
+      works: async () => assert.equal((await db.selectFrom('deploy_targets').select('name').where('id', '=', f.target.id).executeTakeFirstOrThrow()).name, 'Staging EU'),
     },
   ];
 }

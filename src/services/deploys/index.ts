@@ -1,4 +1,5 @@
 import type { DeployTiming, Session, User } from '../../store/index.js';
+import type { Actor } from '../actor.js';
 import type { RequestMeta, ServiceDeps } from '../context.js';
 import type { CodeSender, SentCode } from '../messaging/code-sender.js';
 import type { MethodCatalogue } from '../methods.js';
@@ -36,17 +37,13 @@ export class DeployService {
     this.changes = new DeployChanges(deps, access, this.approvals, this.deployments);
   }
 
-  createTarget(actor: User, orgId: string, input: { name: string; timing: DeployTiming; requireTwoFactor?: boolean | undefined }, meta: RequestMeta): Promise<TargetView> {
+  createTarget(actor: Actor, orgId: string, input: { name: string; timing: DeployTiming; requireTwoFactor?: boolean | undefined }, meta: RequestMeta): Promise<TargetView> {
     return this.targets.createTarget(actor, orgId, input, meta);
   }
 
   /** Every route that could switch the requirement off ends here, and is refused here. */
-  updateTarget(actor: User, targetId: string, input: { name?: string | undefined; timing?: DeployTiming | undefined; requireTwoFactor?: boolean | undefined }, meta: RequestMeta): Promise<TargetView> {
+  updateTarget(actor: Actor, targetId: string, input: { name?: string | undefined; timing?: DeployTiming | undefined; requireTwoFactor?: boolean | undefined }, meta: RequestMeta): Promise<TargetView> {
     return this.targets.updateTarget(actor, targetId, input, meta);
-  }
-
-  recordRefusal(actor: User, targetId: string, reason: string, meta: RequestMeta): Promise<void> {
-    return this.targets.recordRefusal(actor, targetId, reason, meta);
   }
 
   listTargets(actor: DeployActor, orgId: string | undefined): Promise<TargetView[]> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { randomToken } from '../../core/crypto.js';
-import { conflict, forbidden, invalidInput } from '../../core/errors.js';
+import { conflict, forbidden, invalidInput, isTwofoldError } from '../../core/errors.js';
 import type { DeployTarget, DeployTiming, Executor, Session, User } from '../../store/index.js';
 import { deploys, factors, organisations, users } from '../../store/index.js';
 import { recordAudit } from '../audit-log.js';
@@ -10,6 +10,8 @@ import type { SecondFactorVerifier } from '../second-factor/verifier.js';
 import { isWithinTree, requireAdminOf } from '../tenancy.js';
 import type { DeployAccess } from './access.js';
 import type { DeployActor, TargetView } from './types.js';
+import type { Actor } from '../actor.js';
+import { requireSudoAdmin } from '../step-up.js';
 
 const IRREVERSIBLE = 'Two-factor approval can never be switched off for a target. Create a new target instead.';
 
@@ -25,7 +27,8 @@ export class DeployTargets {
     return this.deps.database.db;
   }
 
-  async createTarget(actor: User, orgId: string, input: { name: string; timing: DeployTiming; requireTwoFactor?: boolean | undefined }, meta: RequestMeta): Promise<TargetView> {
+  async createTarget(by: Actor, orgId: string, input: { name: string; timing: DeployTiming; requireTwoFactor?: boolean | undefined }, meta: RequestMeta): Promise<TargetView> {
+    const actor = await requireSudoAdmin(this.deps, by);
     const name = checkName(input.name);
     const requireTwoFactor = input.requireTwoFactor === true;
     if (requireTwoFactor && input.timing !== 'manual') throw invalidInput('two_factor_needs_manual', 'Requiring 2FA needs manual timing: automatic targets go live without anyone approving.');
@@ -52,7 +55,18 @@ export class DeployTargets {
   }
 
   /** Every route that could switch the requirement off ends here, and is refused here. */
-  async updateTarget(actor: User, targetId: string, input: { name?: string | undefined; timing?: DeployTiming | undefined; requireTwoFactor?: boolean | undefined }, meta: RequestMeta): Promise<TargetView> {
+  async updateTarget(by: Actor, targetId: string, input: { name?: string | undefined; timing?: DeployTiming | undefined; requireTwoFactor?: boolean | undefined }, meta: RequestMeta): Promise<TargetView> {
+    const actor = await requireSudoAdmin(this.deps, by);
+    try {
+      return await this.changeSettings(actor, targetId, input, meta);
+    } catch (error) {
+      // The refusal rolled back with its transaction; it is still worth an audit record.
+      if (isTwofoldError(error) && error.code === 'two_factor_irreversible') await this.recordRefusal(actor, targetId, 'two_factor_irreversible', meta);
+      throw error;
+    }
+  }
+
+  private async changeSettings(actor: User, targetId: string, input: { name?: string | undefined; timing?: DeployTiming | undefined; requireTwoFactor?: boolean | undefined }, meta: RequestMeta): Promise<TargetView> {
     return this.db.transaction().execute(async (trx) => {
       const target = await this.access.adminTarget(trx, actor, targetId);
       const protectedNow = target.require_two_factor === 1;
@@ -76,7 +90,7 @@ export class DeployTargets {
   }
 
   /** Audits a refused attempt to weaken a protected target (the refusal itself rolled back with its transaction). */
-  async recordRefusal(actor: User, targetId: string, reason: string, meta: RequestMeta): Promise<void> {
+  private async recordRefusal(actor: User, targetId: string, reason: string, meta: RequestMeta): Promise<void> {
     const target = await deploys.findTarget(this.db, targetId);
     if (!target) return;
     await recordAudit(this.db, this.deps.clock(), { type: 'deploy_target.refused', actorUserId: actor.id, orgId: target.org_id, meta, details: { targetId, reason } });
@@ -106,7 +120,7 @@ export class DeployTargets {
     input: { userIds: readonly string[]; method?: string | undefined; code?: string | undefined },
     meta: RequestMeta,
   ): Promise<TargetView> {
-    const actor = editor.user;
+    const actor = await requireSudoAdmin(this.deps, { via: 'session', user: editor.user, session: editor.session });
     const target = await this.access.adminTarget(this.db, actor, targetId);
     const userIds = [...new Set(input.userIds)];
     if (userIds.length > 50) throw invalidInput('too_many_deployers', 'At most 50 deployers per target.');
