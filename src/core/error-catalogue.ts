@@ -24,6 +24,9 @@ export const STATUS_BY_KIND = {
 
 export type ErrorKind = keyof typeof STATUS_BY_KIND;
 
+/** Every status an error is answered with. */
+export type ErrorStatus = (typeof STATUS_BY_KIND)[ErrorKind];
+
 export const ERROR_CATALOGUE = {
   // The request itself (src/http: Fastify's parser and validator, the API's 404, the last resort).
   invalid_request: 'invalid_input',
@@ -193,12 +196,12 @@ export function kindOf(code: ErrorCode): ErrorKind {
   return ERROR_CATALOGUE[code];
 }
 
-export function statusOfKind(kind: ErrorKind): number {
+export function statusOfKind(kind: ErrorKind): ErrorStatus {
   return STATUS_BY_KIND[kind];
 }
 
 /** The one HTTP status a code is answered with. */
-export function statusOf(code: ErrorCode): number {
+export function statusOf(code: ErrorCode): ErrorStatus {
   return STATUS_BY_KIND[ERROR_CATALOGUE[code]];
 }
 

@@ -8,7 +8,7 @@
  */
 import type { CodeOf, ErrorCode, ErrorKind } from './error-catalogue.js';
 
-export type { CodeOf, ErrorCode, ErrorKind } from './error-catalogue.js';
+export type { CodeOf, ErrorCode, ErrorKind, ErrorStatus } from './error-catalogue.js';
 export { ERROR_CATALOGUE, ERROR_CODES, STATUS_BY_KIND, codesWithStatus, isErrorCode, kindOf, statusOf, statusOfKind } from './error-catalogue.js';
 
 export interface TwofoldErrorOptions {

@@ -38,6 +38,8 @@ export interface AppOptions {
   trustProxy?: boolean;
   /** pino options, or false to stay quiet (tests, benchmarks). */
   logger?: FastifyServerOptions['logger'];
+  /** Called before any route is added: tests hook in here to check every reply against its schema. */
+  instrument?: (app: FastifyInstance) => void;
 }
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -182,6 +184,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   });
 
+  options.instrument?.(app);
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
   app.decorateRequest('auth', null);
   app.addHook('onRequest', async (request, reply) => {

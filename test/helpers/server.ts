@@ -7,6 +7,7 @@ import type { Services } from '../../src/services/index.js';
 import type { TestDatabaseLocation } from './backend.js';
 import { freshDatabaseLocation, withSchemasStable } from './backend.js';
 import { TestClock } from './clock.js';
+import { installReplyCheck } from './reply-check.js';
 
 export interface TestServer {
   url: string;
@@ -60,7 +61,16 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       ...(location.postgresSchema ? { postgresSchema: location.postgresSchema } : {}),
     }),
   );
-  const app = await buildApp({ services: runtime.services, publicUrl: url, companyName: config.companyName, logger: false, trustProxy: config.trustProxy });
+  // Every reply is checked against its route's response schemas; close() fails if one did not fit.
+  const replyProblems: string[] = [];
+  const app = await buildApp({
+    services: runtime.services,
+    publicUrl: url,
+    companyName: config.companyName,
+    logger: false,
+    trustProxy: config.trustProxy,
+    instrument: (instance) => installReplyCheck(instance, replyProblems),
+  });
   await app.listen({ host: '127.0.0.1', port: probe });
   return {
     url,
@@ -72,6 +82,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       await app.close();
       await runtime.close();
       if (ownsLocation) await location.dispose();
+      if (replyProblems.length > 0) {
+        throw new Error(`Replies that do not fit their response schema (src/http/response-schemas.ts):\n${[...new Set(replyProblems)].join('\n')}`);
+      }
     },
   };
 }

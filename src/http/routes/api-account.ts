@@ -3,6 +3,7 @@ import type { Services } from '../../services/index.js';
 import type { Session } from '../../store/index.js';
 import { requestMeta, requireAuth, requireSessionActor } from '../request-context.js';
 import { str } from '../schemas.js';
+import { PASSWORD_RULE_CODES, SIGNED_IN, auditReply, errorReplies, noContent, sessionReply } from '../response-schemas.js';
 
 export function sessionView(s: Session, currentId: string) {
   return {
@@ -19,7 +20,7 @@ export function sessionView(s: Session, currentId: string) {
 }
 
 export function apiAccountRoutes(app: FastifyInstance, services: Services): void {
-  app.get('/api/v1/session', { schema: { tags: ['account'], summary: 'The signed-in user and this session' } }, async (request) => {
+  app.get('/api/v1/session', { schema: { tags: ['account'], summary: 'The signed-in user and this session', response: { 200: sessionReply, ...errorReplies(SIGNED_IN) } } }, async (request) => {
     const auth = requireAuth(request);
     return { user: await services.accounts.profile(auth.user), session: sessionView(auth.session, auth.session.id) };
   });
@@ -31,7 +32,7 @@ export function apiAccountRoutes(app: FastifyInstance, services: Services): void
     {
       schema: {
         tags: ['account'],
-        summary: 'Change your password (ends your other sessions and trusted browsers)',
+        summary: 'Change your password (ends your other sessions and trusted browsers)', response: { 204: noContent, ...errorReplies(SIGNED_IN, 'invalid_credentials', PASSWORD_RULE_CODES) },
         body: { type: 'object', required: ['currentPassword', 'newPassword'], additionalProperties: false, properties: { currentPassword: str(1024), newPassword: str(1024) } },
       },
     },
@@ -47,7 +48,7 @@ export function apiAccountRoutes(app: FastifyInstance, services: Services): void
     {
       schema: {
         tags: ['audit'],
-        summary: 'Audit events, newest first: admins see their organisation and below, others their own',
+        summary: 'Audit events, newest first: admins see their organisation and below, others their own', response: { 200: auditReply, ...errorReplies(SIGNED_IN, 'reauthentication_required', 'event_type_invalid', 'cursor_invalid') },
         querystring: {
           type: 'object',
           additionalProperties: false,

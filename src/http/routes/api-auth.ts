@@ -6,6 +6,7 @@ import type { ReauthProof } from '../../services/reauthentication.js';
 import type { CookieSettings } from '../request-context.js';
 import { COOKIE, clearSessionCookie, requestMeta, requireAuth, setSessionCookie, setSignInCookies, setTrustCookie } from '../request-context.js';
 import { str } from '../schemas.js';
+import { CODE_CHECK_CODES, FLOW_CODES, PENDING_FACTOR_CODES, SIGNED_IN, errorReplies, noContent, reauthenticatedReply, signInReply, signedInReply, totpEnrolment } from '../response-schemas.js';
 
 /** The answer of every API step that completes a sign-in: cookies set, who, and how they proved it. */
 export async function signedInAnswer(reply: FastifyReply, cookies: CookieSettings, services: Services, result: { user: User; session: IssuedSession }) {
@@ -19,7 +20,7 @@ export function apiAuthRoutes(app: FastifyInstance, services: Services, cookies:
     {
       schema: {
         tags: ['auth'],
-        summary: 'Password step of sign-in',
+        summary: 'Password step of sign-in', response: { 200: signInReply, ...errorReplies('invalid_credentials', 'too_many_attempts', 'sign_in_refused', 'location_unavailable') },
         body: {
           type: 'object',
           required: ['email', 'password'],
@@ -56,7 +57,7 @@ export function apiAuthRoutes(app: FastifyInstance, services: Services, cookies:
     {
       schema: {
         tags: ['auth'],
-        summary: 'Second step of sign-in: a code from one of the offered methods',
+        summary: 'Second step of sign-in: a code from one of the offered methods', response: { 200: signedInReply, ...errorReplies(FLOW_CODES, CODE_CHECK_CODES, 'sign_in_refused') },
         body: {
           type: 'object',
           required: ['challenge', 'method', 'code'],
@@ -77,7 +78,7 @@ export function apiAuthRoutes(app: FastifyInstance, services: Services, cookies:
     {
       schema: {
         tags: ['auth'],
-        summary: 'Forced enrolment: start an authenticator for a sign-in that policy sent to enrol',
+        summary: 'Forced enrolment: start an authenticator for a sign-in that policy sent to enrol', response: { 201: totpEnrolment, ...errorReplies(FLOW_CODES, 'label_invalid', 'too_many_factors') },
         body: {
           type: 'object',
           required: ['challenge'],
@@ -97,7 +98,7 @@ export function apiAuthRoutes(app: FastifyInstance, services: Services, cookies:
     {
       schema: {
         tags: ['auth'],
-        summary: 'Forced enrolment: confirm the authenticator with a code; signs in and returns backup codes once',
+        summary: 'Forced enrolment: confirm the authenticator with a code; signs in and returns backup codes once', response: { 200: signedInReply, ...errorReplies(FLOW_CODES, PENDING_FACTOR_CODES, CODE_CHECK_CODES) },
         body: {
           type: 'object',
           required: ['challenge', 'id', 'code'],
@@ -113,7 +114,7 @@ export function apiAuthRoutes(app: FastifyInstance, services: Services, cookies:
     },
   );
 
-  app.post('/api/v1/auth/sign-out', { schema: { tags: ['auth'], summary: 'End the current session' } }, async (request, reply) => {
+  app.post('/api/v1/auth/sign-out', { schema: { tags: ['auth'], summary: 'End the current session', response: { 204: noContent, ...errorReplies(SIGNED_IN) } } }, async (request, reply) => {
     const auth = requireAuth(request);
     await services.signOut.signOut(auth.user, auth.session, requestMeta(request));
     clearSessionCookie(reply, cookies);
@@ -125,7 +126,7 @@ export function apiAuthRoutes(app: FastifyInstance, services: Services, cookies:
     {
       schema: {
         tags: ['auth'],
-        summary: 'Prove it is you again before a sensitive action: password, a code, or both (admin areas need both when you have 2FA)',
+        summary: 'Prove it is you again before a sensitive action: password, a code, or both (admin areas need both when you have 2FA)', response: { 200: reauthenticatedReply, ...errorReplies(SIGNED_IN, 'proof_required', 'invalid_credentials', CODE_CHECK_CODES) },
         body: {
           type: 'object',
           additionalProperties: false,

@@ -5,6 +5,7 @@ import type { OidcClientChange, OidcClientInput } from '../../services/oidc-clie
 import { OIDC_AUDIENCES } from '../../services/oidc-clients.js';
 import { requestMeta, requireSessionActor } from '../request-context.js';
 import { idParams, str } from '../schemas.js';
+import { ADMIN_SUDO, clientReply, clientsReply, errorReplies, noContent, oidcClientWithSecret } from '../response-schemas.js';
 
 const uris = { type: 'array', maxItems: 10, items: str(2000) } as const;
 const clientFields = {
@@ -25,7 +26,7 @@ const clientFields = {
  * it, and nowhere else.
  */
 export function apiClientRoutes(app: FastifyInstance, services: Services): void {
-  app.get<{ Params: { id: string } }>('/api/v1/organisations/:id/clients', { schema: { tags: ['clients'], summary: "An organisation's OpenID Connect clients (admins; needs re-authentication)", params: idParams } }, async (request) => {
+  app.get<{ Params: { id: string } }>('/api/v1/organisations/:id/clients', { schema: { tags: ['clients'], summary: "An organisation's OpenID Connect clients (admins; needs re-authentication)", response: { 200: clientsReply, ...errorReplies(ADMIN_SUDO, 'organisation_not_found') }, params: idParams } }, async (request) => {
     return { clients: await services.oidcClients.list(requireSessionActor(request), request.params.id) };
   });
 
@@ -34,7 +35,7 @@ export function apiClientRoutes(app: FastifyInstance, services: Services): void 
     {
       schema: {
         tags: ['clients'],
-        summary: "Register an OpenID Connect client; a confidential client's secret is in this answer only. It signs in people of the organisation and those below it, or anyone with audience 'everyone' (admins; needs re-authentication)",
+        summary: "Register an OpenID Connect client; a confidential client's secret is in this answer only. It signs in people of the organisation and those below it, or anyone with audience 'everyone' (admins; needs re-authentication)", response: { 201: oidcClientWithSecret, ...errorReplies(ADMIN_SUDO, 'organisation_not_found', 'name_invalid', 'redirect_uri_invalid', 'post_logout_redirect_uri_invalid', 'scopes_invalid', 'audience_invalid') },
         params: idParams,
         body: { type: 'object', required: ['name', 'redirectUris'], additionalProperties: false, properties: clientFields },
       },
@@ -44,7 +45,7 @@ export function apiClientRoutes(app: FastifyInstance, services: Services): void 
     },
   );
 
-  app.get<{ Params: { id: string } }>('/api/v1/clients/:id', { schema: { tags: ['clients'], summary: 'One OpenID Connect client (admins; needs re-authentication)', params: idParams } }, async (request) => {
+  app.get<{ Params: { id: string } }>('/api/v1/clients/:id', { schema: { tags: ['clients'], summary: 'One OpenID Connect client (admins; needs re-authentication)', response: { 200: clientReply, ...errorReplies(ADMIN_SUDO, 'client_not_found') }, params: idParams } }, async (request) => {
     return { client: await services.oidcClients.get(requireSessionActor(request), request.params.id) };
   });
 
@@ -53,7 +54,7 @@ export function apiClientRoutes(app: FastifyInstance, services: Services): void 
     {
       schema: {
         tags: ['clients'],
-        summary: 'Change a client: name, redirect URIs, scopes, whether it requires two-step verification, who may sign in to it (admins; needs re-authentication)',
+        summary: 'Change a client: name, redirect URIs, scopes, whether it requires two-step verification, who may sign in to it (admins; needs re-authentication)', response: { 200: clientReply, ...errorReplies(ADMIN_SUDO, 'client_not_found', 'name_invalid', 'redirect_uri_invalid', 'post_logout_redirect_uri_invalid', 'scopes_invalid', 'audience_invalid') },
         params: idParams,
         body: {
           type: 'object',
@@ -70,13 +71,13 @@ export function apiClientRoutes(app: FastifyInstance, services: Services): void 
 
   app.post<{ Params: { id: string } }>(
     '/api/v1/clients/:id/secret',
-    { schema: { tags: ['clients'], summary: 'Give a confidential client a new secret (in this answer only); the old one stops working (admins; needs re-authentication)', params: idParams } },
+    { schema: { tags: ['clients'], summary: 'Give a confidential client a new secret (in this answer only); the old one stops working (admins; needs re-authentication)', response: { 200: oidcClientWithSecret, ...errorReplies(ADMIN_SUDO, 'client_not_found', 'client_is_public') }, params: idParams } },
     async (request) => {
       return services.oidcClients.rotateSecret(requireSessionActor(request), request.params.id, requestMeta(request));
     },
   );
 
-  app.delete<{ Params: { id: string } }>('/api/v1/clients/:id', { schema: { tags: ['clients'], summary: 'Delete a client (admins; needs re-authentication)', params: idParams } }, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/api/v1/clients/:id', { schema: { tags: ['clients'], summary: 'Delete a client (admins; needs re-authentication)', response: { 204: noContent, ...errorReplies(ADMIN_SUDO, 'client_not_found') }, params: idParams } }, async (request, reply) => {
     await services.oidcClients.remove(requireSessionActor(request), request.params.id, requestMeta(request));
     return reply.code(204).send();
   });

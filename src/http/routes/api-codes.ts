@@ -7,6 +7,7 @@ import type { CookieSettings } from '../request-context.js';
 import { requestMeta, requireAuth } from '../request-context.js';
 import { signedInAnswer } from './api-auth.js';
 import { str } from '../schemas.js';
+import { CODE_CHECK_CODES, CODE_SEND_CODES, DESTINATION_CODES, FLOW_CODES, PASSWORD_RULE_CODES, PENDING_FACTOR_CODES, SIGNED_IN, deliveredEnrolment, errorReplies, sentCode, signedInReply, statusMessageReply } from '../response-schemas.js';
 
 export const sendableMethod = { type: 'string', enum: ['sms', 'email'] } as const;
 
@@ -36,7 +37,7 @@ export function apiCodeRoutes(app: FastifyInstance, services: Services, cookies:
     {
       schema: {
         tags: ['auth'],
-        summary: 'Send a sign-in code by text message or email (limited per user, destination and IP)',
+        summary: 'Send a sign-in code by text message or email (limited per user, destination and IP)', response: { 200: sentCode, ...errorReplies(FLOW_CODES, CODE_SEND_CODES) },
         body: { type: 'object', required: ['challenge', 'method'], additionalProperties: false, properties: { challenge: str(128), method: sendableMethod, factorId: str(64) } },
       },
     },
@@ -49,7 +50,7 @@ export function apiCodeRoutes(app: FastifyInstance, services: Services, cookies:
       {
         schema: {
           tags: ['auth'],
-          summary: `Forced enrolment: start a ${channel === 'sms' ? 'text-message' : 'email'} factor; a code is sent to it`,
+          summary: `Forced enrolment: start a ${channel === 'sms' ? 'text-message' : 'email'} factor; a code is sent to it`, response: { 201: deliveredEnrolment, ...errorReplies(FLOW_CODES, DESTINATION_CODES, CODE_SEND_CODES) },
           body: { ...destinationBody[channel], required: ['challenge', ...(channel === 'sms' ? ['number'] : [])], properties: { ...destinationBody[channel].properties, challenge: str(128) } },
         },
       },
@@ -65,7 +66,7 @@ export function apiCodeRoutes(app: FastifyInstance, services: Services, cookies:
     {
       schema: {
         tags: ['auth'],
-        summary: 'Forced enrolment: send a new code for a text or email factor being enrolled',
+        summary: 'Forced enrolment: send a new code for a text or email factor being enrolled', response: { 200: sentCode, ...errorReplies(FLOW_CODES, PENDING_FACTOR_CODES, CODE_SEND_CODES) },
         body: { type: 'object', required: ['challenge', 'id'], additionalProperties: false, properties: { challenge: str(128), id: str(64) } },
       },
     },
@@ -77,7 +78,7 @@ export function apiCodeRoutes(app: FastifyInstance, services: Services, cookies:
     {
       schema: {
         tags: ['auth'],
-        summary: 'Forced enrolment: confirm any factor (authenticator, text, email) with its code; signs in and returns backup codes once',
+        summary: 'Forced enrolment: confirm any factor (authenticator, text, email) with its code; signs in and returns backup codes once', response: { 200: signedInReply, ...errorReplies(FLOW_CODES, PENDING_FACTOR_CODES, CODE_CHECK_CODES) },
         body: { type: 'object', required: ['challenge', 'id', 'code'], additionalProperties: false, properties: { challenge: str(128), id: str(64), code: str(16) } },
       },
     },
@@ -93,7 +94,7 @@ export function apiCodeRoutes(app: FastifyInstance, services: Services, cookies:
     {
       schema: {
         tags: ['auth'],
-        summary: 'Send a code by text message or email to re-authenticate with',
+        summary: 'Send a code by text message or email to re-authenticate with', response: { 200: sentCode, ...errorReplies(SIGNED_IN, CODE_SEND_CODES) },
         body: { type: 'object', required: ['method'], additionalProperties: false, properties: { method: sendableMethod } },
       },
     },
@@ -108,7 +109,7 @@ export function apiCodeRoutes(app: FastifyInstance, services: Services, cookies:
     {
       schema: {
         tags: ['auth'],
-        summary: 'Email a single-use reset link (same answer whether or not the address has an account)',
+        summary: 'Email a single-use reset link (same answer whether or not the address has an account)', response: { 202: statusMessageReply('sent_if_registered'), ...errorReplies('too_many_requests') },
         body: { type: 'object', required: ['email'], additionalProperties: false, properties: { email: str(254) } },
       },
     },
@@ -123,7 +124,7 @@ export function apiCodeRoutes(app: FastifyInstance, services: Services, cookies:
     {
       schema: {
         tags: ['auth'],
-        summary: 'Set a new password with a reset link token; ends every session and trusted browser, keeps 2FA',
+        summary: 'Set a new password with a reset link token; ends every session and trusted browser, keeps 2FA', response: { 200: statusMessageReply('password_changed'), ...errorReplies('reset_link_invalid', 'too_many_attempts', PASSWORD_RULE_CODES) },
         body: { type: 'object', required: ['token', 'password'], additionalProperties: false, properties: { token: str(128), password: str(1024) } },
       },
     },

@@ -5,6 +5,7 @@ import type { DeployActor } from '../../services/deploys/index.js';
 import type { Services } from '../../services/index.js';
 import { requestMeta, requireAuth, requireSessionActor } from '../request-context.js';
 import { idParams, str } from '../schemas.js';
+import { ADMIN_SUDO, CODE_CHECK_CODES, CODE_SEND_CODES, DEPLOY_READER_CODES, apiKeyCreated, apiKeysReply, bundleReply, changeAdded, deployPreview, deployTargetView, deployTargetsReply, deploymentView, deploymentsReply, errorReplies, jwksReply, noContent, notModified, sentCode } from '../response-schemas.js';
 import { sendableMethod, sentCodeJson } from './api-codes.js';
 
 const codeFields = { method: { type: 'string', enum: ['totp', 'sms', 'email', 'backup_code'] }, code: str(64) } as const;
@@ -31,7 +32,7 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
     return auth;
   }
 
-  app.get<{ Params: { id: string } }>('/api/v1/organisations/:id/api-keys', { schema: { tags: ['api-keys'], summary: "An organisation's API keys (admins)", params: idParams } }, async (request) => {
+  app.get<{ Params: { id: string } }>('/api/v1/organisations/:id/api-keys', { schema: { tags: ['api-keys'], summary: "An organisation's API keys (admins)", response: { 200: apiKeysReply, ...errorReplies(ADMIN_SUDO, 'organisation_not_found') }, params: idParams } }, async (request) => {
     return { apiKeys: await services.apiKeys.list(requireSessionActor(request), request.params.id) };
   });
 
@@ -40,7 +41,7 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
     {
       schema: {
         tags: ['api-keys'],
-        summary: 'Create an API key; the key is in this answer only (admins; needs re-authentication)',
+        summary: 'Create an API key; the key is in this answer only (admins; needs re-authentication)', response: { 201: apiKeyCreated, ...errorReplies(ADMIN_SUDO, 'organisation_not_found', 'name_invalid', 'scopes_invalid') },
         params: idParams,
         body: {
           type: 'object',
@@ -55,14 +56,14 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
     },
   );
 
-  app.delete<{ Params: { id: string } }>('/api/v1/api-keys/:id', { schema: { tags: ['api-keys'], summary: 'Revoke an API key', params: idParams } }, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/api/v1/api-keys/:id', { schema: { tags: ['api-keys'], summary: 'Revoke an API key', response: { 204: noContent, ...errorReplies(ADMIN_SUDO, 'api_key_not_found') }, params: idParams } }, async (request, reply) => {
     await services.apiKeys.revoke(requireSessionActor(request), request.params.id, requestMeta(request));
     return reply.code(204).send();
   });
 
   app.get<{ Querystring: { org?: string } }>(
     '/api/v1/deploy-targets',
-    { schema: { tags: ['deploys'], summary: 'Deploy targets of your organisation tree', querystring: { type: 'object', additionalProperties: false, properties: { org: str(64) } } } },
+    { schema: { tags: ['deploys'], summary: 'Deploy targets of your organisation tree', response: { 200: deployTargetsReply, ...errorReplies(DEPLOY_READER_CODES, 'organisation_not_found') }, querystring: { type: 'object', additionalProperties: false, properties: { org: str(64) } } } },
     async (request) => ({ targets: await services.deploys.listTargets(await actorOf(request), request.query.org) }),
   );
 
@@ -71,7 +72,7 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
     {
       schema: {
         tags: ['deploys'],
-        summary: 'Create a deploy target (admins; needs re-authentication). requireTwoFactor needs manual timing and can never be switched off',
+        summary: 'Create a deploy target (admins; needs re-authentication). requireTwoFactor needs manual timing and can never be switched off', response: { 201: deployTargetView, ...errorReplies(ADMIN_SUDO, 'organisation_not_found', 'name_invalid', 'two_factor_needs_manual') },
         params: idParams,
         body: {
           type: 'object',
@@ -87,7 +88,7 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
     },
   );
 
-  app.get<{ Params: { id: string } }>('/api/v1/deploy-targets/:id', { schema: { tags: ['deploys'], summary: 'One deploy target', params: idParams } }, async (request) =>
+  app.get<{ Params: { id: string } }>('/api/v1/deploy-targets/:id', { schema: { tags: ['deploys'], summary: 'One deploy target', response: { 200: deployTargetView, ...errorReplies(DEPLOY_READER_CODES) }, params: idParams } }, async (request) =>
     services.deploys.getTarget(await actorOf(request), request.params.id),
   );
 
@@ -96,7 +97,7 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
     {
       schema: {
         tags: ['deploys'],
-        summary: 'Change a target. Switching 2FA off, or a protected target to automatic, is refused: create a new target instead',
+        summary: 'Change a target. Switching 2FA off, or a protected target to automatic, is refused: create a new target instead', response: { 200: deployTargetView, ...errorReplies(ADMIN_SUDO, 'deploy_target_not_found', 'name_invalid', 'two_factor_needs_manual', 'two_factor_irreversible') },
         params: idParams,
         body: { type: 'object', additionalProperties: false, properties: { name: str(80), timing: { type: 'string', enum: ['automatic', 'manual'] }, requireTwoFactor: { type: 'boolean' } } },
       },
@@ -119,7 +120,7 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
     {
       schema: {
         tags: ['deploys'],
-        summary: 'Set who may deploy (only users with 2FA); for a protected target, include a current code from your own device',
+        summary: 'Set who may deploy (only users with 2FA); for a protected target, include a current code from your own device', response: { 200: deployTargetView, ...errorReplies(ADMIN_SUDO, 'deploy_target_not_found', 'too_many_deployers', 'deployer_not_found', 'deployer_outside_organisation', 'deployer_without_two_factor', 'code_required', CODE_CHECK_CODES) },
         params: idParams,
         body: {
           type: 'object',
@@ -140,7 +141,7 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
     {
       schema: {
         tags: ['deploys'],
-        summary: 'Add a change to the pending bundle: set entry `key` to `value` (null or absent removes it) with a one-line summary. Automatic targets go live at once',
+        summary: 'Add a change to the pending bundle: set entry `key` to `value` (null or absent removes it) with a one-line summary. Automatic targets go live at once', response: { 201: changeAdded, ...errorReplies(DEPLOY_READER_CODES, 'not_deployer', 'entry_key_invalid', 'summary_invalid', 'bundle_too_large', 'target_busy', 'deploy_conflict') },
         params: idParams,
         body: { type: 'object', required: ['key', 'summary'], additionalProperties: false, properties: { key: str(200), value: {}, summary: str(200) } },
       },
@@ -153,11 +154,11 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
 
   app.get<{ Params: { id: string } }>(
     '/api/v1/deploy-targets/:id/preview',
-    { schema: { tags: ['deploys'], summary: 'What Deploy Now would send: pending changes and the bundle digest to confirm', params: idParams } },
+    { schema: { tags: ['deploys'], summary: 'What Deploy Now would send: pending changes and the bundle digest to confirm', response: { 200: deployPreview, ...errorReplies(DEPLOY_READER_CODES) }, params: idParams } },
     async (request) => services.deploys.preview(await actorOf(request), request.params.id),
   );
 
-  app.get<{ Params: { id: string } }>('/api/v1/deploy-targets/:id/deployments', { schema: { tags: ['deploys'], summary: 'Deployment history, newest first', params: idParams } }, async (request) => ({
+  app.get<{ Params: { id: string } }>('/api/v1/deploy-targets/:id/deployments', { schema: { tags: ['deploys'], summary: 'Deployment history, newest first', response: { 200: deploymentsReply, ...errorReplies(DEPLOY_READER_CODES) }, params: idParams } }, async (request) => ({
     deployments: await services.deploys.history(await actorOf(request), request.params.id),
   }));
 
@@ -167,7 +168,7 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
       schema: {
         tags: ['deploys'],
         summary:
-          'Deploy the reviewed bundle (digest from the preview), or roll back to an earlier deployment; protected targets need a person with a current code, other targets also take an API key with deployments:write',
+          'Deploy the reviewed bundle (digest from the preview), or roll back to an earlier deployment; protected targets need a person with a current code, other targets also take an API key with deployments:write', response: { 201: deploymentView, ...errorReplies(DEPLOY_READER_CODES, 'not_deployer', 'person_required', 'deployer_not_enrolled', 'code_required', 'deployment_not_found', 'bundle_changed', 'deploy_conflict', CODE_CHECK_CODES) },
         params: idParams,
         body: { type: 'object', required: ['digest'], additionalProperties: false, properties: { digest: str(80), rollbackTo: str(64), ...codeFields } },
       },
@@ -183,7 +184,7 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
     {
       schema: {
         tags: ['deploys'],
-        summary: 'Send a code by text message or email that approves this deploy only: this target and the reviewed digest (or roll back to rollbackTo); for authorised deployers of a protected target',
+        summary: 'Send a code by text message or email that approves this deploy only: this target and the reviewed digest (or roll back to rollbackTo); for authorised deployers of a protected target', response: { 200: sentCode, ...errorReplies(DEPLOY_READER_CODES, 'not_deployer', 'person_required', 'deployer_not_enrolled', 'code_not_required', 'deployment_not_found', 'bundle_changed', 'deploy_conflict', CODE_SEND_CODES) },
         params: idParams,
         body: { type: 'object', required: ['digest', 'method'], additionalProperties: false, properties: { digest: str(80), method: sendableMethod, rollbackTo: str(64) } },
       },
@@ -193,7 +194,7 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
 
   app.get<{ Params: { key: string } }>(
     '/deploy/:key/bundle',
-    { schema: { tags: ['deploys'], summary: "The target's current bundle, exactly as deployed; ETag is its digest, X-Twofold-Approval the signed approval", params: { type: 'object', required: ['key'], properties: { key: str(64) } } } },
+    { schema: { tags: ['deploys'], summary: "The target's current bundle, exactly as deployed; ETag is its digest, X-Twofold-Approval the signed approval", response: { 200: bundleReply, 304: notModified, ...errorReplies('bundle_not_found') }, params: { type: 'object', required: ['key'], properties: { key: str(64) } } } },
     async (request, reply) => {
       const current = await services.deploys.publicBundle(request.params.key);
       if (!current) return reply.code(404).send({ error: { code: 'bundle_not_found', message: 'Nothing is deployed here.' } });
@@ -204,7 +205,7 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
     },
   );
 
-  app.get('/.well-known/jwks.json', { schema: { tags: ['deploys'], summary: 'Public keys that verify deploy approvals (and tokens)' } }, async (_request, reply) => {
+  app.get('/.well-known/jwks.json', { schema: { tags: ['deploys'], summary: 'Public keys that verify deploy approvals (and tokens)', response: { 200: jwksReply, ...errorReplies() } } }, async (_request, reply) => {
     reply.header('Cache-Control', 'public, max-age=300');
     return services.signingKeys.jwks();
   });

@@ -4,6 +4,7 @@ import type { Services } from '../../services/index.js';
 import type { OrganisationPolicyInput } from '../../services/policy.js';
 import { requestMeta, requireAuth, requireSessionActor } from '../request-context.js';
 import { idParams } from '../schemas.js';
+import { ADMIN_SUDO, SIGNED_IN, errorReplies, myPolicyReply, organisationPolicyReport, rolePolicyReply } from '../response-schemas.js';
 
 const policyBody = {
   type: 'object',
@@ -20,14 +21,14 @@ const policyBody = {
 
 /** Two-factor policy: admins set it per organisation and per role (PolicyService checks admin, sudo and tree); everyone can see their own. */
 export function apiPolicyRoutes(app: FastifyInstance, services: Services): void {
-  app.get('/api/v1/me/policy', { schema: { tags: ['policy'], summary: 'The two-factor policy that applies to you, and where each rule comes from' } }, async (request) => {
+  app.get('/api/v1/me/policy', { schema: { tags: ['policy'], summary: 'The two-factor policy that applies to you, and where each rule comes from', response: { 200: myPolicyReply, ...errorReplies(SIGNED_IN) } } }, async (request) => {
     const auth = requireAuth(request);
     return { policy: await services.policy.effectiveFor(auth.user) };
   });
 
   app.get<{ Params: { id: string } }>(
     '/api/v1/organisations/:id/policy',
-    { schema: { tags: ['policy'], summary: "An organisation's own policy and what applies to its members (admins)", params: idParams } },
+    { schema: { tags: ['policy'], summary: "An organisation's own policy and what applies to its members (admins)", response: { 200: organisationPolicyReport, ...errorReplies(ADMIN_SUDO, 'organisation_not_found') }, params: idParams } },
     async (request) => {
       return services.policy.organisationPolicy(requireSessionActor(request), request.params.id);
     },
@@ -35,7 +36,7 @@ export function apiPolicyRoutes(app: FastifyInstance, services: Services): void 
 
   app.put<{ Params: { id: string }; Body: OrganisationPolicyInput }>(
     '/api/v1/organisations/:id/policy',
-    { schema: { tags: ['policy'], summary: "Set an organisation's two-factor policy (admins; needs recent re-authentication)", params: idParams, body: policyBody } },
+    { schema: { tags: ['policy'], summary: "Set an organisation's two-factor policy (admins; needs recent re-authentication)", response: { 200: organisationPolicyReport, ...errorReplies(ADMIN_SUDO, 'organisation_not_found', 'mode_invalid', 'triggers_invalid', 'allowed_methods_invalid', 'trust_browser_days_invalid') }, params: idParams, body: policyBody } },
     async (request) => {
       return services.policy.setOrganisationPolicy(requireSessionActor(request), request.params.id, request.body, requestMeta(request));
     },
@@ -46,7 +47,7 @@ export function apiPolicyRoutes(app: FastifyInstance, services: Services): void 
     {
       schema: {
         tags: ['policy'],
-        summary: 'Require two-factor authentication for everyone holding a role (admins; needs recent re-authentication)',
+        summary: 'Require two-factor authentication for everyone holding a role (admins; needs recent re-authentication)', response: { 200: rolePolicyReply, ...errorReplies(ADMIN_SUDO, 'role_not_found') },
         params: idParams,
         body: { type: 'object', required: ['requireTwoFactor'], additionalProperties: false, properties: { requireTwoFactor: { type: 'boolean' } } },
       },

@@ -6,6 +6,7 @@ import type { DeviceView, LocationView, NotificationPreferences, SessionView } f
 import type { User } from '../../store/index.js';
 import { requestMeta, requireAuth } from '../request-context.js';
 import { idParams, str } from '../schemas.js';
+import { SIGNED_IN, activityCsv, activityReply, deviceBlockedReply, deviceReply, devicesReply, endedSessionsReply, errorReplies, locationBlockedReply, locationReply, locationsReply, noContent, notificationPreferences, sessionsReply, timeZoneReply } from '../response-schemas.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
@@ -103,30 +104,30 @@ export function exportFileName(nowMs: number, timeZone: string): string {
 export function apiSecurityRoutes(app: FastifyInstance, services: Services): void {
   const centre = services.securityCentre;
 
-  app.get('/api/v1/sessions', { schema: { tags: ['security'], summary: 'Where you are signed in: every active session with device, IP and location' } }, async (request) => {
+  app.get('/api/v1/sessions', { schema: { tags: ['security'], summary: 'Where you are signed in: every active session with device, IP and location', response: { 200: sessionsReply, ...errorReplies(SIGNED_IN) } } }, async (request) => {
     const auth = requireAuth(request);
     return { sessions: (await centre.sessions(auth.user, auth.session.id)).map(sessionJson) };
   });
 
-  app.delete<{ Params: { id: string } }>('/api/v1/sessions/:id', { schema: { tags: ['security'], summary: 'End one of your sessions', params: idParams } }, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/api/v1/sessions/:id', { schema: { tags: ['security'], summary: 'End one of your sessions', response: { 204: noContent, ...errorReplies(SIGNED_IN, 'session_not_found') }, params: idParams } }, async (request, reply) => {
     const auth = requireAuth(request);
     await services.signOut.revokeSession(auth.user, request.params.id, requestMeta(request));
     return reply.code(204).send();
   });
 
-  app.post('/api/v1/sessions/sign-out-others', { schema: { tags: ['security'], summary: 'End every session but this one' } }, async (request) => {
+  app.post('/api/v1/sessions/sign-out-others', { schema: { tags: ['security'], summary: 'End every session but this one', response: { 200: endedSessionsReply, ...errorReplies(SIGNED_IN) } } }, async (request) => {
     const auth = requireAuth(request);
     return { endedSessions: await centre.endOtherSessions(auth.user, auth.session, requestMeta(request)) };
   });
 
-  app.get('/api/v1/devices', { schema: { tags: ['security'], summary: 'Every device you signed in from' } }, async (request) => {
+  app.get('/api/v1/devices', { schema: { tags: ['security'], summary: 'Every device you signed in from', response: { 200: devicesReply, ...errorReplies(SIGNED_IN) } } }, async (request) => {
     const auth = requireAuth(request);
     return { devices: (await centre.devices(auth.user, requestMeta(request))).map(deviceJson) };
   });
 
   app.post<{ Params: { id: string } }>(
     '/api/v1/devices/:id/block',
-    { schema: { tags: ['security'], summary: 'Block a device: its sessions end and its sign-ins are refused', params: idParams } },
+    { schema: { tags: ['security'], summary: 'Block a device: its sessions end and its sign-ins are refused', response: { 200: deviceBlockedReply, ...errorReplies(SIGNED_IN, 'device_not_found', 'device_in_use') }, params: idParams } },
     async (request) => {
       const auth = requireAuth(request);
       const result = await centre.blockDevice(auth.user, request.params.id, requestMeta(request));
@@ -136,7 +137,7 @@ export function apiSecurityRoutes(app: FastifyInstance, services: Services): voi
 
   app.post<{ Params: { id: string } }>(
     '/api/v1/devices/:id/unblock',
-    { schema: { tags: ['security'], summary: 'Unblock a device (needs a recent re-authentication)', params: idParams } },
+    { schema: { tags: ['security'], summary: 'Unblock a device (needs a recent re-authentication)', response: { 200: deviceReply, ...errorReplies(SIGNED_IN, 'reauthentication_required', 'device_not_found') }, params: idParams } },
     async (request) => {
       const auth = requireAuth(request);
       services.reauth.requireRecentReauth(auth.session);
@@ -144,14 +145,14 @@ export function apiSecurityRoutes(app: FastifyInstance, services: Services): voi
     },
   );
 
-  app.get('/api/v1/locations', { schema: { tags: ['security'], summary: 'Every location you signed in from' } }, async (request) => {
+  app.get('/api/v1/locations', { schema: { tags: ['security'], summary: 'Every location you signed in from', response: { 200: locationsReply, ...errorReplies(SIGNED_IN) } } }, async (request) => {
     const auth = requireAuth(request);
     return { locations: (await centre.locations(auth.user, requestMeta(request))).map(locationJson) };
   });
 
   app.post<{ Params: { id: string } }>(
     '/api/v1/locations/:id/block',
-    { schema: { tags: ['security'], summary: 'Block a location: sessions from it end and sign-ins from it are refused', params: idParams } },
+    { schema: { tags: ['security'], summary: 'Block a location: sessions from it end and sign-ins from it are refused', response: { 200: locationBlockedReply, ...errorReplies(SIGNED_IN, 'location_not_found', 'location_in_use') }, params: idParams } },
     async (request) => {
       const auth = requireAuth(request);
       const result = await centre.blockLocation(auth.user, request.params.id, requestMeta(request));
@@ -161,7 +162,7 @@ export function apiSecurityRoutes(app: FastifyInstance, services: Services): voi
 
   app.post<{ Params: { id: string } }>(
     '/api/v1/locations/:id/unblock',
-    { schema: { tags: ['security'], summary: 'Unblock a location (needs a recent re-authentication)', params: idParams } },
+    { schema: { tags: ['security'], summary: 'Unblock a location (needs a recent re-authentication)', response: { 200: locationReply, ...errorReplies(SIGNED_IN, 'reauthentication_required', 'location_not_found') }, params: idParams } },
     async (request) => {
       const auth = requireAuth(request);
       services.reauth.requireRecentReauth(auth.session);
@@ -169,7 +170,7 @@ export function apiSecurityRoutes(app: FastifyInstance, services: Services): voi
     },
   );
 
-  app.get('/api/v1/me/notifications', { schema: { tags: ['security'], summary: 'Which sign-in notices you get by email' } }, async (request) => {
+  app.get('/api/v1/me/notifications', { schema: { tags: ['security'], summary: 'Which sign-in notices you get by email', response: { 200: notificationPreferences, ...errorReplies(SIGNED_IN) } } }, async (request) => {
     const auth = requireAuth(request);
     return preferencesJson(await centre.notificationPreferences(auth.user.id));
   });
@@ -179,7 +180,7 @@ export function apiSecurityRoutes(app: FastifyInstance, services: Services): voi
     {
       schema: {
         tags: ['security'],
-        summary: 'Turn new-device and new-location notices on or off (blocked attempts are always told)',
+        summary: 'Turn new-device and new-location notices on or off (blocked attempts are always told)', response: { 200: notificationPreferences, ...errorReplies(SIGNED_IN) },
         body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { newDevice: { type: 'boolean' }, newLocation: { type: 'boolean' } } },
       },
     },
@@ -194,7 +195,7 @@ export function apiSecurityRoutes(app: FastifyInstance, services: Services): voi
     {
       schema: {
         tags: ['account'],
-        summary: 'Set the time zone your pages, notices and exports use (an IANA name such as Asia/Kolkata)',
+        summary: 'Set the time zone your pages, notices and exports use (an IANA name such as Asia/Kolkata)', response: { 200: timeZoneReply, ...errorReplies(SIGNED_IN, 'time_zone_invalid') },
         body: { type: 'object', required: ['timeZone'], additionalProperties: false, properties: { timeZone: str(64) } },
       },
     },
@@ -207,7 +208,7 @@ export function apiSecurityRoutes(app: FastifyInstance, services: Services): voi
 
   app.get<{ Querystring: { type?: string; cursor?: string; limit?: string } }>(
     '/api/v1/activity',
-    { schema: { tags: ['security'], summary: 'Your security activity, newest first; filter by category or event type', querystring: activityQuery } },
+    { schema: { tags: ['security'], summary: 'Your security activity, newest first; filter by category or event type', response: { 200: activityReply, ...errorReplies(SIGNED_IN, 'activity_type_invalid', 'cursor_invalid', 'limit_invalid') }, querystring: activityQuery } },
     async (request) => {
       const auth = requireAuth(request);
       const q = request.query;
@@ -221,7 +222,7 @@ export function apiSecurityRoutes(app: FastifyInstance, services: Services): voi
     {
       schema: {
         tags: ['security'],
-        summary: 'Your security activity as a CSV file',
+        summary: 'Your security activity as a CSV file', response: { 200: activityCsv, ...errorReplies(SIGNED_IN, 'activity_type_invalid') },
         querystring: { type: 'object', additionalProperties: false, properties: { type: str(512) } },
       },
     },

@@ -4,6 +4,7 @@ import type { Services } from '../../services/index.js';
 import type { ChannelEntryInput } from '../../services/messaging/provider-admin.js';
 import { requestMeta, requireSessionActor } from '../request-context.js';
 import { idParams, str } from '../schemas.js';
+import { ADMIN_SUDO, channelEntry, errorReplies, noContent, providerTestReply, providerView, servicesReply } from '../response-schemas.js';
 import { sendableMethod } from './api-codes.js';
 
 const orgChannelParams = {
@@ -24,7 +25,7 @@ const providerConfig = { type: 'object', required: ['kind'], properties: { kind:
 export function apiServicesRoutes(app: FastifyInstance, services: Services): void {
   app.get<{ Params: { id: string } }>(
     '/api/v1/organisations/:id/services',
-    { schema: { tags: ['services'], summary: "An organisation's delivery providers (secrets redacted) and channel entries", params: idParams } },
+    { schema: { tags: ['services'], summary: "An organisation's delivery providers (secrets redacted) and channel entries", response: { 200: servicesReply, ...errorReplies(ADMIN_SUDO, 'organisation_not_found') }, params: idParams } },
     async (request) => {
       return services.providers.list(requireSessionActor(request), request.params.id);
     },
@@ -35,7 +36,7 @@ export function apiServicesRoutes(app: FastifyInstance, services: Services): voi
     {
       schema: {
         tags: ['services'],
-        summary: 'Add a delivery provider (smtp, twilio, cdyne, webhook, console, file); credentials are encrypted at rest',
+        summary: 'Add a delivery provider (smtp, twilio, cdyne, webhook, console, file); credentials are encrypted at rest', response: { 201: providerView, ...errorReplies(ADMIN_SUDO, 'organisation_not_found', 'name_invalid', 'provider_config_invalid', 'provider_address_not_allowed') },
         params: idParams,
         body: { type: 'object', required: ['name', 'config'], additionalProperties: false, properties: { name: str(80), config: providerConfig } },
       },
@@ -45,7 +46,7 @@ export function apiServicesRoutes(app: FastifyInstance, services: Services): voi
     },
   );
 
-  app.get<{ Params: { id: string } }>('/api/v1/providers/:id', { schema: { tags: ['services'], summary: 'One provider, secrets redacted', params: idParams } }, async (request) => {
+  app.get<{ Params: { id: string } }>('/api/v1/providers/:id', { schema: { tags: ['services'], summary: 'One provider, secrets redacted', response: { 200: providerView, ...errorReplies(ADMIN_SUDO, 'provider_not_found') }, params: idParams } }, async (request) => {
     return services.providers.get(requireSessionActor(request), request.params.id);
   });
 
@@ -54,7 +55,7 @@ export function apiServicesRoutes(app: FastifyInstance, services: Services): voi
     {
       schema: {
         tags: ['services'],
-        summary: 'Change a provider; a secret left out or sent back redacted keeps its value unless the host, URL or account changed',
+        summary: 'Change a provider; a secret left out or sent back redacted keeps its value unless the host, URL or account changed', response: { 200: providerView, ...errorReplies(ADMIN_SUDO, 'provider_not_found', 'name_invalid', 'provider_config_invalid', 'provider_kind_fixed', 'provider_address_not_allowed') },
         params: idParams,
         body: { type: 'object', additionalProperties: false, properties: { name: str(80), config: providerConfig } },
       },
@@ -64,7 +65,7 @@ export function apiServicesRoutes(app: FastifyInstance, services: Services): voi
     },
   );
 
-  app.delete<{ Params: { id: string } }>('/api/v1/providers/:id', { schema: { tags: ['services'], summary: 'Remove a provider no channel uses', params: idParams } }, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/api/v1/providers/:id', { schema: { tags: ['services'], summary: 'Remove a provider no channel uses', response: { 204: noContent, ...errorReplies(ADMIN_SUDO, 'provider_not_found', 'provider_in_use') }, params: idParams } }, async (request, reply) => {
     await services.providers.remove(requireSessionActor(request), request.params.id, requestMeta(request));
     return reply.code(204).send();
   });
@@ -74,7 +75,7 @@ export function apiServicesRoutes(app: FastifyInstance, services: Services): voi
     {
       schema: {
         tags: ['services'],
-        summary: 'Send a test message through a provider',
+        summary: 'Send a test message through a provider', response: { 200: providerTestReply, ...errorReplies(ADMIN_SUDO, 'provider_not_found', 'provider_channel_mismatch', 'phone_invalid', 'email_invalid', 'delivery_failed') },
         params: idParams,
         body: { type: 'object', required: ['channel', 'to'], additionalProperties: false, properties: { channel: sendableMethod, to: str(254) } },
       },
@@ -89,7 +90,7 @@ export function apiServicesRoutes(app: FastifyInstance, services: Services): voi
     {
       schema: {
         tags: ['services'],
-        summary: 'Bind a channel (sms, email) to a provider with a title, and allow or disallow it for 2FA',
+        summary: 'Bind a channel (sms, email) to a provider with a title, and allow or disallow it for 2FA', response: { 200: channelEntry, ...errorReplies(ADMIN_SUDO, 'organisation_not_found', 'provider_not_found', 'provider_channel_mismatch', 'title_invalid') },
         params: orgChannelParams,
         body: {
           type: 'object',

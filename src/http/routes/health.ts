@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../store/index.js';
+import { errorReplies, healthReply, readyReply } from '../response-schemas.js';
 
 const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
 
@@ -15,8 +16,8 @@ export function isHealthCheck(routeUrl: string | undefined): boolean {
 }
 
 export function healthRoutes(app: FastifyInstance, database: Database): void {
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
+  app.get('/healthz', { schema: { hide: true, response: { 200: healthReply } } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true, response: { 200: readyReply, ...errorReplies('database_unavailable') } } }, async (request, reply) => {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
