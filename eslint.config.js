@@ -13,4 +13,30 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  // The arrows of DESIGN.md: http, ui and cli -> services -> core, store, delivery. A layer may
+  // import another's types, never run its code the wrong way round.
+  {
+    files: ['src/http/**', 'src/ui/**', 'src/cli/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['**/store', '**/store/*', '**/store/**'], allowTypeImports: true, message: 'http, ui and cli reach the database only through services (DESIGN.md, "Parts").' }] }],
+    },
+  },
+  {
+    files: ['src/core/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['../*', '../**'], message: 'core imports nothing of the project.' }] }],
+    },
+  },
+  {
+    files: ['src/services/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['**/http', '**/http/**', '**/cli', '**/cli/**', '**/ui', '**/ui/**'], message: 'services never import the HTTP layer, the pages or the CLI.' }] }],
+    },
+  },
+  {
+    files: ['src/store/**', 'src/delivery/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['**/services', '**/services/**', '**/http', '**/http/**', '**/cli', '**/cli/**', '**/ui', '**/ui/**'], message: 'store and delivery never reach up into services, the HTTP layer, the pages or the CLI.' }] }],
+    },
+  },
 );

@@ -91,8 +91,8 @@ async function sessionTokenFor(url: string, who: Credentials): Promise<string> {
  * pays no argon2 per user. All share the template user's password hash.
  */
 async function prepareSecondFactorPool(runtime: Runtime, template: User, count: number): Promise<PendingSecondFactor[]> {
-  const { database, services: { deps } } = runtime;
-  const now = deps.clock();
+  const { database, services } = runtime;
+  const now = services.clock();
   const pool: PendingSecondFactor[] = [];
   const methods = JSON.stringify(offeredMethods(['totp'], 0));
   await database.db.transaction().execute(async (trx) => {
@@ -120,7 +120,7 @@ async function prepareSecondFactorPool(runtime: Runtime, template: User, count: 
         user_id: userId,
         type: 'totp',
         label: 'Authenticator app',
-        secret_encrypted: deps.box.encrypt(secret, totpSecretContext(factorId)),
+        secret_encrypted: runtime.box.encrypt(secret, totpSecretContext(factorId)),
         status: 'active',
         created_at: now,
         expires_at: null,
@@ -136,7 +136,7 @@ async function prepareSecondFactorPool(runtime: Runtime, template: User, count: 
         methods,
         amr: JSON.stringify(['pwd']),
         created_at: now,
-        expires_at: now + deps.settings.signInFlowMs,
+        expires_at: now + services.settings.signInFlowMs,
         ip: '127.0.0.1',
         user_agent: 'bench',
       });

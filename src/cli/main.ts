@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import type { Config } from '../config.js';
 import { ConfigError, loadConfig } from '../config.js';
-import { isTwofoldError, notFound } from '../core/errors.js';
+import { isTwofoldError } from '../core/errors.js';
 import { startServer } from '../http/server.js';
 import { ADMIN_ROLE } from '../services/accounts.js';
 import { SYSTEM_ACTOR } from '../services/actor.js';
@@ -11,7 +11,6 @@ import { OIDC_SCOPES } from '../core/oidc.js';
 import type { Runtime } from '../services/bootstrap.js';
 import { openRuntime } from '../services/bootstrap.js';
 import type { Organisation } from '../store/index.js';
-import { organisations } from '../store/index.js';
 
 const CLI_ACTOR = { userId: null, meta: { ip: 'cli', userAgent: 'twofold-cli' } };
 
@@ -33,11 +32,8 @@ async function withRuntime<T>(run: (runtime: Runtime, config: Config) => Promise
 }
 
 /** Finds an organisation by id or exact name. */
-async function resolveOrganisation(runtime: Runtime, ref: string): Promise<Organisation> {
-  const all = await organisations.listOrganisations(runtime.database.db);
-  const match = all.find((o) => o.id === ref) ?? all.filter((o) => o.name === ref)[0];
-  if (!match) throw notFound('organisation_not_found', `No organisation "${ref}". List them with: twofold orgs list`);
-  return match;
+function resolveOrganisation(runtime: Runtime, ref: string): Promise<Organisation> {
+  return runtime.services.organisations.resolve(ref);
 }
 
 /** package.json sits two levels above both src/cli/main.ts and dist/cli/main.js. */
@@ -101,8 +97,7 @@ export function buildProgram(): Command {
       withRuntime(async (runtime, config) => {
         if (!opts.passwordStdin) throw new ConfigError('pass --password-stdin and the password on standard input');
         const password = await readStdin();
-        const db = runtime.database.db;
-        const existing = await organisations.listOrganisations(db);
+        const existing = await runtime.services.organisations.all();
         const firstUser = await runtime.services.setup.needsSetup();
         let org: Organisation;
         if (opts.org) org = await resolveOrganisation(runtime, opts.org);
@@ -123,7 +118,7 @@ export function buildProgram(): Command {
     .requiredOption('--email <email>', 'email address')
     .action((opts: { email: string }) =>
       withRuntime(async (runtime) => {
-        const user = await runtime.services.accounts.requireUserByEmail(runtime.database.db, opts.email);
+        const user = await runtime.services.accounts.requireUserByEmail(undefined, opts.email);
         await runtime.services.accounts.setStatus(user, 'disabled', CLI_ACTOR);
         process.stdout.write(`disabled ${user.email}\n`);
       }),
@@ -147,7 +142,7 @@ export function buildProgram(): Command {
     .description('List organisations')
     .action(() =>
       withRuntime(async (runtime) => {
-        for (const o of await organisations.listOrganisations(runtime.database.db)) process.stdout.write(`${o.id}\t${o.name}\t${o.parent_id ?? '-'}\n`);
+        for (const o of await runtime.services.organisations.all()) process.stdout.write(`${o.id}\t${o.name}\t${o.parent_id ?? '-'}\n`);
       }),
     );
 
@@ -160,7 +155,7 @@ export function buildProgram(): Command {
     .action((opts: { org: string; name: string }) =>
       withRuntime(async (runtime) => {
         const org = await resolveOrganisation(runtime, opts.org);
-        const role = await runtime.database.db.transaction().execute((trx) => runtime.services.accounts.ensureRole(trx, org.id, opts.name, CLI_ACTOR));
+        const role = await runtime.services.accounts.createRole(org.id, opts.name, CLI_ACTOR);
         process.stdout.write(`${role.id}\t${role.name}\n`);
       }),
     );
@@ -249,7 +244,7 @@ export function buildProgram(): Command {
         if (opts.redirectUri.length === 0) throw new ConfigError('give at least one --redirect-uri');
         let org: Organisation | undefined;
         if (opts.org) org = await resolveOrganisation(runtime, opts.org);
-        else org = (await organisations.listOrganisations(runtime.database.db))[0];
+        else org = (await runtime.services.organisations.all())[0];
         if (!org) throw new ConfigError('there is no organisation yet: create one with "twofold orgs create" or "twofold users create"');
         const { client, secret } = await runtime.services.oidcClients.create(
           SYSTEM_ACTOR,

@@ -208,7 +208,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   installMetrics(app);
-  healthRoutes(app, services.deps.database);
+  healthRoutes(app, services.readiness);
   const kit = installPageKit(app, options.companyName, cookies);
   apiAuthRoutes(app, services, cookies);
   apiAccountRoutes(app, services);

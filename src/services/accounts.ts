@@ -134,6 +134,11 @@ export class AccountService {
     return db ? write(db) : this.db.transaction().execute(write);
   }
 
+  /** Creates a role (or finds it), in a transaction of its own: the command line's `roles create`. */
+  async createRole(orgId: string, name: string, actor: Actor) {
+    return this.db.transaction().execute((trx) => this.ensureRole(trx, orgId, name, actor));
+  }
+
   async ensureRole(db: Executor, orgId: string, name: string, actor: Actor) {
     const roleName = name.trim();
     if (!/^[\w.-]{1,64}$/.test(roleName)) throw invalidInput('role_invalid', 'A role name is 1 to 64 letters, digits, dots, dashes or underscores.');
@@ -202,7 +207,8 @@ export class AccountService {
     });
   }
 
-  async requireUserByEmail(db: Executor, email: string): Promise<User> {
+  async requireUserByEmail(db: Executor | undefined, email: string): Promise<User> {
+    db ??= this.db;
     const user = await users.findUserByEmail(db, normaliseEmail(email));
     if (!user) throw notFound('user_not_found', 'No user with this email.');
     return user;

@@ -11,6 +11,8 @@ import { createServices } from './index.js';
 
 export interface Runtime {
   database: Database;
+  /** The master-key box: for operator tooling and tests that check what is stored sealed. */
+  box: SecretBox;
   services: Services;
   appliedMigrations: string[];
   close(): Promise<void>;
@@ -59,7 +61,7 @@ export async function openRuntime(config: Config, options: { clock?: Clock; post
   try {
     const { applied } = await migrateToLatest(database);
     const services = createServices({ database, box, settings: settingsFrom(config), clock: options.clock ?? Date.now });
-    return { database, services, appliedMigrations: applied, close: () => database.close() };
+    return { database, box, services, appliedMigrations: applied, close: () => database.close() };
   } catch (error) {
     await database.close();
     throw error;

@@ -1,7 +1,7 @@
 import { AccountService } from './accounts.js';
 import { AuditQueryService } from './audit-query.js';
 import { BackupCodeService } from './backup-codes.js';
-import type { ServiceDeps } from './context.js';
+import type { Clock, ServiceDeps, ServiceSettings } from './context.js';
 import { DeliveredFactorService } from './delivered-factors.js';
 import { FactorService } from './factors.js';
 import { CodeSender } from './messaging/code-sender.js';
@@ -32,13 +32,33 @@ import { OidcSignInService } from './oidc-sign-in.js';
 import { ActivityLog } from './activity-log.js';
 import { SecurityCentre } from './security-centre.js';
 import { SignInNotices } from './sign-in-notices.js';
+import { OrganisationTree } from './organisation-tree.js';
+import { OidcStorageFactory } from './oidc-storage.js';
 
 export type { Clock, RequestMeta, ServiceDeps, ServiceSettings } from './context.js';
 export type { Actor } from './actor.js';
 export { sessionActor } from './actor.js';
 
+/** Whether the database answers: what `/readyz` asks. */
+export interface Readiness {
+  dialect: string;
+  ping(): Promise<void>;
+}
+
+/**
+ * What the HTTP layer and the command line see: use cases, the clock and the settings, never the
+ * database itself (the routes cannot run a query, so every rule stays in a service).
+ */
 export interface Services {
-  deps: ServiceDeps;
+  clock: Clock;
+  settings: Readonly<ServiceSettings>;
+  readiness: Readiness;
+  organisations: OrganisationTree;
+  /** What the OIDC mount needs to build the provider: its storage and its cookie keys. */
+  oidcSetup: {
+    storage(replayed: (model: string) => Error): OidcStorageFactory;
+    cookieKeys(): string[];
+  };
   accounts: AccountService;
   sessions: SessionService;
   setup: SetupService;
@@ -86,8 +106,16 @@ export function createServices(deps: ServiceDeps): Services {
   const locator = new GeoIpLocator(deps.settings.geoIp);
   const devices = new DeviceRecognition(deps, locator);
   const securityCentre = new SecurityCentre(deps, locator);
+  const oidcClients = new OidcClientService(deps);
   return {
-    deps,
+    clock: deps.clock,
+    settings: deps.settings,
+    readiness: { dialect: deps.database.dialect, ping: () => deps.database.ping() },
+    organisations: new OrganisationTree(deps),
+    oidcSetup: {
+      storage: (replayed) => new OidcStorageFactory(deps, oidcClients, replayed),
+      cookieKeys: () => [deps.box.deriveKey('oidc-cookies').toString('base64url')],
+    },
     accounts,
     sessions,
     setup: new SetupService(deps, accounts, sessions),
@@ -109,7 +137,7 @@ export function createServices(deps: ServiceDeps): Services {
     devices,
     apiKeys: new ApiKeyService(deps),
     deploys: new DeployService(deps, verifier, signingKeys, codes, methods),
-    oidcClients: new OidcClientService(deps),
+    oidcClients,
     oidcSignIn: new OidcSignInService(deps, sessions, factors),
     securityCentre,
     activity: new ActivityLog(deps),

@@ -2,7 +2,7 @@ import { invalidInput, notFound } from '../core/errors.js';
 import type { ChallengeTrigger, EffectivePolicy, OrganisationPolicy, TwoFactorMode } from '../core/policy.js';
 import { CHALLENGE_TRIGGERS, MAX_TRUST_BROWSER_DAYS, POLICY_METHODS, TWO_FACTOR_MODES, effectivePolicy } from '../core/policy.js';
 import type { Executor, Organisation, OrganisationPolicyRow, User } from '../store/index.js';
-import { policies, roles } from '../store/index.js';
+import { policies, roles, users } from '../store/index.js';
 import { ADMIN_ROLE } from './accounts.js';
 import type { Actor } from './actor.js';
 import type { Notifier } from './messaging/notifier.js';
@@ -70,6 +70,14 @@ export class PolicyService implements SecondFactorPolicy {
   async organisationPolicy(actor: Actor, orgId: string): Promise<OrganisationPolicyReport> {
     const { org } = await requireSudoAdminOf(this.deps, actor, orgId);
     return this.report(this.db, org);
+  }
+
+  /** What the admin policy page shows: the report, the organisation's roles and who last changed the policy. */
+  async adminView(actor: Actor, orgId: string): Promise<{ report: OrganisationPolicyReport; roles: Array<{ id: string; name: string; requireTwoFactor: boolean }>; updatedByEmail: string | null }> {
+    const report = await this.organisationPolicy(actor, orgId);
+    const updatedBy = report.own?.updatedBy;
+    const [orgRoles, updater] = await Promise.all([roles.listRolesWithRequirement(this.db, report.organisation.id), updatedBy ? users.findUser(this.db, updatedBy) : undefined]);
+    return { report, roles: orgRoles, updatedByEmail: updater?.email ?? null };
   }
 
   async setOrganisationPolicy(actor: Actor, orgId: string, input: OrganisationPolicyInput, meta: RequestMeta): Promise<OrganisationPolicyReport> {

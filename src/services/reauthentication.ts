@@ -12,9 +12,10 @@ import { reauthCodeScope } from './second-factor/delivered-code-strategy.js';
 import type { SecondFactorVerifier } from './second-factor/verifier.js';
 import type { SessionService } from './sessions.js';
 import { mergeAmr } from './sign-in.js';
+import type { Actor } from './actor.js';
 import { sessionActor } from './actor.js';
 import type { MissingProof } from './step-up.js';
-import { adminReauthRequired, missingAdminProofs, missingProofToChangeFactors } from './step-up.js';
+import { adminReauthRequired, missingAdminProofs, missingProofToChangeFactors, requireSudoAdmin } from './step-up.js';
 
 /** A password, a code, or both at once (what admin areas ask of users who hold a factor). */
 export interface ReauthProof {
@@ -54,6 +55,11 @@ export class ReauthenticationService {
   /** What an admin still has to prove before an admin action; empty when nothing. */
   async missingAdminProofs(user: User, session: Session, db: Executor = this.deps.database.db): Promise<MissingProof[]> {
     return missingAdminProofs(this.deps, user, session, db);
+  }
+
+  /** The admin pages' early check (role and sudo), so a stale admin is sent to confirm first. */
+  async requireAdminSudo(actor: Actor): Promise<User> {
+    return requireSudoAdmin(this.deps, actor);
   }
 
   /** Pages ask early, to send the admin to the confirmation page; the services check again themselves. */

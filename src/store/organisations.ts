@@ -14,6 +14,11 @@ export async function listOrganisations(db: Executor): Promise<Organisation[]> {
   return db.selectFrom('organisations').selectAll().orderBy('created_at').orderBy('id').execute();
 }
 
+export async function findOrganisations(db: Executor, ids: readonly string[]): Promise<Organisation[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('organisations').selectAll().where('id', 'in', ids).execute();
+}
+
 /** The organisation and every organisation below it, at any depth. */
 export async function subtreeIds(db: Executor, rootId: string): Promise<string[]> {
   const rows = await db

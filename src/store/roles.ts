@@ -17,6 +17,18 @@ export async function listRoles(db: Executor, orgId: string): Promise<Role[]> {
   return db.selectFrom('roles').selectAll().where('org_id', '=', orgId).orderBy('name').execute();
 }
 
+/** An organisation's roles with whether each requires 2FA, in one query. */
+export async function listRolesWithRequirement(db: Executor, orgId: string): Promise<Array<{ id: string; name: string; requireTwoFactor: boolean }>> {
+  const rows = await db
+    .selectFrom('roles')
+    .leftJoin('role_policies', 'role_policies.role_id', 'roles.id')
+    .select(['roles.id', 'roles.name', 'role_policies.require_two_factor'])
+    .where('roles.org_id', '=', orgId)
+    .orderBy('roles.name')
+    .execute();
+  return rows.map((r) => ({ id: r.id, name: r.name, requireTwoFactor: Number(r.require_two_factor ?? 0) === 1 }));
+}
+
 export async function findGroupByName(db: Executor, orgId: string, name: string): Promise<Group | undefined> {
   return db.selectFrom('groups').selectAll().where('org_id', '=', orgId).where('name', '=', name).executeTakeFirst();
 }

@@ -73,7 +73,7 @@ test('backup codes are stored keyed-hashed and encrypted, never in plaintext', a
   }
   assert.equal(new Set(rows.map((r) => r.code_hash)).size, 10);
   // Each row opens (with the server key) to exactly one of the codes handed out.
-  const opened = rows.map((r) => server.services.deps.box.decrypt(r.code_encrypted, backupCodeContext(member.user.id))).sort();
+  const opened = rows.map((r) => server.runtime.box.decrypt(r.code_encrypted, backupCodeContext(member.user.id))).sort();
   assert.deepEqual(opened, [...member.backupCodes].sort());
   for (const r of rows) assert.equal(r.used_at, null);
 });

@@ -56,7 +56,7 @@ test('a phone typed in national format is stored as E.164, texted through Twilio
   assert.equal(row?.status, 'pending');
   assert.equal(row?.destination_masked, '+1 ••• ••• 2671');
   assert.ok(!row?.secret_encrypted.includes('4155552671'));
-  assert.equal(world.server.services.deps.box.decrypt(row!.secret_encrypted, factorDestinationContext(row!.id)), PHONE.e164);
+  assert.equal(world.server.runtime.box.decrypt(row!.secret_encrypted, factorDestinationContext(row!.id)), PHONE.e164);
 
   // Listed only once confirmed.
   assert.deepEqual((await member.client.get('/api/v1/factors')).json?.factors, []);

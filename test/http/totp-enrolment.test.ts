@@ -55,7 +55,7 @@ test('the secret is stored encrypted: the factor row never holds it in plaintext
     assert.ok(!dump.includes(rawSecret.toString(encoding)), `row must not contain the key as ${encoding}`);
   }
   // It is the sealed secret, bound to this factor.
-  assert.equal(server.services.deps.box.decrypt(row.secret_encrypted, totpSecretContext(id)), secret);
+  assert.equal(server.runtime.box.decrypt(row.secret_encrypted, totpSecretContext(id)), secret);
 });
 
 test('a wrong code is refused with 401 code_invalid and the factor stays pending', async (t) => {

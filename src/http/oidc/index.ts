@@ -17,7 +17,7 @@ export async function registerOidc(
   options: { trustProxy: boolean },
 ): Promise<OidcProviderHandle> {
   // The issuer is the configured public URL, the same on every node behind a load balancer.
-  const handle = await mountOidc(app, services, kit, { publicUrl: services.deps.settings.publicUrl, trustProxy: options.trustProxy });
+  const handle = await mountOidc(app, services, kit, { publicUrl: services.settings.publicUrl, trustProxy: options.trustProxy });
   oidcInteractionRoutes(app, services, cookies, kit, handle);
   apiClientRoutes(app, services);
   adminClientPageRoutes(app, services, kit);

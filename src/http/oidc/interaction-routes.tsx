@@ -95,7 +95,7 @@ export function oidcInteractionRoutes(app: FastifyInstance, services: Services, 
         maxAgeSeconds: maxAge !== undefined && Number.isFinite(maxAge) && maxAge >= 0 ? maxAge : undefined,
         acrValues: [...String(params.acr_values ?? '').split(' ').filter((v) => v !== ''), ...essentialAcr],
         clientRequiresTwoFactor: client.requireTwoFactor,
-        startedAt: (await storage.createdAt('Interaction', details.uid)) ?? services.deps.clock(),
+        startedAt: (await storage.createdAt('Interaction', details.uid)) ?? services.clock(),
       },
     };
   }
@@ -141,7 +141,7 @@ export function oidcInteractionRoutes(app: FastifyInstance, services: Services, 
     // Before anything else is asked of them: someone this app may not sign in is sent back to it.
     if (!(await services.oidcSignIn.admits(p.client, auth.user))) return refuseOutsider(request, reply, auth, p, afterForm);
     const holdsFactor = await services.oidcSignIn.holdsFactor(auth.user.id);
-    const step = nextStep(p.request, services.oidcSignIn.proofsOf(auth), holdsFactor, services.deps.clock());
+    const step = nextStep(p.request, services.oidcSignIn.proofsOf(auth), holdsFactor, services.clock());
     if (step.step === 'reauthenticate') return reply.redirect(`/reauthenticate?next=${encodeURIComponent(back(p.uid))}&ask=${step.ask}`, 303);
     if (step.step === 'enrol') return renderEnrol(request, reply, p);
     if (!(await services.oidcSignIn.consentCovers(auth.user.id, p.client.id, p.scopes))) {
@@ -175,7 +175,7 @@ export function oidcInteractionRoutes(app: FastifyInstance, services: Services, 
     if (!auth) return reply.redirect(`/sign-in?return_to=${encodeURIComponent(back(p.uid))}`, 303);
     if (request.body.decision !== 'allow') return refuse(request, reply, auth, p, 'The person declined to sign in to this app.');
     // Consent is only taken from someone the request is ready for: anything still missing comes first.
-    const step = nextStep(p.request, services.oidcSignIn.proofsOf(auth), await services.oidcSignIn.holdsFactor(auth.user.id), services.deps.clock());
+    const step = nextStep(p.request, services.oidcSignIn.proofsOf(auth), await services.oidcSignIn.holdsFactor(auth.user.id), services.clock());
     if (step.step !== 'ready') return proceed(request, reply, p, true);
     await services.oidcSignIn.recordConsent(auth.user, p.client.id, p.scopes, requestMeta(request));
     return finish(request, reply, auth, p, true);

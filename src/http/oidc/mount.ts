@@ -25,7 +25,7 @@ export class OidcProviderHandle {
   }
 
   async current(): Promise<BuiltProvider> {
-    const now = this.services.deps.clock();
+    const now = this.services.clock();
     if (now - this.checkedAt >= KEY_CHECK_MS) {
       this.checkedAt = now;
       const [built, kids] = await Promise.all([this.built.catch(() => null), this.services.signingKeys.publishedKeyIds()]);
@@ -36,7 +36,7 @@ export class OidcProviderHandle {
   }
 
   private start(): Promise<BuiltProvider> {
-    this.checkedAt = this.services.deps.clock();
+    this.checkedAt = this.services.clock();
     const building = this.build();
     // A failed build (the database away at start) is retried by the next request.
     building.catch(() => {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type Provider from 'oidc-provider';
 import type { RequestMeta, Services } from '../../services/index.js';
-import { OidcStorageFactory } from '../../services/oidc-storage.js';
+import type { OidcStorageFactory } from '../../services/oidc-storage.js';
 import type { AuthenticatedSession } from '../../services/sessions.js';
 import { ACR, OIDC_SCOPES, loginClaims } from '../../core/oidc.js';
 import type { PageChrome } from '../../ui/layout.js';
@@ -57,16 +57,15 @@ const DAY = 24 * 60 * MINUTE;
  */
 export async function buildProvider(services: Services, options: ProviderOptions): Promise<BuiltProvider> {
   const { default: ProviderClass, errors, interactionPolicy } = await import('oidc-provider');
-  const { deps } = services;
-  const storage = new OidcStorageFactory(deps, services.oidcClients, (model) =>
+  const storage = services.oidcSetup.storage((model) =>
     new errors.InvalidGrant(`${model === 'AuthorizationCode' ? 'authorization code' : 'refresh token'} already used`),
   );
   const keys = await services.signingKeys.privateJwks();
   const secure = new URL(options.publicUrl).protocol === 'https:';
   const contextOf = (ctx: KoaContextWithOIDC) => requestContexts.get(ctx.req);
-  const fallbackChrome = (title: string): PageChrome => ({ companyName: deps.settings.companyName, title, csrf: '', assets: { css: '', js: '' } });
+  const fallbackChrome = (title: string): PageChrome => ({ companyName: services.settings.companyName, title, csrf: '', assets: { css: '', js: '' } });
   const chromeOf = (ctx: KoaContextWithOIDC, title: string) => contextOf(ctx)?.chrome(title) ?? fallbackChrome(title);
-  const now = () => deps.clock();
+  const now = () => services.clock();
 
   const policy = interactionPolicy.base();
   const login = policy.get('login');
@@ -127,7 +126,7 @@ export async function buildProvider(services: Services, options: ProviderOptions
       names: { session: 'twofold_oidc', interaction: 'twofold_oidc_interaction', resume: 'twofold_oidc_resume' },
       long: { httpOnly: true, sameSite: 'lax', secure },
       short: { httpOnly: true, sameSite: 'lax', secure },
-      keys: [deps.box.deriveKey('oidc-cookies').toString('base64url')],
+      keys: services.oidcSetup.cookieKeys(),
     },
     routes: {
       authorization: OIDC_PATHS.authorization,
@@ -190,8 +189,8 @@ export async function buildProvider(services: Services, options: ProviderOptions
       AuthorizationCode: () => MINUTE,
       IdToken: () => 60 * MINUTE,
       RefreshToken: () => 14 * DAY,
-      Interaction: () => Math.max(15 * MINUTE, Math.ceil(deps.settings.signInFlowMs / 1000) + 5 * MINUTE),
-      Session: () => Math.ceil(deps.settings.sessionMaxMs / 1000),
+      Interaction: () => Math.max(15 * MINUTE, Math.ceil(services.settings.signInFlowMs / 1000) + 5 * MINUTE),
+      Session: () => Math.ceil(services.settings.sessionMaxMs / 1000),
       Grant: () => 14 * DAY,
     },
     renderError: (ctx, out) => {

@@ -68,7 +68,7 @@ export function apiAuthRoutes(app: FastifyInstance, services: Services, cookies:
     },
     async (request, reply) => {
       const result = await services.signIn.withSecondFactor(request.body, requestMeta(request));
-      if (result.trustedBrowser) setTrustCookie(reply, cookies, result.trustedBrowser.token, result.trustedBrowser.expiresAt, services.deps.clock());
+      if (result.trustedBrowser) setTrustCookie(reply, cookies, result.trustedBrowser.token, result.trustedBrowser.expiresAt, services.clock());
       return signedInAnswer(reply, cookies, services, result);
     },
   );
@@ -141,7 +141,7 @@ export function apiAuthRoutes(app: FastifyInstance, services: Services, cookies:
       const proof: ReauthProof = { password: body.password, ...(body.method !== undefined && body.code !== undefined ? { method: body.method, code: body.code } : {}) };
       const token = await services.reauth.reauthenticate(auth.user, auth.session, proof, requestMeta(request));
       setSessionCookie(reply, cookies, token);
-      return { status: 'ok', validUntil: new Date(services.deps.clock() + services.deps.settings.reauthMs).toISOString() };
+      return { status: 'ok', validUntil: new Date(services.clock() + services.settings.reauthMs).toISOString() };
     },
   );
 }

@@ -25,13 +25,6 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
     return { kind: 'user', user: requireAuth(request).user };
   }
 
-  async function adminSudo(request: FastifyRequest) {
-    const auth = requireAuth(request);
-    await services.policy.assertAdmin(auth.user);
-    await services.reauth.requireAdminReauth(auth.user, auth.session);
-    return auth;
-  }
-
   app.get<{ Params: { id: string } }>('/api/v1/organisations/:id/api-keys', { schema: { tags: ['api-keys'], summary: "An organisation's API keys (admins)", response: { 200: apiKeysReply, ...errorReplies(ADMIN_SUDO, 'organisation_not_found') }, params: idParams } }, async (request) => {
     return { apiKeys: await services.apiKeys.list(requireSessionActor(request), request.params.id) };
   });
@@ -83,8 +76,7 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
       },
     },
     async (request, reply) => {
-      const auth = await adminSudo(request);
-      return reply.code(201).send(await services.deploys.createTarget(auth.user, request.params.id, request.body, requestMeta(request)));
+      return reply.code(201).send(await services.deploys.createTarget(requireSessionActor(request), request.params.id, request.body, requestMeta(request)));
     },
   );
 
@@ -103,15 +95,7 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
       },
     },
     async (request) => {
-      const auth = await adminSudo(request);
-      try {
-        return await services.deploys.updateTarget(auth.user, request.params.id, request.body, requestMeta(request));
-      } catch (error) {
-        if (error instanceof Error && (error as { code?: string }).code === 'two_factor_irreversible') {
-          await services.deploys.recordRefusal(auth.user, request.params.id, 'two_factor_irreversible', requestMeta(request));
-        }
-        throw error;
-      }
+      return services.deploys.updateTarget(requireSessionActor(request), request.params.id, request.body, requestMeta(request));
     },
   );
 
@@ -131,8 +115,7 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
       },
     },
     async (request) => {
-      const auth = await adminSudo(request);
-      return services.deploys.setDeployers(auth, request.params.id, request.body, requestMeta(request));
+      return services.deploys.setDeployers(requireAuth(request), request.params.id, request.body, requestMeta(request));
     },
   );
 

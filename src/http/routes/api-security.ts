@@ -231,7 +231,7 @@ export function apiSecurityRoutes(app: FastifyInstance, services: Services): voi
       const csv = await services.activity.exportCsv(auth.user, filterFrom(request.query.type));
       return reply
         .type('text/csv; charset=utf-8')
-        .header('Content-Disposition', `attachment; filename="${exportFileName(services.deps.clock(), auth.user.time_zone)}"`)
+        .header('Content-Disposition', `attachment; filename="${exportFileName(services.clock(), auth.user.time_zone)}"`)
         .send(csv);
     },
   );

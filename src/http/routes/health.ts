@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Database } from '../../store/index.js';
+import type { Readiness } from '../../services/index.js';
 import { errorReplies, healthReply, readyReply } from '../response-schemas.js';
 
 const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
@@ -15,7 +15,7 @@ export function isHealthCheck(routeUrl: string | undefined): boolean {
   return routeUrl !== undefined && HEALTH_PATHS.has(routeUrl);
 }
 
-export function healthRoutes(app: FastifyInstance, database: Database): void {
+export function healthRoutes(app: FastifyInstance, database: Readiness): void {
   app.get('/healthz', { schema: { hide: true, response: { 200: healthReply } } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true, response: { 200: readyReply, ...errorReplies('database_unavailable') } } }, async (request, reply) => {
     let timer: NodeJS.Timeout | undefined;

@@ -115,7 +115,7 @@ export function accountPageRoutes(app: FastifyInstance, services: Services, cook
       channel: state.channel,
       sentTo: state.sentTo,
       expiresAt: state.code ? when(auth, state.code.expiresAt) ?? undefined : undefined,
-      resendInSeconds: state.code ? Math.max(0, Math.ceil((state.code.resendAt - services.deps.clock()) / 1000)) : undefined,
+      resendInSeconds: state.code ? Math.max(0, Math.ceil((state.code.resendAt - services.clock()) / 1000)) : undefined,
       confirmAction: `/account/security/delivered/${state.id}/confirm`,
       resendAction: `/account/security/delivered/${state.id}/resend`,
       hidden: { channel: state.channel, sentTo: state.sentTo, ...(state.replacing ? { replacing: '1' } : {}) },
@@ -157,7 +157,7 @@ export function accountPageRoutes(app: FastifyInstance, services: Services, cook
       amr: auth.amr,
       sessionCount: (await services.sessions.listActive(auth.user.id)).length,
       timeZones: knownTimeZones(profile.timeZone),
-      localNow: when(auth, services.deps.clock()) ?? '',
+      localNow: when(auth, services.clock()) ?? '',
     };
     // The account page is where admins land: show them the way to the admin areas.
     const chrome = { ...kit.chrome(request, reply, 'Account'), admin: profile.roles.includes(ADMIN_ROLE) };

@@ -28,11 +28,11 @@ const splitUris = (value: string | undefined) => (value ?? '').split(/\s+/).filt
 /** Registering and looking after the apps that sign people in through Twofold (admins, with sudo). */
 export function adminClientPageRoutes(app: FastifyInstance, services: Services, kit: PageKit): void {
   const admin = adminPages(services, kit);
-  const issuer = services.deps.settings.publicUrl;
+  const issuer = services.settings.publicUrl;
   const listPath = (orgId: string) => `/admin/clients?org=${encodeURIComponent(orgId)}`;
 
   async function render(request: FastifyRequest, reply: FastifyReply, auth: AuthenticatedSession, orgId: string, message: Message = {}) {
-    const organisations = await admin.managedOrganisations(auth.user);
+    const organisations = await admin.managedOrganisations(auth);
     const org = organisations.find((o) => o.id === orgId) ?? organisations[0];
     if (!org) return admin.problem(request, reply, notFound('organisation_not_found', 'No such organisation.'), { href: '/account', label: 'Your account' });
     const clients = await services.oidcClients.list(sessionActor(auth), org.id);

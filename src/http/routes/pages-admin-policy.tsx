@@ -6,7 +6,6 @@ import { sessionActor } from '../../services/actor.js';
 import type { Services } from '../../services/index.js';
 import type { OrganisationPolicyInput } from '../../services/policy.js';
 import type { AuthenticatedSession } from '../../services/sessions.js';
-import { policies, roles, users } from '../../store/index.js';
 import type { AdminPolicyView, PolicyFormValues } from '../../ui/pages/admin-policy.js';
 import { AdminPolicyPage, methodField, triggerField } from '../../ui/pages/admin-policy.js';
 import { assertFormToken } from '../csrf.js';
@@ -49,30 +48,22 @@ function inputFromForm(body: Form): OrganisationPolicyInput {
  */
 export function adminPolicyPageRoutes(app: FastifyInstance, services: Services, kit: PageKit): void {
   const admin = adminPages(services, kit);
-  const db = services.deps.database.db;
   const backToPolicy = { href: '/admin/policy', label: 'Back to policy' };
 
   const renderPolicy = async (request: FastifyRequest, reply: FastifyReply, auth: AuthenticatedSession, orgId: string, message: Message & { submitted?: PolicyFormValues } = {}) => {
-    const report = await services.policy.organisationPolicy(sessionActor(auth), orgId);
-    const [orgs, orgRoles] = await Promise.all([admin.managedOrganisations(auth.user), roles.listRoles(db, orgId)]);
-    const roleItems = [];
-    for (const role of orgRoles) {
-      const rule = await policies.findRolePolicy(db, role.id);
-      roleItems.push({ id: role.id, name: role.name, requireTwoFactor: rule !== undefined && Number(rule.require_two_factor) === 1 });
-    }
+    const [{ report, roles: roleItems, updatedByEmail }, orgs] = await Promise.all([services.policy.adminView(sessionActor(auth), orgId), admin.managedOrganisations(auth)]);
     const own = report.own;
     const e = report.effective;
     // Without a policy of its own, the form starts from what applies now, so saving it changes nothing by surprise.
     const stored: PolicyFormValues = own
       ? { mode: own.mode, appliesToSubOrganisations: own.appliesToSubOrganisations, triggers: own.triggers, allowedMethods: own.allowedMethods, trustBrowserDays: String(own.trustBrowserDays) }
       : { mode: e.mode.value, appliesToSubOrganisations: false, triggers: e.triggers.value, allowedMethods: e.allowedMethods.value, trustBrowserDays: String(e.trustBrowserDays.value) };
-    const updater = own?.updatedBy ? await users.findUser(db, own.updatedBy) : undefined;
     const view: AdminPolicyView = {
       organisations: orgs,
       orgId: report.organisation.id,
       orgName: report.organisation.name,
       hasOwn: own !== null,
-      updated: own ? `${admin.when(auth, own.updatedAt) ?? ''}${updater ? ` by ${updater.email}` : ''}` : null,
+      updated: own ? `${admin.when(auth, own.updatedAt) ?? ''}${updatedByEmail ? ` by ${updatedByEmail}` : ''}` : null,
       form: message.submitted ?? stored,
       effective: e,
       roles: roleItems,

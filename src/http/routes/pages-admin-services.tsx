@@ -6,7 +6,6 @@ import { sessionActor } from '../../services/actor.js';
 import type { Services } from '../../services/index.js';
 import type { ProviderView } from '../../services/messaging/provider-admin.js';
 import type { AuthenticatedSession } from '../../services/sessions.js';
-import { requireSudoAdmin } from '../../services/step-up.js';
 import type { PageChrome } from '../../ui/layout.js';
 import type { ProviderFormView } from '../../ui/pages/admin-provider-form.js';
 import { KIND_LABELS, PROVIDER_FORM_FIELDS, ProviderFormPage, channelField } from '../../ui/pages/admin-provider-form.js';
@@ -118,7 +117,7 @@ export function adminServicesPageRoutes(app: FastifyInstance, services: Services
     }
     try {
       // The same bar as the services themselves: an admin, with the password and, for admins who hold a factor, a current code.
-      await requireSudoAdmin(services.deps, sessionActor(auth));
+      await services.reauth.requireAdminSudo(sessionActor(auth));
     } catch (error) {
       if (isTwofoldError(error) && error.code === 'not_admin') {
         void kit.html(reply.code(403), <MessagePage chrome={kit.chrome(request, reply, 'Administrators only')} heading="Administrators only" text={error.message} link={{ href: '/account', label: 'Your account' }} />);
@@ -160,7 +159,7 @@ export function adminServicesPageRoutes(app: FastifyInstance, services: Services
   };
 
   const loadView = async (auth: AuthenticatedSession, orgId: string): Promise<ServicesView> => {
-    const [chain, organisations] = await Promise.all([managedChain(auth, orgId), shared.managedOrganisations(auth.user)]);
+    const [chain, organisations] = await Promise.all([managedChain(auth, orgId), shared.managedOrganisations(auth)]);
     const lists = await Promise.all(chain.map((org) => services.providers.list(sessionActor(auth), org.id)));
     const own = lists[0]!;
     const names = new Map(chain.map((o) => [o.id, o.name]));

@@ -4,9 +4,6 @@ import { formatInTimeZone } from '../../core/time-zone.js';
 import { sessionActor } from '../../services/actor.js';
 import type { Services } from '../../services/index.js';
 import type { AuthenticatedSession } from '../../services/sessions.js';
-import { requireSudoAdmin } from '../../services/step-up.js';
-import type { User } from '../../store/index.js';
-import { organisations } from '../../store/index.js';
 import type { ManagedOrganisation } from '../../ui/admin-nav.js';
 import type { PageChrome } from '../../ui/layout.js';
 import type { AdminUserView, RevealedCodes } from '../../ui/pages/admin-user.js';
@@ -51,12 +48,11 @@ export interface AdminPages {
   /** A page with the reason a request was refused, under the refusal's status. */
   problem(request: FastifyRequest, reply: FastifyReply, error: unknown, back: { href: string; label: string }): Promise<FastifyReply>;
   /** The admin's own organisation and every one below it, in tree order. */
-  managedOrganisations(actor: User): Promise<ManagedOrganisation[]>;
+  managedOrganisations(auth: AuthenticatedSession): Promise<ManagedOrganisation[]>;
   when(auth: AuthenticatedSession, iso: string | null): string | null;
 }
 
 export function adminPages(services: Services, kit: PageKit): AdminPages {
-  const db = services.deps.database.db;
   const chrome = (request: FastifyRequest, reply: FastifyReply, title: string): PageChrome => ({ ...kit.chrome(request, reply, title), admin: true });
   return {
     chrome,
@@ -67,7 +63,7 @@ export function adminPages(services: Services, kit: PageKit): AdminPages {
         return null;
       }
       try {
-        await requireSudoAdmin(services.deps, sessionActor(auth));
+        await services.reauth.requireAdminSudo(sessionActor(auth));
       } catch (error) {
         if (!isTwofoldError(error)) throw error;
         if (error.code === 'reauthentication_required') {
@@ -94,26 +90,8 @@ export function adminPages(services: Services, kit: PageKit): AdminPages {
       const heading = isTwofoldError(error) && error.kind === 'not_found' ? 'Not found' : 'That did not work';
       return kit.html(reply.code(describeError(error).status), <MessagePage chrome={chrome(request, reply, heading)} heading={heading} text={text} link={back} />);
     },
-    async managedOrganisations(actor) {
-      const ids = await organisations.subtreeIds(db, actor.org_id);
-      const found = await Promise.all(ids.map((id) => organisations.findOrganisation(db, id)));
-      const byParent = new Map<string | null, Array<{ id: string; name: string }>>();
-      for (const org of found) {
-        if (!org || org.id === actor.org_id) continue;
-        const siblings = byParent.get(org.parent_id) ?? [];
-        siblings.push({ id: org.id, name: org.name });
-        byParent.set(org.parent_id, siblings);
-      }
-      const own = found.find((o) => o?.id === actor.org_id);
-      if (!own) return [];
-      const out: ManagedOrganisation[] = [];
-      const visit = (id: string, name: string, depth: number) => {
-        out.push({ id, name, depth });
-        const children = (byParent.get(id) ?? []).sort((a, b) => a.name.localeCompare(b.name));
-        for (const child of children) visit(child.id, child.name, depth + 1);
-      };
-      visit(own.id, own.name, 0);
-      return out;
+    async managedOrganisations(auth) {
+      return services.organisations.managedBy(sessionActor(auth));
     },
     when(auth, iso) {
       return iso === null ? null : formatInTimeZone(Date.parse(iso), auth.user.time_zone);
@@ -144,7 +122,7 @@ export function adminUserPageRoutes(app: FastifyInstance, services: Services, ki
     } catch (error) {
       return admin.problem(request, reply, error, backToUsers);
     }
-    const orgs = await admin.managedOrganisations(auth.user);
+    const orgs = await admin.managedOrganisations(auth);
     const orgNames = new Map(orgs.map((o) => [o.id, o.name]));
     const link = (after: string | null) => {
       const params = new URLSearchParams({ org: orgId });
@@ -177,7 +155,7 @@ export function adminUserPageRoutes(app: FastifyInstance, services: Services, ki
   });
 
   const loadUser = async (auth: AuthenticatedSession, userId: string): Promise<AdminUserView> => {
-    const [detail, orgs] = await Promise.all([services.userAdmin.get(sessionActor(auth), userId), admin.managedOrganisations(auth.user)]);
+    const [detail, orgs] = await Promise.all([services.userAdmin.get(sessionActor(auth), userId), admin.managedOrganisations(auth)]);
     return {
       id: detail.id,
       email: detail.email,

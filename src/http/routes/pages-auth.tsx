@@ -69,7 +69,7 @@ export function authPageRoutes(app: FastifyInstance, services: Services, cookies
       secure: cookies.secure,
       sameSite: 'lax',
       path: '/sign-in',
-      maxAge: Math.floor(services.deps.settings.signInFlowMs / 1000),
+      maxAge: Math.floor(services.settings.signInFlowMs / 1000),
     });
 
   app.get('/', { schema: { hide: true } }, async (request, reply) => reply.redirect(request.auth ? '/account' : '/sign-in'));
@@ -82,7 +82,7 @@ export function authPageRoutes(app: FastifyInstance, services: Services, cookies
     async (request, reply) => {
       if (request.auth) return reply.redirect(safeLocalPath(request.query.return_to) ?? '/account');
       if (request.query.return_to === undefined) forgetReturnTo(request, reply, cookies);
-      else rememberReturnTo(reply, cookies, request.query.return_to, services.deps.settings.signInFlowMs);
+      else rememberReturnTo(reply, cookies, request.query.return_to, services.settings.signInFlowMs);
       return kit.html(reply, <SignInPage chrome={kit.chrome(request, reply, 'Sign in')} />);
     },
   );
@@ -113,7 +113,7 @@ export function authPageRoutes(app: FastifyInstance, services: Services, cookies
   });
 
   const challengeOf = (request: FastifyRequest) => request.cookies[COOKIE.flow] ?? '';
-  const now = () => services.deps.clock();
+  const now = () => services.clock();
   const secondsUntil = (ms: number) => Math.max(0, Math.ceil((ms - now()) / 1000));
   const expiredSignIn = (request: FastifyRequest, reply: FastifyReply, failed: boolean) =>
     kit.html(reply.code(failed ? 401 : 200), <SignInPage chrome={kit.chrome(request, reply, 'Sign in')} notice="Your sign-in expired. Please sign in again." />);
@@ -157,7 +157,7 @@ export function authPageRoutes(app: FastifyInstance, services: Services, cookies
       methods: flow.methods,
       method,
       // The policy may shorten trust (or turn it off) below the server's setting, never lengthen it.
-      trustDays: Math.max(0, Math.min(policy.trustBrowserDays.value, services.deps.settings.trustBrowserDays)),
+      trustDays: Math.max(0, Math.min(policy.trustBrowserDays.value, services.settings.trustBrowserDays)),
       targets: targets.map((t) => ({ id: t.id, destination: t.destination })),
       sent,
       unavailable,
@@ -199,7 +199,7 @@ export function authPageRoutes(app: FastifyInstance, services: Services, cookies
       );
       reply.clearCookie(COOKIE.flow, { path: '/sign-in' });
       setSignInCookies(reply, cookies, result.session);
-      if (result.trustedBrowser) setTrustCookie(reply, cookies, result.trustedBrowser.token, result.trustedBrowser.expiresAt, services.deps.clock());
+      if (result.trustedBrowser) setTrustCookie(reply, cookies, result.trustedBrowser.token, result.trustedBrowser.expiresAt, services.clock());
       return reply.redirect(afterSignIn(request, reply), 303);
     } catch (error) {
       reply.code(isTwofoldError(error) && error.kind === 'rate_limited' ? 429 : 401);

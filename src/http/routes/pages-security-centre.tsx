@@ -237,7 +237,7 @@ export function securityCentrePageRoutes(app: FastifyInstance, services: Service
       return reply
         .type('text/csv; charset=utf-8')
         .header('Cache-Control', 'no-store')
-        .header('Content-Disposition', `attachment; filename="${exportFileName(services.deps.clock(), auth.user.time_zone)}"`)
+        .header('Content-Disposition', `attachment; filename="${exportFileName(services.clock(), auth.user.time_zone)}"`)
         .send(csv);
     },
   );
