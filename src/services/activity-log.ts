@@ -1,4 +1,5 @@
 import { toCsv } from '../core/csv.js';
+import { decodeCursor, encodeCursor } from '../core/cursor.js';
 import { invalidInput } from '../core/errors.js';
 import { formatInTimeZone } from '../core/time-zone.js';
 import { deviceLabel } from '../core/user-agent.js';
@@ -198,14 +199,4 @@ export function describeActivity(type: string, details: Record<string, unknown>)
     default:
       return type;
   }
-}
-
-function encodeCursor(id: number): string {
-  return Buffer.from(`a:${id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): number {
-  const match = /^a:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match?.[1]) throw invalidInput('cursor_invalid', 'The cursor is not valid.');
-  return Number(match[1]);
 }

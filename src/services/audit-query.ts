@@ -1,3 +1,4 @@
+import { decodeCursor, encodeCursor } from '../core/cursor.js';
 import { invalidInput } from '../core/errors.js';
 import { audit, organisations } from '../store/index.js';
 import type { AccountService } from './accounts.js';
@@ -50,14 +51,4 @@ export class AuditQueryService {
     const last = page[page.length - 1];
     return { events: page.map(toAuditView), nextCursor: rows.length > limit && last ? encodeCursor(Number(last.id)) : null };
   }
-}
-
-function encodeCursor(id: number): string {
-  return Buffer.from(`a:${id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): number {
-  const match = /^a:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match?.[1]) throw invalidInput('cursor_invalid', 'The cursor is not valid.');
-  return Number(match[1]);
 }
