@@ -6,8 +6,8 @@ import { deploys, organisations } from '../store/index.js';
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit-log.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
-import { requireSudoAdmin, requireSudoAdminOrSystem } from './step-up.js';
-import { requireInTree, requireSudoAdminOf } from './tenancy.js';
+import { requireSudoAdmin } from './step-up.js';
+import { requireInTree } from './tenancy.js';
 
 export const API_KEY_SCOPES = ['changes:write', 'deployments:read', 'deployments:write'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
@@ -47,7 +47,7 @@ export class ApiKeyService {
 
   /** An admin with sudo, for their tree; or the command line (SYSTEM_ACTOR), for any organisation, recorded as nobody. */
   async create(actor: Actor, orgId: string, input: { name: string; scopes: readonly string[] }, meta: RequestMeta | null): Promise<{ key: string; apiKey: ApiKeyView }> {
-    const admin = await requireSudoAdminOrSystem(this.deps, actor);
+    const admin = await requireSudoAdmin(this.deps, actor, { orSystem: true });
     const name = input.name.trim();
     if (name === '' || name.length > 80) throw invalidInput('name_invalid', 'Give the key a name of 1 to 80 characters.');
     const scopes = [...new Set(input.scopes)];
@@ -78,7 +78,8 @@ export class ApiKeyService {
   }
 
   async list(actor: Actor, orgId: string): Promise<ApiKeyView[]> {
-    await requireSudoAdminOf(this.deps, actor, orgId);
+    const admin = await requireSudoAdmin(this.deps, actor);
+    await requireInTree(this.db, admin, orgId);
     return (await deploys.listApiKeys(this.db, orgId)).map(toView);
   }
 

@@ -37,7 +37,7 @@ export class AuditQueryService {
     const viewer = personOf(actor);
     const db = this.deps.database.db;
     const asAdmin = request.scope !== 'self' && (await this.accounts.isAdmin(viewer.id));
-    if (asAdmin) await requireSudoAdmin(this.deps, actor, db);
+    if (asAdmin) await requireSudoAdmin(this.deps, actor);
     const limit = request.limit ?? 50;
     const beforeId = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
     for (const type of request.types ?? []) {

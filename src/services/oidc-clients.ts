@@ -7,7 +7,7 @@ import { oidc, organisations } from '../store/index.js';
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit-log.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
-import { requireSudoAdmin, requireSudoAdminOrSystem } from './step-up.js';
+import { requireSudoAdmin } from './step-up.js';
 import { requireInTree } from './tenancy.js';
 
 const CLIENT_PREFIX = 'tfc_';
@@ -97,7 +97,7 @@ export class OidcClientService {
 
   /** An admin with sudo, for their tree; or the command line (SYSTEM_ACTOR), for any organisation, recorded as nobody. */
   async create(actor: Actor, orgId: string, input: OidcClientInput, meta: RequestMeta | null): Promise<{ client: OidcClientView; secret: string | null }> {
-    const admin = await requireSudoAdminOrSystem(this.deps, actor);
+    const admin = await requireSudoAdmin(this.deps, actor, { orSystem: true });
     const name = validName(input.name);
     const redirectUris = normaliseRedirectUris(input.redirectUris, 'redirect');
     const postLogout = normaliseRedirectUris(input.postLogoutRedirectUris ?? [], 'post_logout');

@@ -7,7 +7,7 @@ import { ADMIN_ROLE } from './accounts.js';
 import type { Actor } from './actor.js';
 import type { Notifier } from './messaging/notifier.js';
 import { requireSudoAdmin } from './step-up.js';
-import { assertAdmin, requireInTree, requireSudoAdminOf } from './tenancy.js';
+import { requireInTree } from './tenancy.js';
 import { recordAudit } from './audit-log.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
 
@@ -68,7 +68,8 @@ export class PolicyService implements SecondFactorPolicy {
 
   /** An admin's view of one organisation's policy: own rules and what its members get. Admins with sudo, their own tree. */
   async organisationPolicy(actor: Actor, orgId: string): Promise<OrganisationPolicyReport> {
-    const { org } = await requireSudoAdminOf(this.deps, actor, orgId);
+    const admin = await requireSudoAdmin(this.deps, actor);
+    const org = await requireInTree(this.db, admin, orgId);
     return this.report(this.db, org);
   }
 
@@ -134,14 +135,6 @@ export class PolicyService implements SecondFactorPolicy {
       });
       return { roleId, role: role.name, orgId: role.org_id, requireTwoFactor };
     });
-  }
-
-  /**
-   * An early refusal for routes in front of use cases that do not guard themselves yet (the
-   * deploy-target admin routes). The admin use cases here and elsewhere check for themselves.
-   */
-  async assertAdmin(actor: User, db: Executor = this.db): Promise<void> {
-    await assertAdmin(db, actor);
   }
 
   private async report(db: Executor, org: Organisation): Promise<OrganisationPolicyReport> {

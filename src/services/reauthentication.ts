@@ -15,7 +15,7 @@ import { mergeAmr } from './sign-in.js';
 import type { Actor } from './actor.js';
 import { sessionActor } from './actor.js';
 import type { MissingProof } from './step-up.js';
-import { adminReauthRequired, missingAdminProofs, missingProofToChangeFactors, requireSudoAdmin } from './step-up.js';
+import { missingAdminProofs, missingProofToChangeFactors, requireSudoAdmin } from './step-up.js';
 
 /** A password, a code, or both at once (what admin areas ask of users who hold a factor). */
 export interface ReauthProof {
@@ -28,8 +28,8 @@ export interface ReauthProof {
  * "Sudo mode". Users' own sensitive actions need a password or a current code proven in the
  * last few minutes (`requireRecentReauth`); admin areas need the password and, when the admin
  * holds a factor, a current second factor as well. The admin use cases check that themselves
- * (requireSudoAdmin in step-up.ts); `requireAdminReauth` is only an early check for a route
- * that wants to answer before calling one.
+ * (requireSudoAdmin in step-up.ts); `requireAdminSudo` is the same check, for a page that wants
+ * to answer early (send a stale admin to confirm) before calling one.
  */
 export class ReauthenticationService {
   constructor(
@@ -52,20 +52,14 @@ export class ReauthenticationService {
     return (await missingProofToChangeFactors(this.deps, sessionActor(auth))) === null;
   }
 
-  /** What an admin still has to prove before an admin action; empty when nothing. */
-  async missingAdminProofs(user: User, session: Session, db: Executor = this.deps.database.db): Promise<MissingProof[]> {
-    return missingAdminProofs(this.deps, user, session, db);
+  /** What an admin still has to prove before an admin action; empty when nothing. The re-authentication page asks for it. */
+  async missingAdminProofs(user: User, session: Session): Promise<MissingProof[]> {
+    return missingAdminProofs(this.deps, user, session);
   }
 
-  /** The admin pages' early check (role and sudo), so a stale admin is sent to confirm first. */
+  /** The admin pages' early check, requireSudoAdmin itself (role, then sudo), so a stale admin is sent to confirm first; the services check again. */
   async requireAdminSudo(actor: Actor): Promise<User> {
     return requireSudoAdmin(this.deps, actor);
-  }
-
-  /** Pages ask early, to send the admin to the confirmation page; the services check again themselves. */
-  async requireAdminReauth(user: User, session: Session): Promise<void> {
-    const missing = await this.missingAdminProofs(user, session);
-    if (missing.length > 0) throw adminReauthRequired(missing);
   }
 
   /** Sends a code to re-authenticate with, by text message or email; it is good for this session only. */

@@ -41,14 +41,15 @@ export async function missingProofToChangeFactors(deps: ServiceDeps, actor: Acto
 
 /**
  * "Sudo" for admin areas: the password proven within the re-authentication window and, for an
- * admin who holds a factor, a second factor as well. A fresh sign-in with both counts.
+ * admin who holds a factor, a second factor as well. A fresh sign-in with both counts. This is
+ * what `requireSudoAdmin` enforces, and what the re-authentication page asks for.
  */
-export async function missingAdminProofs(deps: ServiceDeps, user: User, session: Session, db: Executor = deps.database.db): Promise<MissingProof[]> {
+export async function missingAdminProofs(deps: ServiceDeps, user: User, session: Session): Promise<MissingProof[]> {
   const now = deps.clock();
   const fresh = (at: number | null) => at !== null && now - at <= deps.settings.reauthMs;
   const missing: MissingProof[] = [];
   if (!fresh(session.password_at)) missing.push('password');
-  if (!fresh(session.second_factor_at) && (await factors.countActiveFactors(db, user.id)) > 0) missing.push('second_factor');
+  if (!fresh(session.second_factor_at) && (await factors.countActiveFactors(deps.database.db, user.id)) > 0) missing.push('second_factor');
   return missing;
 }
 
@@ -58,23 +59,22 @@ export function adminReauthRequired(missing: readonly MissingProof[]): TwofoldEr
 }
 
 /**
- * Every admin use case starts here, so no route can forget it: the actor must be a signed-in
- * admin with sudo. Non-admins are refused first, so they are not asked to re-authenticate for
- * nothing. Returns the admin. Call it before opening a transaction (it reads on its own).
+ * The one admin check. Every admin use case starts here, so no route can forget it: the actor
+ * must be a signed-in admin with sudo (`missingAdminProofs` empty). Non-admins are refused first
+ * (not_admin), so they are not asked to re-authenticate for nothing; then reauthentication_required
+ * names what is missing. Returns the admin; what they may reach is then `requireInTree`
+ * (tenancy.ts). Reads on its own connection: call it before opening a transaction.
+ *
+ * `{ orSystem: true }` is for the few use cases the operator may also run at the command line
+ * (an organisation's API keys and apps): the system actor passes, as whoever holds the server's
+ * database and key can do this anyway, is recorded as nobody, and gets null instead of an admin.
  */
-export async function requireSudoAdmin(deps: ServiceDeps, actor: Actor, db: Executor = deps.database.db): Promise<User> {
-  if (actor.via !== 'session' || !(await holdsAdminRole(db, actor.user.id))) throw forbidden('not_admin', 'Only an administrator can do this.');
-  const missing = await missingAdminProofs(deps, actor.user, actor.session, db);
+export async function requireSudoAdmin(deps: ServiceDeps, actor: Actor): Promise<User>;
+export async function requireSudoAdmin(deps: ServiceDeps, actor: Actor, options: { orSystem: true }): Promise<User | null>;
+export async function requireSudoAdmin(deps: ServiceDeps, actor: Actor, options?: { orSystem: true }): Promise<User | null> {
+  if (actor.via === 'system' && options?.orSystem === true) return null;
+  if (actor.via !== 'session' || !(await holdsAdminRole(deps.database.db, actor.user.id))) throw forbidden('not_admin', 'Only an administrator can do this.');
+  const missing = await missingAdminProofs(deps, actor.user, actor.session);
   if (missing.length > 0) throw adminReauthRequired(missing);
   return actor.user;
-}
-
-/**
- * The few admin use cases the operator may also run at the command line (an organisation's API
- * keys and apps): the system actor passes, as whoever holds the server's database and key can do
- * this anyway, and is recorded as nobody; anyone else must be a signed-in admin with sudo.
- * Returns the admin, or null for the system actor. Call it before opening a transaction.
- */
-export async function requireSudoAdminOrSystem(deps: ServiceDeps, actor: Actor, db: Executor = deps.database.db): Promise<User | null> {
-  return actor.via === 'system' ? null : requireSudoAdmin(deps, actor, db);
 }

@@ -3,7 +3,7 @@ import type { DeployTarget, Executor, User } from '../../store/index.js';
 import { deploys, factors, organisations, users } from '../../store/index.js';
 import { holdsAdminRole } from '../accounts.js';
 import type { ServiceDeps } from '../context.js';
-import { isWithinTree, requireAdminOf } from '../tenancy.js';
+import { isWithinTree, requireInTree } from '../tenancy.js';
 import type { DeployActor, TargetView } from './types.js';
 import { NO_TARGET, toDeploymentView } from './types.js';
 
@@ -29,10 +29,11 @@ export class DeployAccess {
     return (await deploys.listDeployers(this.db, target.id)).includes(user.id);
   }
 
-  async adminTarget(db: Executor, actor: User, targetId: string): Promise<DeployTarget> {
+  /** A target in the admin's tree, for an admin already checked (requireSudoAdmin, before the transaction); 404 otherwise. */
+  async adminTarget(db: Executor, admin: User, targetId: string): Promise<DeployTarget> {
     const target = targetId.length <= 64 ? await deploys.findTarget(db, targetId) : undefined;
     if (!target) throw notFound(NO_TARGET.code, NO_TARGET.message);
-    await requireAdminOf(db, actor, target.org_id, NO_TARGET);
+    await requireInTree(db, admin, target.org_id, NO_TARGET);
     return target;
   }
 

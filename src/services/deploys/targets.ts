@@ -7,7 +7,7 @@ import { recordAudit } from '../audit-log.js';
 import type { RequestMeta, ServiceDeps } from '../context.js';
 import { reauthCodeScope } from '../second-factor/delivered-code-strategy.js';
 import type { SecondFactorVerifier } from '../second-factor/verifier.js';
-import { isWithinTree, requireAdminOf } from '../tenancy.js';
+import { isWithinTree, requireInTree } from '../tenancy.js';
 import type { DeployAccess } from './access.js';
 import type { DeployActor, TargetView } from './types.js';
 import type { Actor } from '../actor.js';
@@ -33,7 +33,7 @@ export class DeployTargets {
     const requireTwoFactor = input.requireTwoFactor === true;
     if (requireTwoFactor && input.timing !== 'manual') throw invalidInput('two_factor_needs_manual', 'Requiring 2FA needs manual timing: automatic targets go live without anyone approving.');
     return this.db.transaction().execute(async (trx) => {
-      await requireAdminOf(trx, actor, orgId);
+      await requireInTree(trx, actor, orgId);
       const now = this.deps.clock();
       const target: DeployTarget = {
         id: randomUUID(),

@@ -18,7 +18,7 @@ import type { Actor } from '../actor.js';
 import { recordAudit } from '../audit-log.js';
 import type { RequestMeta, ServiceDeps } from '../context.js';
 import { requireSudoAdmin } from '../step-up.js';
-import { requireInTree, requireSudoAdminOf } from '../tenancy.js';
+import { requireInTree } from '../tenancy.js';
 import { CHANNEL_LABELS, channelStatus } from './channels.js';
 import type { MessageSender } from './sender.js';
 import { deliveryFailureDetails } from './sender.js';
@@ -87,7 +87,8 @@ export class ProviderAdminService {
   }
 
   async list(actor: Actor, orgId: string): Promise<{ providers: ProviderView[]; channels: ChannelEntryView[] }> {
-    await requireSudoAdminOf(this.deps, actor, orgId);
+    const admin = await requireSudoAdmin(this.deps, actor);
+    await requireInTree(this.db, admin, orgId);
     const rows = await deliveryProviders.listProviders(this.db, [orgId]);
     const own = await deliveryProviders.listChannelEntries(this.db, [orgId]);
     const channels: ChannelEntryView[] = [];
