@@ -21,6 +21,23 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['**/store', '**/store/*', '**/store/**'], allowTypeImports: true, message: 'http, ui and cli reach the database only through services (DESIGN.md, "Parts").' }] }],
     },
   },
+  // Route files import nothing from each other: what two of them share lives in a kit
+  // (src/http/page-kit.ts, src/http/pages/, src/http/api-kit.ts). The store arrow above is
+  // repeated because this block's options replace it for these files.
+  {
+    files: ['src/http/routes/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/store', '**/store/*', '**/store/**'], allowTypeImports: true, message: 'http, ui and cli reach the database only through services (DESIGN.md, "Parts").' },
+            { group: ['./*'], message: 'Route files import nothing from each other: move what they share into the page kit (src/http/pages/) or the API kit (src/http/api-kit.ts).' },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['src/core/**'],
     rules: {

@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { Services } from '../services/index.js';
+import { pageCsp } from './csp.js';
 import { assertSameOrigin } from './csrf.js';
 import { errorBody, sendError } from './errors.js';
 import { installMetrics } from './metrics.js';
@@ -20,7 +21,7 @@ import { apiServicesRoutes } from './routes/api-services.js';
 import { apiUserAdminRoutes } from './routes/api-users.js';
 import { apiDeployRoutes } from './routes/api-deploys.js';
 import { apiPolicyRoutes } from './routes/api-policy.js';
-import { healthRoutes, isHealthCheck } from './routes/health.js';
+import { healthRoutes } from './routes/health.js';
 import { accountPageRoutes } from './routes/pages-account.js';
 import { adminPolicyPageRoutes } from './routes/pages-admin-policy.js';
 import { adminUserPageRoutes } from './routes/pages-admin-users.js';
@@ -30,6 +31,9 @@ import { authPageRoutes } from './routes/pages-auth.js';
 import { passwordPageRoutes } from './routes/pages-password.js';
 import { reauthPageRoutes } from './routes/pages-reauth.js';
 import { registerOidc } from './oidc/index.js';
+import { installPageErrorHandler } from './page-errors.js';
+import { apiClientRoutes } from './routes/api-clients.js';
+import { adminClientPageRoutes } from './routes/pages-admin-clients.js';
 
 export interface AppOptions {
   services: Services;
@@ -158,20 +162,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES });
   await app.register(helmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'none'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-        objectSrc: ["'none'"],
-      },
-    },
+    contentSecurityPolicy: pageCsp(),
     strictTransportSecurity: cookies.secure ? { maxAge: 31536000, includeSubDomains: true } : false,
     referrerPolicy: { policy: 'no-referrer' },
   });
@@ -187,50 +178,65 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   options.instrument?.(app);
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
   app.decorateRequest('auth', null);
-  app.addHook('onRequest', async (request, reply) => {
-    // The API speaks JSON only: a form or text/plain body (what a cross-site form can send
-    // without a preflight) is refused before any parser sees it.
-    if (request.url.startsWith('/api/') && carriesBody(request.headers) && !isJson(request.headers['content-type'])) {
-      return reply.code(415).type('application/json; charset=utf-8').send(errorBody('unsupported_media_type', 'Send the body as application/json.'));
-    }
-  });
-  app.addHook('onRequest', async (request) => {
-    if (isHealthCheck(request.routeOptions.url)) return;
-    // Only requests that carry our cookies can be forged cross-site.
+  // Only requests that carry our cookies can be forged cross-site; then the session, if any.
+  const authenticate = async (request: FastifyRequest) => {
     if (request.cookies[COOKIE.session] || request.cookies[COOKIE.csrf] || request.cookies[COOKIE.flow]) {
       assertSameOrigin(request, publicOrigin);
     }
     request.auth = await services.sessions.authenticate(request.cookies[COOKIE.session]);
-  });
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (request.url.startsWith('/api/')) reply.header('Cache-Control', 'no-store');
-    return payload;
-  });
+  };
 
+  // At the root: health, metrics, static assets and the OpenAPI document.
   installMetrics(app);
   healthRoutes(app, services.readiness);
   const kit = installPageKit(app, options.companyName, cookies);
-  apiAuthRoutes(app, services, cookies);
-  apiAccountRoutes(app, services);
-  apiSecurityRoutes(app, services);
-  apiFactorRoutes(app, services, cookies);
-  apiDeliveredFactorRoutes(app, services, cookies);
-  apiCodeRoutes(app, services, cookies);
-  apiServicesRoutes(app, services);
-  apiUserAdminRoutes(app, services);
-  apiDeployRoutes(app, services);
-  apiPolicyRoutes(app, services);
-  authPageRoutes(app, services, cookies, kit);
-  accountPageRoutes(app, services, cookies, kit);
-  securityCentrePageRoutes(app, services, kit);
-  adminUserPageRoutes(app, services, kit);
-  adminPolicyPageRoutes(app, services, kit);
-  passwordPageRoutes(app, services, kit);
-  reauthPageRoutes(app, services, cookies, kit);
-  adminServicesPageRoutes(app, services, kit);
-  deployPageRoutes(app, services, kit);
-  await registerOidc(app, services, cookies, kit, { trustProxy: options.trustProxy ?? false });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  // The JSON API: JSON errors, JSON bodies only, never cached.
+  await app.register(async (api) => {
+    api.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+    api.addHook('onRequest', async (request, reply) => {
+      // The API speaks JSON only: a form or text/plain body (what a cross-site form can send
+      // without a preflight) is refused before any parser sees it.
+      if (carriesBody(request.headers) && !isJson(request.headers['content-type'])) {
+        return reply.code(415).type('application/json; charset=utf-8').send(errorBody('unsupported_media_type', 'Send the body as application/json.'));
+      }
+    });
+    api.addHook('onRequest', authenticate);
+    api.addHook('onSend', async (request, reply, payload) => {
+      // The bundle and the JWKS (outside /api/) set their own caching.
+      if (request.url.startsWith('/api/')) reply.header('Cache-Control', 'no-store');
+      return payload;
+    });
+    apiAuthRoutes(api, services, cookies);
+    apiAccountRoutes(api, services);
+    apiSecurityRoutes(api, services);
+    apiFactorRoutes(api, services, cookies);
+    apiDeliveredFactorRoutes(api, services, cookies);
+    apiCodeRoutes(api, services, cookies);
+    apiServicesRoutes(api, services);
+    apiUserAdminRoutes(api, services);
+    apiDeployRoutes(api, services);
+    apiPolicyRoutes(api, services);
+    apiClientRoutes(api, services);
+  });
+
+  // The HTML pages and the OIDC mount: an HTML error page for a browser, never JSON.
+  await app.register(async (pages) => {
+    installPageErrorHandler(pages, kit, publicOrigin);
+    pages.addHook('onRequest', authenticate);
+    authPageRoutes(pages, services, cookies, kit);
+    accountPageRoutes(pages, services, cookies, kit);
+    securityCentrePageRoutes(pages, services, kit);
+    adminUserPageRoutes(pages, services, kit);
+    adminPolicyPageRoutes(pages, services, kit);
+    passwordPageRoutes(pages, services, kit);
+    reauthPageRoutes(pages, services, cookies, kit);
+    adminServicesPageRoutes(pages, services, kit);
+    deployPageRoutes(pages, services, kit);
+    adminClientPageRoutes(pages, services, kit);
+    await registerOidc(pages, services, cookies, kit, { trustProxy: options.trustProxy ?? false });
+  });
   await app.ready();
   return app;
 }

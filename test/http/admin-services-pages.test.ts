@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { safeNext } from '../../src/http/routes/pages-reauth.js';
+import { safeNext } from '../../src/http/pages/reauth.js';
 import { users } from '../../src/store/index.js';
 import type { SmtpPeer } from '../delivery/peers.js';
 import { parseMail, startSmtpPeer } from '../delivery/peers.js';

@@ -75,13 +75,20 @@ describe(`CSRF and response headers (${currentBackend()})`, () => {
     for (const bad of badTokens) {
       const res = await client.request('POST', '/sign-in', form({ ...fields, ...bad }), FORM);
       assert.equal(res.status, 403, JSON.stringify(bad));
-      assert.equal(res.json?.error?.code, 'csrf_failed');
+      // A browser gets a page, not JSON: what happened, a way back, and a fresh form token.
+      assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
+      assert.match(res.text, /This form was open too long/);
+      assert.match(res.text, /href="\/sign-in"/);
     }
     // A token without its cookie (another browser's token) is refused too.
     const stranger = new TestClient(server.url);
-    assert.equal((await stranger.request('POST', '/sign-in', form({ ...fields, _csrf: token }), FORM)).status, 403);
+    const refused = await stranger.request('POST', '/sign-in', form({ ...fields, _csrf: token }), FORM);
+    assert.equal(refused.status, 403);
+    // A browser without a form token gets one with the explanation, so its next try works.
+    assert.match(refused.headers.getSetCookie().join('\n'), /twofold_csrf=[\w-]{43};/);
     assert.equal(client.cookies.has('twofold_session'), false);
 
+    // The refused posts kept the browser's sound token: its open form still works.
     const ok = await client.request('POST', '/sign-in', form({ ...fields, _csrf: token }), FORM);
     assert.equal(ok.status, 303);
     assert.equal(ok.headers.get('location'), '/account');

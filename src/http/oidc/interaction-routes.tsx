@@ -14,7 +14,7 @@ import { assertFormToken } from '../csrf.js';
 import type { PageKit } from '../page-kit.js';
 import type { CookieSettings } from '../request-context.js';
 import { requestMeta, setSessionCookie } from '../request-context.js';
-import { pageStatus, userMessage } from '../routes/pages-auth.js';
+import { pageStatus, userMessage } from '../pages/messages.js';
 import type { OidcProviderHandle } from './mount.js';
 import { OIDC_PATHS } from './provider.js';
 

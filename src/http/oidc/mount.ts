@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../services/index.js';
+import { oidcCsp } from '../csp.js';
 import type { PageKit } from '../page-kit.js';
 import { requestMeta } from '../request-context.js';
 import type { BuiltProvider } from './provider.js';
@@ -83,23 +84,8 @@ export async function mountOidc(app: FastifyInstance, services: Services, kit: P
     await serve(raw, reply.raw);
   };
 
-  // The provider's own pages (logout, errors, form_post) may end in a redirect to an app after a
-  // form submission, which `form-action 'self'` would stop in Chrome; the rest of the policy stays.
-  const helmet = {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'none'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-        objectSrc: ["'none'"],
-      },
-    },
-  };
+  // The provider's own pages may redirect to an app after a form post: see oidcCsp.
+  const helmet = { contentSecurityPolicy: oidcCsp() };
 
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();

@@ -1,18 +1,11 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { IssuedSession } from '../../services/sessions.js';
-import type { User } from '../../store/index.js';
+import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/index.js';
 import type { ReauthProof } from '../../services/reauthentication.js';
 import type { CookieSettings } from '../request-context.js';
-import { COOKIE, clearSessionCookie, requestMeta, requireAuth, setSessionCookie, setSignInCookies, setTrustCookie } from '../request-context.js';
+import { COOKIE, clearSessionCookie, requestMeta, requireAuth, setSessionCookie, setTrustCookie } from '../request-context.js';
+import { signedInAnswer } from '../api-kit.js';
 import { str } from '../schemas.js';
 import { CODE_CHECK_CODES, FLOW_CODES, PENDING_FACTOR_CODES, SIGNED_IN, errorReplies, noContent, reauthenticatedReply, signInReply, signedInReply, totpEnrolment } from '../response-schemas.js';
-
-/** The answer of every API step that completes a sign-in: cookies set, who, and how they proved it. */
-export async function signedInAnswer(reply: FastifyReply, cookies: CookieSettings, services: Services, result: { user: User; session: IssuedSession }) {
-  setSignInCookies(reply, cookies, result.session);
-  return { status: 'signed_in' as const, user: await services.accounts.profile(result.user), amr: JSON.parse(result.session.session.amr) as string[] };
-}
 
 export function apiAuthRoutes(app: FastifyInstance, services: Services, cookies: CookieSettings): void {
   app.post<{ Body: { email: string; password: string } }>(

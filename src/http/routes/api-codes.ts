@@ -1,34 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Channel } from '../../delivery/index.js';
-import type { DeliveredEnrolment, DestinationInput } from '../../services/delivered-factors.js';
 import type { Services } from '../../services/index.js';
-import type { SentCode } from '../../services/messaging/code-sender.js';
 import type { CookieSettings } from '../request-context.js';
 import { requestMeta, requireAuth } from '../request-context.js';
-import { signedInAnswer } from './api-auth.js';
+import { deliveredEnrolmentJson, destinationBody, destinationFrom, sendableMethod, sentCodeJson, signedInAnswer } from '../api-kit.js';
 import { str } from '../schemas.js';
 import { CODE_CHECK_CODES, CODE_SEND_CODES, DESTINATION_CODES, FLOW_CODES, PASSWORD_RULE_CODES, PENDING_FACTOR_CODES, SIGNED_IN, deliveredEnrolment, errorReplies, sentCode, signedInReply, statusMessageReply } from '../response-schemas.js';
-
-export const sendableMethod = { type: 'string', enum: ['sms', 'email'] } as const;
-
-export function sentCodeJson(sent: SentCode) {
-  return { channel: sent.channel, sentTo: sent.sentTo, expiresAt: new Date(sent.expiresAt).toISOString(), resendAt: new Date(sent.resendAt).toISOString() };
-}
-
-export function deliveredEnrolmentJson(e: DeliveredEnrolment) {
-  return { id: e.id, type: e.type, label: e.label, replaces: e.replaces, enrolmentExpiresAt: new Date(e.enrolmentExpiresAt).toISOString(), ...sentCodeJson(e) };
-}
-
-/** `{channel:'sms', country, number}` or `{channel:'email', email?}` from a request body. */
-export function destinationFrom(channel: Channel, body: { country?: string; number?: string; email?: string }): DestinationInput {
-  return channel === 'sms' ? { channel, country: body.country ?? '', number: body.number ?? '' } : { channel, email: body.email };
-}
-
-export const destinationBody = {
-  // The number's bound is above the parser's own 40 characters, so an over-long number gets phone_invalid like any other bad one.
-  sms: { type: 'object', required: ['number'], additionalProperties: false, properties: { country: str(8, 0), number: str(64), label: str(64, 0) } },
-  email: { type: 'object', additionalProperties: false, properties: { email: str(254, 0), label: str(64, 0) } },
-} as const;
 
 /** Codes sent by text message and email: during sign-in, forced enrolment and re-authentication; and password reset. */
 export function apiCodeRoutes(app: FastifyInstance, services: Services, cookies: CookieSettings): void {

@@ -6,7 +6,7 @@ import type { Services } from '../../services/index.js';
 import { requestMeta, requireAuth, requireSessionActor } from '../request-context.js';
 import { idParams, str } from '../schemas.js';
 import { ADMIN_SUDO, CODE_CHECK_CODES, CODE_SEND_CODES, DEPLOY_READER_CODES, apiKeyCreated, apiKeysReply, bundleReply, changeAdded, deployPreview, deployTargetView, deployTargetsReply, deploymentView, deploymentsReply, errorReplies, jwksReply, noContent, notModified, sentCode } from '../response-schemas.js';
-import { sendableMethod, sentCodeJson } from './api-codes.js';
+import { sendableMethod, sentCodeJson } from '../api-kit.js';
 
 const codeFields = { method: { type: 'string', enum: ['totp', 'sms', 'email', 'backup_code'] }, code: str(64) } as const;
 

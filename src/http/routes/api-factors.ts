@@ -5,7 +5,7 @@ import type { CookieSettings } from '../request-context.js';
 import { requestMeta, requireAuth, setSessionCookie } from '../request-context.js';
 import { idParams, str } from '../schemas.js';
 import { CODE_CHECK_CODES, CODE_SEND_CODES, DESTINATION_CODES, PENDING_FACTOR_CODES, SIGNED_IN, backupCodeStatus, backupCodesReply, deliveredEnrolment, enrolmentResult, errorReplies, factorsReply, methodsReply, noContent, sentCode, totpEnrolment, trustedBrowsersReply } from '../response-schemas.js';
-import { deliveredEnrolmentJson, destinationBody, destinationFrom, sentCodeJson } from './api-codes.js';
+import { deliveredEnrolmentJson, destinationBody, destinationFrom, sentCodeJson } from '../api-kit.js';
 
 export function apiFactorRoutes(app: FastifyInstance, services: Services, cookies: CookieSettings): void {
   app.get('/api/v1/factors', { schema: { tags: ['factors'], summary: 'Your active factors and backup-code status', response: { 200: factorsReply, ...errorReplies(SIGNED_IN) } } }, async (request) => {

@@ -5,6 +5,7 @@ import type { Services } from '../../services/index.js';
 import type { DeviceView, LocationView, NotificationPreferences, SessionView } from '../../services/security-centre.js';
 import type { User } from '../../store/index.js';
 import { requestMeta, requireAuth } from '../request-context.js';
+import { exportFileName } from '../api-kit.js';
 import { idParams, str } from '../schemas.js';
 import { SIGNED_IN, activityCsv, activityReply, deviceBlockedReply, deviceReply, devicesReply, endedSessionsReply, errorReplies, locationBlockedReply, locationReply, locationsReply, noContent, notificationPreferences, sessionsReply, timeZoneReply } from '../response-schemas.js';
 
@@ -94,11 +95,6 @@ const activityQuery = {
 
 /** Splits "sign_in,blocks" into names; the service refuses names it does not know. */
 export const filterFrom = (type: string | undefined) => (type ? type.split(',') : undefined);
-
-/** Export file name: the date in the user's zone, so two exports of one day do not look different. */
-export function exportFileName(nowMs: number, timeZone: string): string {
-  return `security-activity-${formatInTimeZone(nowMs, timeZone).slice(0, 10)}.csv`;
-}
 
 /** The security centre as JSON, for apps that embed it: sessions, devices, locations, notices, activity. */
 export function apiSecurityRoutes(app: FastifyInstance, services: Services): void {

@@ -5,7 +5,7 @@ import type { ChannelEntryInput } from '../../services/messaging/provider-admin.
 import { requestMeta, requireSessionActor } from '../request-context.js';
 import { idParams, str } from '../schemas.js';
 import { ADMIN_SUDO, channelEntry, errorReplies, noContent, providerTestReply, providerView, servicesReply } from '../response-schemas.js';
-import { sendableMethod } from './api-codes.js';
+import { sendableMethod } from '../api-kit.js';
 
 const orgChannelParams = {
   type: 'object',

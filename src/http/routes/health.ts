@@ -2,19 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Readiness } from '../../services/index.js';
 import { errorReplies, healthReply, readyReply } from '../response-schemas.js';
 
-const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
-
 /** Longest /readyz waits for the database before it says "not ready". */
 const READY_TIMEOUT_MS = 5_000;
 
 /**
- * Probes answer about the node and its database, never about the caller: they skip the session
- * lookup (a browser's cookie must not turn /healthz into a database query, or /readyz into a 500).
+ * Probes answer about the node and its database, never about the caller: they live at the root,
+ * outside the api and pages plugins, so no session lookup runs for them (a browser's cookie must
+ * not turn /healthz into a database query, or /readyz into a 500).
  */
-export function isHealthCheck(routeUrl: string | undefined): boolean {
-  return routeUrl !== undefined && HEALTH_PATHS.has(routeUrl);
-}
-
 export function healthRoutes(app: FastifyInstance, database: Readiness): void {
   app.get('/healthz', { schema: { hide: true, response: { 200: healthReply } } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true, response: { 200: readyReply, ...errorReplies('database_unavailable') } } }, async (request, reply) => {

@@ -18,8 +18,8 @@ import type { PageKit } from '../page-kit.js';
 import type { CookieSettings } from '../request-context.js';
 import { requestMeta, setSessionCookie } from '../request-context.js';
 import { idParams } from '../schemas.js';
-import { destinationFrom } from './api-codes.js';
-import { countryFromLanguage, pageStatus, userMessage } from './pages-auth.js';
+import { destinationFrom } from '../api-kit.js';
+import { countryFromLanguage, pageStatus, userMessage } from '../pages/messages.js';
 
 type Form = Record<string, string | undefined>;
 

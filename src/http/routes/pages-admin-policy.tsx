@@ -13,8 +13,8 @@ import { describeError } from '../errors.js';
 import type { PageKit } from '../page-kit.js';
 import { requestMeta } from '../request-context.js';
 import { idParams } from '../schemas.js';
-import { userMessage } from './pages-auth.js';
-import { adminFormBody, adminPages } from './pages-admin-users.js';
+import { userMessage } from '../pages/messages.js';
+import { adminFormBody, adminPages } from '../pages/admin.js';
 
 type Form = Record<string, string | undefined>;
 type Message = { notice?: string | undefined; error?: string | undefined };

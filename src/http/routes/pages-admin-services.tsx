@@ -17,9 +17,9 @@ import { describeError } from '../errors.js';
 import type { PageKit } from '../page-kit.js';
 import { requestMeta } from '../request-context.js';
 import { idParams } from '../schemas.js';
-import { userMessage } from './pages-auth.js';
-import { adminPages, reauthPath } from './pages-admin-users.js';
-import { renderReauthPage } from './pages-reauth.js';
+import { userMessage } from '../pages/messages.js';
+import { adminPages, reauthPath } from '../pages/admin.js';
+import { renderReauthPage } from '../pages/reauth.js';
 
 type Form = Record<string, string | undefined>;
 type Message = { notice?: string | undefined; error?: string | undefined };

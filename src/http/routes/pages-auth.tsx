@@ -18,40 +18,14 @@ import { forgetReturnTo, rememberReturnTo, safeLocalPath, takeReturnTo } from '.
 import { assertFormToken } from '../csrf.js';
 import type { PageKit } from '../page-kit.js';
 import type { CookieSettings } from '../request-context.js';
-import { describeError } from '../errors.js';
 import { COOKIE, clearSessionCookie, requestMeta, setSessionCookie, setSignInCookies, setTrustCookie } from '../request-context.js';
 import { idParams } from '../schemas.js';
-import { destinationFrom } from './api-codes.js';
+import { countryFromLanguage, pageStatus, userMessage } from '../pages/messages.js';
+import { destinationFrom } from '../api-kit.js';
 
 type Form = Record<string, string | undefined>;
 
 const formBody = { type: 'object', additionalProperties: { type: 'string', maxLength: 2048 } } as const;
-
-/** A user-facing sentence for a refusal; unexpected errors are rethrown to the error handler. */
-export function userMessage(error: unknown): string {
-  if (isTwofoldError(error)) {
-    const wait = error.retryAfterSeconds;
-    if (!wait) return error.message;
-    return wait < 120 ? `${error.message} (try again in ${Math.ceil(wait)} seconds)` : `${error.message} (try again in ${Math.ceil(wait / 60)} min)`;
-  }
-  throw error;
-}
-
-/** The status a page answers with for a refusal: the same one the JSON API would use. */
-export function pageStatus(error: unknown): number {
-  return describeError(error).status;
-}
-
-/** The region of the browser's first language ("en-GB" gives GB), to preselect a phone country. */
-export function countryFromLanguage(request: FastifyRequest): string | undefined {
-  const header = request.headers['accept-language'];
-  if (typeof header !== 'string') return undefined;
-  for (const part of header.split(',')) {
-    const region = /^[a-z]{2,3}-([a-z]{2})\b/i.exec(part.trim())?.[1];
-    if (region) return region.toUpperCase();
-  }
-  return undefined;
-}
 
 /** Refusals about the code itself keep the user on the code page; others (flow over, enrolment gone) do not. */
 function keepsCodePage(error: unknown): boolean {

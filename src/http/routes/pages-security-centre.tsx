@@ -13,8 +13,8 @@ import { assertFormToken } from '../csrf.js';
 import type { PageKit } from '../page-kit.js';
 import { COOKIE, requestMeta } from '../request-context.js';
 import { idParams } from '../schemas.js';
-import { exportFileName } from './api-security.js';
-import { pageStatus, userMessage } from './pages-auth.js';
+import { exportFileName } from '../api-kit.js';
+import { pageStatus, userMessage } from '../pages/messages.js';
 
 type Form = Record<string, string | undefined>;
 const formBody = { type: 'object', additionalProperties: { type: 'string', maxLength: 2048 } } as const;
