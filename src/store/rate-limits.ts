@@ -60,6 +60,12 @@ export async function readCounter(db: Executor, key: string, nowMs: number): Pro
   return { count: Number(row.count), resetAt: Number(row.reset_at) };
 }
 
+/** Removes a counter and returns the count it held in its live window (0 if none): one statement. */
+export async function takeCounter(db: Executor, key: string, nowMs: number): Promise<number> {
+  const row = await db.deleteFrom('rate_limits').where('key', '=', key).returning(['count', 'reset_at']).executeTakeFirst();
+  return row && Number(row.reset_at) > nowMs ? Number(row.count) : 0;
+}
+
 export async function clearCounter(db: Executor, key: string): Promise<void> {
   await db.deleteFrom('rate_limits').where('key', '=', key).execute();
 }

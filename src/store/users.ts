@@ -64,22 +64,6 @@ export async function swapSecondFactorLockout(
   return Number(r.numUpdatedRows) === 1;
 }
 
-/**
- * Forgives `count` failures in one UPDATE (atomic against concurrent reservations on any node);
- * the lock is lifted only when the failures left are below `freeFailures`.
- */
-export async function forgiveSecondFactorFailures(db: Executor, userId: string, count: number, freeFailures: number): Promise<void> {
-  if (count <= 0) return;
-  await db
-    .updateTable('users')
-    .set((eb) => ({
-      second_factor_failures: eb.case().when('second_factor_failures', '>', count).then(eb('second_factor_failures', '-', count)).else(0).end(),
-      second_factor_locked_until: eb.case().when(eb('second_factor_failures', '-', count), '<', freeFailures).then(null).else(eb.ref('second_factor_locked_until')).end(),
-    }))
-    .where('id', '=', userId)
-    .execute();
-}
-
 export async function resetSecondFactorLockout(db: Executor, userId: string): Promise<void> {
   await db.updateTable('users').set({ second_factor_failures: 0, second_factor_locked_until: null }).where('id', '=', userId).execute();
 }

@@ -1,4 +1,5 @@
-import { checkLockout, recordFailure } from '../../core/second-factor-lockout.js';
+import type { LockoutState } from '../../core/second-factor-lockout.js';
+import { checkLockout, forgive, recordFailure } from '../../core/second-factor-lockout.js';
 import { rateLimited } from '../../core/errors.js';
 import type { Executor, User } from '../../store/index.js';
 import { users } from '../../store/index.js';
@@ -13,18 +14,31 @@ const MAX_SWAP_ATTEMPTS = 20;
  * Returns the new failure count, or throws `second_factor_locked` while the account is locked.
  */
 export async function reserveSecondFactorAttempt(db: Executor, userId: string, nowMs: number): Promise<{ failures: number; lockedUntil: number | null }> {
+  const next = await swapLockout(db, userId, (state) => {
+    const gate = checkLockout(state, nowMs);
+    if (!gate.allowed) throw lockedError(gate.retryAfterMs);
+    return recordFailure(state, nowMs);
+  });
+  return { failures: next.failures, lockedUntil: next.lockedUntilMs };
+}
+
+/** Gives back `count` failures by the core rule (`forgive`), with the same compare-and-set. */
+export async function forgiveSecondFactorFailures(db: Executor, userId: string, count: number): Promise<void> {
+  if (count <= 0) return;
+  await swapLockout(db, userId, (state) => forgive(state, count));
+}
+
+/**
+ * Read, apply a rule of core/second-factor-lockout.ts, and write back only if nobody changed
+ * the count meanwhile; retried on contention. The rule is pure, so the arithmetic lives in one place.
+ */
+async function swapLockout(db: Executor, userId: string, rule: (state: LockoutState) => LockoutState): Promise<LockoutState> {
   for (let i = 0; i < MAX_SWAP_ATTEMPTS; i++) {
     const user = await users.findUser(db, userId);
     if (!user) throw new Error('user vanished during second factor');
     const state = { failures: user.second_factor_failures, lockedUntilMs: user.second_factor_locked_until };
-    const gate = checkLockout(state, nowMs);
-    if (!gate.allowed) throw lockedError(gate.retryAfterMs);
-    const next = recordFailure(state, nowMs);
-    const swapped = await users.swapSecondFactorLockout(db, userId, state.failures, {
-      failures: next.failures,
-      lockedUntil: next.lockedUntilMs,
-    });
-    if (swapped) return { failures: next.failures, lockedUntil: next.lockedUntilMs };
+    const next = rule(state);
+    if (await users.swapSecondFactorLockout(db, userId, state.failures, { failures: next.failures, lockedUntil: next.lockedUntilMs })) return next;
   }
   // Heavy contention on one account is itself a sign of an attack: refuse rather than spin.
   throw lockedError(1000);

@@ -1,9 +1,9 @@
-import { FREE_FAILURES, SAME_DEVICE_FORGIVENESS_MS } from '../../core/second-factor-lockout.js';
+import { SAME_DEVICE_FORGIVENESS_MS } from '../../core/second-factor-lockout.js';
 import { sha256 } from '../../core/crypto.js';
 import { invalidInput, unauthenticated } from '../../core/errors.js';
 import type { SecondFactorMethod } from '../../core/sign-in-flow.js';
 import type { Executor, User } from '../../store/index.js';
-import { factors, rateLimits, users } from '../../store/index.js';
+import { factors, rateLimits } from '../../store/index.js';
 import { recordAudit } from '../audit-log.js';
 import type { RequestMeta, ServiceDeps } from '../context.js';
 import type { CodeSender } from '../messaging/code-sender.js';
@@ -11,7 +11,7 @@ import type { AttemptLimiter, LimitedKey } from '../rate-limiter.js';
 import { BACKUP_CODE_PER_ACCOUNT, SECOND_FACTOR_PER_IP } from '../rate-limiter.js';
 import type { CodeBinding } from './delivered-code-strategy.js';
 import { DeliveredCodeStrategy } from './delivered-code-strategy.js';
-import { reserveSecondFactorAttempt } from './lockout.js';
+import { forgiveSecondFactorFailures, reserveSecondFactorAttempt } from './lockout.js';
 import type { SecondFactorStrategy, VerifyOptions } from './strategy.js';
 
 export interface SecondFactorProof {
@@ -117,9 +117,8 @@ export class SecondFactorVerifier {
       if (!result.ok) return { ok: false as const, failureCode: result.failureCode ?? 'code_invalid', details: result.details ?? {} };
       // A success gives back its own reservation and the failures of its own device: the
       // owner's typos. Failures from anywhere else stay counted (core/second-factor-lockout.ts).
-      const ownTypos = (await rateLimits.readCounter(trx, deviceKey, this.deps.clock()))?.count ?? 0;
-      await rateLimits.clearCounter(trx, deviceKey);
-      await users.forgiveSecondFactorFailures(trx, user.id, (reservation ? 1 : 0) + ownTypos, FREE_FAILURES);
+      const ownTypos = await rateLimits.takeCounter(trx, deviceKey, this.deps.clock());
+      await forgiveSecondFactorFailures(trx, user.id, (reservation ? 1 : 0) + ownTypos);
       await slots.release(trx);
       if (isDeliveredMethod(method)) {
         await recordAudit(trx, this.deps.clock(), { type: 'code.verified', actorUserId: user.id, subjectUserId: user.id, orgId: user.org_id, meta, details: { channel: method, purpose, ...result.details } });
@@ -136,7 +135,7 @@ export class SecondFactorVerifier {
       const now = this.deps.clock();
       if (replay) {
         await slots.release(trx);
-        if (reservation) await users.forgiveSecondFactorFailures(trx, user.id, 1, FREE_FAILURES);
+        if (reservation) await forgiveSecondFactorFailures(trx, user.id, 1);
       } else if (reservation) {
         await rateLimits.hitCounter(trx, deviceKey, SAME_DEVICE_FORGIVENESS_MS, now);
       }
