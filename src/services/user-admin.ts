@@ -105,6 +105,8 @@ export class UserAdminService {
       await backupCodes.deleteBackupCodes(trx, subject.id);
       const revokedBrowsers = await trustedBrowsers.revokeAllTrustedBrowsers(trx, subject.id, now);
       const endedSessions = await sessions.revokeUserSessions(trx, subject.id, now);
+      // The lost-phone case starts over: old wrong codes must not lock the authenticator enrolled next.
+      await users.resetSecondFactorLockout(trx, subject.id);
       await recordAudit(trx, now, {
         type: 'admin.factors_reset',
         actorUserId: admin.id,

@@ -75,6 +75,28 @@ test('a valid backup code during the lock signs in and clears the lock', async (
   assert.equal(ok.status, 200, ok.text);
 });
 
+test('wrong codes from another device stay counted when the owner signs in: the owner forgives only their own', async (t) => {
+  const { server, clock, member } = await serverWithEnrolledMember(t);
+  const attacker = new TestClient(server.url, { 'user-agent': 'attacker-tool/1.0' });
+  const attackerFlow = await passwordStep(attacker, member.email);
+  for (let i = 0; i < 5; i++) {
+    assert.equal((await attacker.post('/api/v1/auth/second-factor', { challenge: attackerFlow, method: 'totp', code: wrongCode(member.secret, clock.now()) })).status, 401);
+  }
+  const locked = await userRow(server, member.user.id);
+  assert.equal(locked.second_factor_failures, 5);
+  assert.notEqual(locked.second_factor_locked_until, null);
+
+  // The owner, on their own browser, gets in with a backup code (not gated by the lock)...
+  const owner = new TestClient(server.url, { 'user-agent': 'owner-browser/1.0' });
+  const ok = await owner.post('/api/v1/auth/second-factor', { challenge: await passwordStep(owner, member.email), method: 'backup_code', code: member.backupCodes[0] });
+  assert.equal(ok.status, 200, ok.text);
+  // ...which does not hand the attacker fresh guesses: their five failures and the lock stay.
+  const after = await userRow(server, member.user.id);
+  assert.equal(after.second_factor_failures, 5);
+  assert.equal(after.second_factor_locked_until, locked.second_factor_locked_until);
+  assertLocked(await attacker.post('/api/v1/auth/second-factor', { challenge: await passwordStep(attacker, member.email), method: 'totp', code: freshCode(member.secret, clock) }), 30); // freshCode moved the clock on 30 s
+});
+
 test('a correct code resets the count of wrong ones', async (t) => {
   const { server, clock, member, attempt, wrong } = await setup(t);
   for (let i = 0; i < 4; i++) assert.equal((await wrong()).status, 401);

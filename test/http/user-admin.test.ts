@@ -45,6 +45,28 @@ test('admins list users of their tree with 2FA status, and can filter those with
   assert.equal(bad.status, 400);
 });
 
+test("an admin reset also clears a second-factor lock, so the person's new authenticator is not locked by old failures", async (t) => {
+  const tree = await agencyTree(t);
+  const member = await addMember(tree.server, tree.clientOrgId);
+  const { secret } = await withAuthenticator(tree.server, tree.clock, member.email);
+  const stranger = new TestClient(tree.server.url, { 'user-agent': 'attacker-tool/1.0' });
+  const flow = await stranger.post('/api/v1/auth/sign-in', { email: member.email, password: PASSWORD });
+  assert.equal(flow.json?.status, 'second_factor_required', flow.text);
+  for (let i = 0; i < 8; i++) {
+    const wrong = String((Number(totpCodeAt(secret, tree.clock.now())) + 500_000 + i) % 1_000_000).padStart(6, '0');
+    await stranger.post('/api/v1/auth/second-factor', { challenge: flow.json?.challenge, method: 'totp', code: wrong });
+  }
+  const lockedRow = await dbOf(tree.server).selectFrom('users').select(['second_factor_failures', 'second_factor_locked_until']).where('id', '=', member.user.id).executeTakeFirstOrThrow();
+  assert.ok(Number(lockedRow.second_factor_failures) >= 5);
+  assert.notEqual(lockedRow.second_factor_locked_until, null);
+
+  const reset = await tree.admin.post(`/api/v1/users/${member.user.id}/reset-factors`, {});
+  assert.equal(reset.status, 200, reset.text);
+  const row = await dbOf(tree.server).selectFrom('users').select(['second_factor_failures', 'second_factor_locked_until']).where('id', '=', member.user.id).executeTakeFirstOrThrow();
+  assert.equal(Number(row.second_factor_failures), 0);
+  assert.equal(row.second_factor_locked_until, null);
+});
+
 test('lost phone: the admin resets the factors, the user is told by email, signs in with the password and enrols again', async (t) => {
   const tree = await agencyTree(t);
   const smtp = await withSmtp(t);
