@@ -7,7 +7,6 @@ import { factors } from '../store/index.js';
 import { recordAudit } from './audit-log.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
 import type { Actor } from './actor.js';
-import { personOf } from './actor.js';
 import type { EnrolmentResult, FactorService } from './factors.js';
 import type { CodeSender, SentCode } from './messaging/code-sender.js';
 import type { MethodCatalogue } from './methods.js';
@@ -48,8 +47,7 @@ export class DeliveredFactorService {
 
   /** Starts an enrolment, or with `replaceFactorId` a change of destination for an active factor. */
   async start(actor: Actor, input: DestinationInput, meta: RequestMeta, options: { label?: string | undefined; replaceFactorId?: string | undefined } = {}): Promise<DeliveredEnrolment> {
-    const user = personOf(actor);
-    await requireProofToChangeFactors(this.deps, actor);
+    const user = await requireProofToChangeFactors(this.deps, actor);
     const destination = normaliseDestination(user, input);
     const masked = input.channel === 'sms' ? maskPhone(destination) : maskEmail(destination);
     const label = (options.label ?? '').trim() || (input.channel === 'sms' ? `Text message to ${masked}` : `Email to ${masked}`);

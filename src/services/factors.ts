@@ -7,7 +7,6 @@ import { backupCodes, factors, trustedBrowsers } from '../store/index.js';
 import { recordAudit } from './audit-log.js';
 import { totpSecretContext } from './secret-contexts.js';
 import type { Actor } from './actor.js';
-import { personOf } from './actor.js';
 import type { BackupCodeService } from './backup-codes.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
 import type { Notifier } from './messaging/notifier.js';
@@ -71,8 +70,8 @@ export class FactorService {
     private readonly verifier: SecondFactorVerifier,
     private readonly backupCodeService: BackupCodeService,
     private readonly policy: SecondFactorPolicy,
-    private readonly notifier?: Notifier,
-    private readonly sessions?: SessionService,
+    private readonly notifier: Notifier,
+    private readonly sessions: SessionService,
   ) {}
 
   /**
@@ -84,11 +83,9 @@ export class FactorService {
     auth: { session: Session; amr: string[] },
     confirm: (onConfirmed: (trx: Executor) => Promise<void>) => Promise<R>,
   ): Promise<R & { sessionToken: string }> {
-    const sessionService = this.sessions;
-    if (!sessionService) throw new Error('FactorService needs the session service to confirm in a session');
     let sessionToken: string | undefined;
     const result = await confirm(async (trx) => {
-      sessionToken = await sessionService.elevate(trx, auth.session, auth.amr, { password: false, secondFactor: true });
+      sessionToken = await this.sessions.elevate(trx, auth.session, auth.amr, { password: false, secondFactor: true });
     });
     if (sessionToken === undefined) throw new Error('factor confirmed without rotating the session');
     return { ...result, sessionToken };
@@ -103,7 +100,7 @@ export class FactorService {
     const title = result.turnedOn ? 'Two-factor authentication is on' : result.replaced ? 'A sign-in method was changed' : 'A sign-in method was added';
     const lines: Array<readonly [string, string]> = [['Method', result.factor.label]];
     if (result.factor.destination) lines.push(['Codes go to', result.factor.destination]);
-    await this.notifier?.notify(user, { title, lines: [...lines, ['Not you?', 'Open your security page now, remove the method and change your password.']] }, meta);
+    await this.notifier.notify(user, { title, lines: [...lines, ['Not you?', 'Open your security page now, remove the method and change your password.']] }, meta);
   }
 
   private get db() {
@@ -111,8 +108,7 @@ export class FactorService {
   }
 
   async startTotpEnrolment(actor: Actor, label: string | undefined, meta: RequestMeta): Promise<TotpEnrolment> {
-    const user = personOf(actor);
-    await requireProofToChangeFactors(this.deps, actor);
+    const user = await requireProofToChangeFactors(this.deps, actor);
     const name = (label ?? '').trim() || 'Authenticator app';
     if (name.length > 64) throw invalidInput('label_invalid', 'A label is at most 64 characters.');
     const now = this.deps.clock();
@@ -210,8 +206,7 @@ export class FactorService {
 
   /** Removing a factor needs the same fresh proof as adding one (see step-up.ts). */
   async remove(actor: Actor, factorId: string, meta: RequestMeta): Promise<void> {
-    const user = personOf(actor);
-    await requireProofToChangeFactors(this.deps, actor);
+    const user = await requireProofToChangeFactors(this.deps, actor);
     const removed = await this.db.transaction().execute(async (trx) => {
       const factor = await factors.findFactor(trx, user.id, factorId);
       if (!factor) throw notFound('factor_not_found', 'No such factor.');
@@ -241,6 +236,6 @@ export class FactorService {
     const lines: Array<readonly [string, string]> = [['Method', removed.label]];
     if (removed.isLast) lines.push(['What happened', 'You removed your last sign-in method; a password alone now signs you in.']);
     lines.push(['Not you?', 'Open your security page now, add your own method again and change your password.']);
-    await this.notifier?.notify(user, { title: removed.isLast ? 'Two-factor authentication is off' : 'A sign-in method was removed', lines }, meta);
+    await this.notifier.notify(user, { title: removed.isLast ? 'Two-factor authentication is off' : 'A sign-in method was removed', lines }, meta);
   }
 }

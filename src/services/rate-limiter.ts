@@ -83,9 +83,4 @@ export class AttemptLimiter {
     if (!state || state.count < limit.max) return 0;
     return Math.max(1, Math.ceil((state.resetAt - now) / 1000));
   }
-
-  /** Forgets a counter altogether (an admin reset, a completed password reset). */
-  async clear(key: string, db: Executor = this.db): Promise<void> {
-    await rateLimits.clearCounter(db, key);
-  }
 }

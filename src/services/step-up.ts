@@ -2,10 +2,16 @@ import { TwofoldError, forbidden } from '../core/errors.js';
 import type { Executor, Session, User } from '../store/index.js';
 import { factors } from '../store/index.js';
 import type { Actor } from './actor.js';
+import { personOf } from './actor.js';
 import type { ServiceDeps } from './context.js';
 import { holdsAdminRole } from './accounts.js';
 
 export type MissingProof = 'password' | 'second_factor';
+
+/** Whether a proof given at `at` is still inside the re-authentication window. */
+function provenRecently(deps: ServiceDeps, at: number | null): boolean {
+  return at !== null && deps.clock() - at <= deps.settings.reauthMs;
+}
 
 /**
  * Adding or removing a factor changes what protects the account, so a session alone is not
@@ -13,9 +19,9 @@ export type MissingProof = 'password' | 'second_factor';
  * to re-authenticate. A person who holds a factor proves one of them (a code, a sent code or a
  * backup code) within the re-authentication window; one who holds none proves the password.
  */
-export async function requireProofToChangeFactors(deps: ServiceDeps, actor: Actor, db: Executor = deps.database.db): Promise<void> {
+export async function requireProofToChangeFactors(deps: ServiceDeps, actor: Actor, db: Executor = deps.database.db): Promise<User> {
   const missing = await missingProofToChangeFactors(deps, actor, db);
-  if (missing === null) return;
+  if (missing === null) return personOf(actor);
   const holdsFactor = missing === 'second_factor';
   throw new TwofoldError(
     'forbidden',
@@ -32,11 +38,10 @@ export async function missingProofToChangeFactors(deps: ServiceDeps, actor: Acto
   if (actor.via === 'enrolment_flow') return null;
   if (actor.via === 'system') return 'password'; // only the person may change their factors
   const holdsFactor = (await factors.countActiveFactors(db, actor.user.id)) > 0;
-  // Holding none, the password is enough; so is a factor proven moments ago (just removed, say).
   const { password_at: passwordAt, second_factor_at: secondFactorAt } = actor.session;
-  const provenAt = holdsFactor ? secondFactorAt : Math.max(passwordAt ?? -Infinity, secondFactorAt ?? -Infinity);
-  if (provenAt !== null && provenAt !== -Infinity && deps.clock() - provenAt <= deps.settings.reauthMs) return null;
-  return holdsFactor ? 'second_factor' : 'password';
+  if (holdsFactor) return provenRecently(deps, secondFactorAt) ? null : 'second_factor';
+  // Holding none, the password is enough; so is a factor proven moments ago (just removed, say).
+  return provenRecently(deps, passwordAt) || provenRecently(deps, secondFactorAt) ? null : 'password';
 }
 
 /**
@@ -45,11 +50,9 @@ export async function missingProofToChangeFactors(deps: ServiceDeps, actor: Acto
  * what `requireSudoAdmin` enforces, and what the re-authentication page asks for.
  */
 export async function missingAdminProofs(deps: ServiceDeps, user: User, session: Session): Promise<MissingProof[]> {
-  const now = deps.clock();
-  const fresh = (at: number | null) => at !== null && now - at <= deps.settings.reauthMs;
   const missing: MissingProof[] = [];
-  if (!fresh(session.password_at)) missing.push('password');
-  if (!fresh(session.second_factor_at) && (await factors.countActiveFactors(deps.database.db, user.id)) > 0) missing.push('second_factor');
+  if (!provenRecently(deps, session.password_at)) missing.push('password');
+  if (!provenRecently(deps, session.second_factor_at) && (await factors.countActiveFactors(deps.database.db, user.id)) > 0) missing.push('second_factor');
   return missing;
 }
 
