@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database, Organisation, Session, User } from '../../src/store/index.js';
 import { MIGRATIONS, audit, connectDatabase, migrateToLatest, organisations, rateLimits, roles, sessions, users } from '../../src/store/index.js';
 import type { TestDatabaseLocation } from '../helpers/backend.js';
-import { currentBackend, freshDatabaseLocation, openTestDatabase } from '../helpers/backend.js';
+import { currentBackend, freshDatabaseLocation, openTestDatabase, withSchemasStable } from '../helpers/backend.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -204,8 +204,10 @@ describe(`store repositories (${currentBackend()})`, () => {
   });
 
   test('migrations are idempotent', async () => {
-    assert.deepEqual(await migrateToLatest(database), { applied: [] });
-    assert.deepEqual(await migrateToLatest(database), { applied: [] });
+    // Under the shared schema lock, as every migration in the suites: Kysely's migrator reads every
+    // schema, and one dropped meanwhile by a parallel test would fail it (test/helpers/backend.ts).
+    assert.deepEqual(await withSchemasStable(location, () => migrateToLatest(database)), { applied: [] });
+    assert.deepEqual(await withSchemasStable(location, () => migrateToLatest(database)), { applied: [] });
     assert.ok((await users.countUsers(database.db)) > 0, 'data survives re-running migrations');
   });
 
@@ -213,8 +215,8 @@ describe(`store repositories (${currentBackend()})`, () => {
     const fresh = await freshDatabaseLocation();
     const db = connectDatabase({ databaseUrl: fresh.databaseUrl, dataDir: fresh.dataDir, ...(fresh.postgresSchema ? { postgresSchema: fresh.postgresSchema } : {}) });
     try {
-      assert.deepEqual((await migrateToLatest(db)).applied, MIGRATIONS.map((m) => m.name));
-      assert.deepEqual((await migrateToLatest(db)).applied, []);
+      assert.deepEqual((await withSchemasStable(fresh, () => migrateToLatest(db))).applied, MIGRATIONS.map((m) => m.name));
+      assert.deepEqual((await withSchemasStable(fresh, () => migrateToLatest(db))).applied, []);
     } finally {
       await db.close();
       await fresh.dispose();
