@@ -20,6 +20,11 @@ export interface ReadyMessage {
   signInUsers: Credentials[];
   secondFactorPool: PendingSecondFactor[];
   setupMs: number;
+  backend: 'sqlite' | 'postgres';
+  /** Whether the server writes its access log (to /dev/null), as a production server would. */
+  logging: boolean;
+  /** The server process's RSS once set up, before any load. */
+  idleRssBytes: number;
 }
 
 export interface CountsMessage {
@@ -27,6 +32,8 @@ export interface CountsMessage {
   completedFlows: number;
   sessions: number;
   failedSecondFactorEvents: number;
+  /** Highest RSS of the server process seen during the run (sampled every 50 ms). */
+  peakRssBytes: number;
 }
 
 export type ChildMessage = ReadyMessage | CountsMessage | { type: 'stopped' };

@@ -29,7 +29,13 @@ interface Row {
   verified: number | null;
 }
 
-const child = fork(fileURLToPath(new URL('./servers.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+// `npm run bench -- --pg`: the same scenarios against PostgreSQL (BENCH_DATABASE_URL, default the local test database).
+const usePostgres = process.argv.includes('--pg') || process.env.BENCH_PG === '1';
+const child = fork(fileURLToPath(new URL('./servers.ts', import.meta.url)), [], {
+  execArgv: ['--import', 'tsx', '--expose-gc'],
+  stdio: 'inherit',
+  env: { ...process.env, BENCH_PG: usePostgres ? '1' : '0' },
+});
 const deadline = setTimeout(() => {
   console.error(`bench: deadline of ${DEADLINE_MS / 1000} s passed, stopping`);
   child.kill();
@@ -80,6 +86,10 @@ async function measure(name: string, options: autocannon.Options, verified: () =
 const json = { 'content-type': 'application/json' };
 
 /** autocannon's latency histogram counts whole milliseconds: 0 means under one. */
+function mib(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(1);
+}
+
 function ms(value: number): string {
   return value === 0 ? '<1' : String(value);
 }
@@ -187,7 +197,8 @@ async function main(): Promise<void> {
   const ready = await nextMessage('ready');
   console.log(
     `bench: ${DURATION_S} s per scenario, ${CONNECTIONS} connections (sign-in ${SIGN_IN_CONNECTIONS}); ` +
-      `setup ${ready.setupMs} ms, ${ready.secondFactorPool.length} TOTP users with pending flows\n`,
+      `setup ${ready.setupMs} ms, ${ready.secondFactorPool.length} TOTP users with pending flows; ` +
+      `database ${ready.backend}, access log ${ready.logging ? 'on (to /dev/null)' : 'off'}\n`,
   );
   const floor = await bare(ready);
   const session = await sessionCheck(ready);
@@ -199,6 +210,7 @@ async function main(): Promise<void> {
   tell({ type: 'count' });
   const counts = await nextMessage('counts');
   const found = problems(rows, sf, sfSent, signIn, counts, ready.secondFactorPool.length);
+  console.log(`\nserver memory (RSS): idle ${mib(ready.idleRssBytes)} MiB, peak ${mib(counts.peakRssBytes)} MiB`);
   console.log(`\nchecks: ${sfSent} second-factor requests sent, ${counts.completedFlows} completed sign-in flows, ${counts.sessions} sessions, ${counts.failedSecondFactorEvents} failed second-factor events in the database`);
   for (const p of found) console.log(`PROBLEM: ${p}`);
 

@@ -4,23 +4,20 @@
  * 127.0.0.1. Prepares the users each scenario needs, reports them to the parent over IPC,
  * and shuts everything down (temp dir included) when told to or when the parent goes away.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.js';
-import { randomToken, sha256 } from '../src/core/crypto.js';
-import { offeredMethods } from '../src/core/sign-in-flow.js';
-import { generateTotpSecret } from '../src/core/totp.js';
-import { buildApp } from '../src/http/app.js';
+import { LOG_REDACT, buildApp } from '../src/http/app.js';
 import { openRuntime } from '../src/services/bootstrap.js';
+import { pgDriver } from '../src/store/postgres/pg-module.js';
 import type { Runtime } from '../src/services/bootstrap.js';
-import { totpSecretContext } from '../src/services/secret-contexts.js';
 import type { User } from '../src/store/index.js';
-import { factors, signInFlows, users } from '../src/store/index.js';
-import type { ChildMessage, Credentials, ParentMessage, PendingSecondFactor } from './protocol.js';
+import type { ChildMessage, Credentials, ParentMessage } from './protocol.js';
+import { freePort } from './free-port.js';
+import { prepareSecondFactorPool } from './second-factor-pool.js';
 
 const PASSWORD = 'correct horse battery staple 42';
 const SIGN_IN_USERS = 4;
@@ -48,20 +45,35 @@ async function listenBare(): Promise<{ url: string; close(): Promise<void> }> {
   };
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
+/** `--pg` (BENCH_PG=1): PostgreSQL at BENCH_DATABASE_URL, in a schema of its own that is dropped afterwards. */
+const PG_URL = process.env.BENCH_PG === '1' ? process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test' : null;
+/** The access log as `twofold serve` writes it (same options, redaction included), into /dev/null; BENCH_LOG=0 turns it off. */
+const LOGGER = process.env.BENCH_LOG === '0' ? false : { level: 'info', file: '/dev/null', redact: { paths: LOG_REDACT, censor: '[redacted]' } };
+
+async function pgQuery(text: string): Promise<void> {
+  const client = new (pgDriver().Client)({ connectionString: PG_URL ?? '' });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
 }
 
 /** As `twofold serve` does it: config from env, runtime, app, listen on loopback. */
 async function listenTwofold(dataDir: string): Promise<{ url: string; runtime: Runtime; close(): Promise<void> }> {
   const port = await freePort();
-  const config = loadConfig({ TWOFOLD_DATA_DIR: dataDir, TWOFOLD_SECRET_KEY: 'b'.repeat(64), TWOFOLD_HOST: '127.0.0.1', TWOFOLD_PORT: String(port) });
-  const runtime = await openRuntime(config);
-  const app = await buildApp({ services: runtime.services, publicUrl: config.publicUrl, companyName: config.companyName, logger: false });
+  const schema = PG_URL ? `bench_${Date.now().toString(36)}` : null;
+  if (schema) await pgQuery(`create schema ${schema}`);
+  const config = loadConfig({
+    TWOFOLD_DATA_DIR: dataDir,
+    TWOFOLD_SECRET_KEY: 'b'.repeat(64),
+    TWOFOLD_HOST: '127.0.0.1',
+    TWOFOLD_PORT: String(port),
+    ...(PG_URL ? { TWOFOLD_DATABASE_URL: PG_URL } : {}),
+  });
+  const runtime = await openRuntime(config, schema ? { postgresSchema: schema } : {});
+  const app = await buildApp({ services: runtime.services, publicUrl: config.publicUrl, companyName: config.companyName, logger: LOGGER });
   await app.listen({ host: config.host, port: config.port });
   return {
     url: config.publicUrl,
@@ -69,8 +81,17 @@ async function listenTwofold(dataDir: string): Promise<{ url: string; runtime: R
     async close() {
       await app.close();
       await runtime.close();
+      if (schema) await pgQuery(`drop schema if exists ${schema} cascade`);
     },
   };
+}
+
+/** Resident set size of this process (the servers), sampled every 50 ms: the peak is what a machine must have. */
+let peakRss = 0;
+function sampleRss(): number {
+  const rss = process.memoryUsage.rss();
+  peakRss = Math.max(peakRss, rss);
+  return rss;
 }
 
 /** Signs in over HTTP like a client would and returns the session cookie's value. */
@@ -85,74 +106,13 @@ async function sessionTokenFor(url: string, who: Credentials): Promise<string> {
   return token;
 }
 
-/**
- * Users with one active authenticator and one pending sign-in flow each, written straight
- * through the store (the rows the enrolment and password services would write), so setup
- * pays no argon2 per user. All share the template user's password hash.
- */
-async function prepareSecondFactorPool(runtime: Runtime, template: User, count: number): Promise<PendingSecondFactor[]> {
-  const { database, services } = runtime;
-  const now = services.clock();
-  const pool: PendingSecondFactor[] = [];
-  const methods = JSON.stringify(offeredMethods(['totp'], 0));
-  await database.db.transaction().execute(async (trx) => {
-    for (let i = 0; i < count; i++) {
-      const userId = randomUUID();
-      const email = `bench-2fa-${i}@example.com`;
-      await users.insertUser(trx, {
-        id: userId,
-        org_id: template.org_id,
-        email,
-        email_normalized: email,
-        display_name: `bench-2fa-${i}`,
-        time_zone: 'UTC',
-        password_hash: template.password_hash,
-        status: 'active',
-        password_changed_at: now,
-        created_at: now,
-        totp_last_step: null,
-        second_factor_locked_until: null,
-      });
-      const factorId = randomUUID();
-      const secret = generateTotpSecret();
-      await factors.insertFactor(trx, {
-        id: factorId,
-        user_id: userId,
-        type: 'totp',
-        label: 'Authenticator app',
-        secret_encrypted: runtime.box.encrypt(secret, totpSecretContext(factorId)),
-        status: 'active',
-        created_at: now,
-        expires_at: null,
-        confirmed_at: now,
-        last_used_at: now,
-      });
-      const challenge = randomToken(32);
-      await signInFlows.insertSignInFlow(trx, {
-        id: randomUUID(),
-        token_hash: sha256(challenge),
-        user_id: userId,
-        state: 'second_factor_required',
-        methods,
-        amr: JSON.stringify(['pwd']),
-        created_at: now,
-        expires_at: now + services.settings.signInFlowMs,
-        ip: '127.0.0.1',
-        user_agent: 'bench',
-      });
-      pool.push({ challenge, secret });
-    }
-  });
-  return pool;
-}
-
 async function counts(runtime: Runtime): Promise<ChildMessage> {
   const db = runtime.database.db;
   const n = (row: { n: unknown }) => Number(row.n);
   const completedFlows = await db.selectFrom('sign_in_flows').select((eb) => eb.fn.countAll().as('n')).where('state', '=', 'completed').executeTakeFirstOrThrow();
   const sessions = await db.selectFrom('sessions').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
   const failed = await db.selectFrom('audit_events').select((eb) => eb.fn.countAll().as('n')).where('event_type', '=', 'second_factor.failed').executeTakeFirstOrThrow();
-  return { type: 'counts', completedFlows: n(completedFlows), sessions: n(sessions), failedSecondFactorEvents: n(failed) };
+  return { type: 'counts', completedFlows: n(completedFlows), sessions: n(sessions), failedSecondFactorEvents: n(failed), peakRssBytes: peakRss };
 }
 
 async function main(): Promise<void> {
@@ -184,7 +144,22 @@ async function main(): Promise<void> {
   const sessionToken = await sessionTokenFor(twofold.url, signInUsers[0] as Credentials);
   const secondFactorPool = await prepareSecondFactorPool(twofold.runtime, created[0] as User, SECOND_FACTOR_USERS);
 
-  send({ type: 'ready', bareUrl: bare.url, twofoldUrl: twofold.url, sessionToken, signInUsers, secondFactorPool, setupMs: Date.now() - started });
+  // Idle: set up, warm, nothing in flight. Peak: sampled from here to the end of the run.
+  global.gc?.();
+  const idleRssBytes = sampleRss();
+  setInterval(sampleRss, 50).unref();
+  send({
+    type: 'ready',
+    bareUrl: bare.url,
+    twofoldUrl: twofold.url,
+    sessionToken,
+    signInUsers,
+    secondFactorPool,
+    setupMs: Date.now() - started,
+    backend: PG_URL ? 'postgres' : 'sqlite',
+    logging: LOGGER !== false,
+    idleRssBytes,
+  });
 }
 
 main().catch((error: unknown) => {

@@ -10,13 +10,30 @@ export interface Config {
   publicUrl: string;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** PostgreSQL: connections per node (TWOFOLD_DATABASE_POOL_SIZE). */
+  databasePoolSize: number;
+  /** PostgreSQL: how long a request waits for a connection before it is answered 503 (TWOFOLD_DATABASE_ACQUIRE_TIMEOUT_MS). */
+  databaseAcquireTimeoutMs: number;
+  /** PostgreSQL: longest a statement may run before it is cancelled and answered 503; 0 for no limit (TWOFOLD_DATABASE_STATEMENT_TIMEOUT_MS). */
+  databaseStatementTimeoutMs: number;
   secretKey: string | undefined;
+  /**
+   * Further master keys that open sealed values but never seal new ones: the old key while a
+   * rotation runs, or the next key before every node has it (TWOFOLD_ACCEPTED_SECRET_KEYS).
+   */
+  acceptedSecretKeys: string[];
   companyName: string;
   logLevel: string;
   trustProxy: boolean;
   sessionIdleMinutes: number;
+  /** Days audit events are kept before the housekeeping sweep deletes them. */
+  auditRetentionDays: number;
+  /** Seconds between housekeeping sweeps on a serving node; 0 turns the sweep off. */
+  housekeepingIntervalSeconds: number;
   sessionMaxHours: number;
   reauthMinutes: number;
+  /** How long an admin's re-authentication ("sudo") lasts; longer than a person's own, so admin work is not interrupted every few minutes. */
+  adminReauthMinutes: number;
   totpWindow: number;
   trustBrowserDays: number;
   signInFlowMinutes: number;
@@ -35,6 +52,10 @@ export interface Config {
   /** A pair of per-family GeoIP databases, used instead of `geoipDatabase`. */
   geoipIpv4Database: string | undefined;
   geoipIpv6Database: string | undefined;
+  /** On SIGTERM/SIGINT, how long requests in flight may take to finish before they are cut off. */
+  shutdownTimeoutMs: number;
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -83,13 +104,20 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl,
     dataDir: resolve(env.TWOFOLD_DATA_DIR || './data'),
     databaseUrl,
+    databasePoolSize: intVar(env, 'TWOFOLD_DATABASE_POOL_SIZE', 10, 1, 1000),
+    databaseAcquireTimeoutMs: intVar(env, 'TWOFOLD_DATABASE_ACQUIRE_TIMEOUT_MS', 5_000, 50, 600_000),
+    databaseStatementTimeoutMs: intVar(env, 'TWOFOLD_DATABASE_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
     secretKey: env.TWOFOLD_SECRET_KEY || undefined,
+    acceptedSecretKeys: (env.TWOFOLD_ACCEPTED_SECRET_KEYS ?? '').split(',').map((k) => k.trim()).filter((k) => k !== ''),
     companyName,
     logLevel: env.TWOFOLD_LOG_LEVEL || 'info',
     trustProxy: boolVar(env, 'TWOFOLD_TRUST_PROXY', false),
     sessionIdleMinutes: intVar(env, 'TWOFOLD_SESSION_IDLE_MINUTES', 30, 1, 60 * 24 * 30),
+    auditRetentionDays: intVar(env, 'TWOFOLD_AUDIT_RETENTION_DAYS', 400, 1, 36_500),
+    housekeepingIntervalSeconds: intVar(env, 'TWOFOLD_HOUSEKEEPING_INTERVAL_SECONDS', 300, 0, 86_400),
     sessionMaxHours: intVar(env, 'TWOFOLD_SESSION_MAX_HOURS', 12, 1, 24 * 90),
     reauthMinutes: intVar(env, 'TWOFOLD_REAUTH_MINUTES', 5, 1, 60),
+    adminReauthMinutes: intVar(env, 'TWOFOLD_ADMIN_REAUTH_MINUTES', 15, 1, 240),
     // Capped where the lockout's yearly guess bound still holds (core/second-factor-lockout.ts).
     totpWindow: intVar(env, 'TWOFOLD_TOTP_WINDOW', 1, 0, MAX_TOTP_WINDOW),
     trustBrowserDays: intVar(env, 'TWOFOLD_TRUST_BROWSER_DAYS', 90, 0, 365),
@@ -99,8 +127,18 @@ export function loadConfig(env: Env = process.env): Config {
     deliveryTimeoutMs: intVar(env, 'TWOFOLD_DELIVERY_TIMEOUT_MS', 10_000, 100, 60_000),
     deliveryAttempts: intVar(env, 'TWOFOLD_DELIVERY_ATTEMPTS', 3, 1, 5),
     deliveryAllowPrivate: boolVar(env, 'TWOFOLD_DELIVERY_ALLOW_PRIVATE', false),
+    shutdownTimeoutMs: intVar(env, 'TWOFOLD_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    metricsToken: metricsToken(env),
     ...geoip,
   };
+}
+
+function metricsToken(env: Env): string | undefined {
+  const token = env.TWOFOLD_METRICS_TOKEN || undefined;
+  if (token !== undefined && (token.length < 16 || /\s/.test(token))) {
+    throw new ConfigError('TWOFOLD_METRICS_TOKEN must be at least 16 characters, without spaces');
+  }
+  return token;
 }
 
 /** Checked at start: a missing database would otherwise surface only at the first sign-in. */

@@ -3,14 +3,16 @@ import { Command, CommanderError } from 'commander';
 import type { Config } from '../config.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { isTwofoldError } from '../core/errors.js';
-import { startServer } from '../http/server.js';
 import { ADMIN_ROLE } from '../services/accounts.js';
 import { SYSTEM_ACTOR } from '../services/actor.js';
 import { API_KEY_SCOPES } from '../services/api-keys.js';
 import { OIDC_SCOPES } from '../core/oidc.js';
 import type { Runtime } from '../services/bootstrap.js';
 import { openRuntime } from '../services/bootstrap.js';
+import { serve } from './serve.js';
 import type { Organisation } from '../store/index.js';
+import { registerBackupCommands } from './backup.js';
+import { registerKeyCommands } from './keys.js';
 
 const CLI_ACTOR = { userId: null, meta: { ip: 'cli', userAgent: 'twofold-cli' } };
 
@@ -58,20 +60,7 @@ export function buildProgram(): Command {
   program
     .command('serve')
     .description('Start the server (applies migrations first); prints a setup link on an empty database')
-    .action(async () => {
-      const config = loadConfig();
-      const runtime = await openRuntime(config);
-      const server = await startServer(config, runtime);
-      const link = await runtime.services.setup.issueSetupLink();
-      if (link) process.stdout.write(`\nNo users yet. Create the first admin here (link works once, for 24 hours):\n  ${link}\n\n`);
-      const stop = async () => {
-        await server.close();
-        await runtime.close();
-        process.exit(0);
-      };
-      process.once('SIGINT', () => void stop());
-      process.once('SIGTERM', () => void stop());
-    });
+    .action(() => serve(loadConfig()));
 
   program
     .command('migrate')
@@ -270,6 +259,9 @@ export function buildProgram(): Command {
         }
       }),
     );
+
+  registerBackupCommands(program);
+  registerKeyCommands(program);
 
   return program;
 }

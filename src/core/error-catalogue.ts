@@ -41,6 +41,7 @@ export const ERROR_CATALOGUE = {
   database_unavailable: 'unavailable',
   decrypt_failed: 'unavailable',
   location_unavailable: 'unavailable',
+  server_busy: 'unavailable',
   secret_key_invalid: 'invalid_input',
   key_purpose_invalid: 'invalid_input',
   token_size_invalid: 'invalid_input',
@@ -83,6 +84,18 @@ export const ERROR_CATALOGUE = {
   backup_code_count_invalid: 'invalid_input',
   no_backup_codes: 'conflict',
   trusted_browser_not_found: 'not_found',
+  webauthn_assertion_invalid: 'unauthenticated',
+  webauthn_credential_unknown: 'unauthenticated',
+  webauthn_origin_mismatch: 'unauthenticated',
+  webauthn_rp_id_mismatch: 'unauthenticated',
+  webauthn_challenge_invalid: 'unauthenticated',
+  webauthn_challenge_expired: 'unauthenticated',
+  webauthn_challenge_used: 'unauthenticated',
+  webauthn_counter_regressed: 'unauthenticated',
+  webauthn_registration_invalid: 'invalid_input',
+  webauthn_credential_exists: 'conflict',
+  passkey_user_verification_required: 'unauthenticated',
+  phishing_resistant_required: 'forbidden',
 
   // Sending codes and messages.
   resend_too_soon: 'rate_limited',
@@ -124,11 +137,20 @@ export const ERROR_CATALOGUE = {
   email_taken: 'conflict',
   display_name_invalid: 'invalid_input',
   name_invalid: 'invalid_input',
+  company_name_invalid: 'invalid_input',
   role_not_found: 'not_found',
   role_invalid: 'invalid_input',
   group_not_found: 'not_found',
   group_invalid: 'invalid_input',
   group_exists: 'conflict',
+  role_exists: 'conflict',
+  role_protected: 'conflict',
+  cannot_delete_self: 'forbidden',
+  cannot_demote_self: 'forbidden',
+  invitation_not_pending: 'conflict',
+  invitation_invalid: 'gone',
+  too_many_invitations: 'rate_limited',
+  factor_id_invalid: 'invalid_input',
 
   // Two-factor policy.
   mode_invalid: 'invalid_input',
@@ -155,6 +177,7 @@ export const ERROR_CATALOGUE = {
 
   // API keys.
   api_key_invalid: 'unauthenticated',
+  metrics_token_invalid: 'unauthenticated',
   api_key_not_found: 'not_found',
   scope_missing: 'forbidden',
 
@@ -179,6 +202,21 @@ export const ERROR_CATALOGUE = {
   bundle_changed: 'conflict',
   deploy_conflict: 'conflict',
   target_busy: 'conflict',
+
+  // Phone approvals (issue 19).
+  approver_not_found: 'not_found',
+  approver_key_invalid: 'invalid_input',
+  push_subscription_invalid: 'invalid_input',
+  pairing_link_invalid: 'gone',
+  approval_not_found: 'not_found',
+  approval_signature_invalid: 'unauthenticated',
+  approval_already_decided: 'conflict',
+  approval_expired: 'gone',
+  approval_number_wrong: 'forbidden',
+  approval_pending: 'conflict',
+  approval_decision_invalid: 'invalid_input',
+  push_paused: 'forbidden',
+  too_many_pushes: 'rate_limited',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -4,6 +4,7 @@
  * signed-in person still has to do before the app gets its authorization code.
  */
 import { invalidInput } from './errors.js';
+import { provesKey } from './webauthn.js';
 
 /** Authentication context classes, documented in the README ("Connect an app"). */
 export const ACR = {
@@ -11,6 +12,12 @@ export const ACR = {
   password: 'urn:twofold:acr:pwd',
   /** A second factor (authenticator app, text message, email or backup code) was checked in this sign-in session. */
   twoFactor: 'urn:twofold:acr:2fa',
+  /**
+   * A security key or passkey was among the proofs of this sign-in session (amr hwk or swk): a
+   * look-alike site cannot relay it. Given only to an app that asks for it (acr_values), so apps
+   * asking for the 2FA level keep seeing the value they asked for.
+   */
+  phishingResistant: 'urn:twofold:acr:phr',
 } as const;
 
 export const OIDC_SCOPES = ['openid', 'email', 'profile', 'offline_access'] as const;
@@ -87,7 +94,14 @@ export type NextStep =
   | { step: 'reauthenticate'; ask: 'all' | 'code' }
   /** A second factor is needed and the person has none: set one up first. */
   | { step: 'enrol' }
+  /** The app asked for the phishing-resistant level and this session's proofs include no key: sign in with one. */
+  | { step: 'key' }
   | { step: 'ready' };
+
+/** The app asked for the phishing-resistant level (a security key or passkey in this sign-in). */
+export function wantsKey(request: Pick<AuthenticationRequest, 'acrValues'>): boolean {
+  return request.acrValues.includes(ACR.phishingResistant);
+}
 
 export function wantsTwoFactor(request: Pick<AuthenticationRequest, 'acrValues' | 'clientRequiresTwoFactor'>): boolean {
   return request.clientRequiresTwoFactor || request.acrValues.includes(ACR.twoFactor);
@@ -107,14 +121,20 @@ export function nextStep(request: AuthenticationRequest, proofs: SessionProofs, 
     const fresh = (at: number | null) => at !== null && (at > request.startedAt || (!sinceRequest && at >= nowMs - maxAgeMs));
     if (!fresh(proofs.passwordAt) || (holdsFactor && !fresh(proofs.secondFactorAt))) return { step: 'reauthenticate', ask: 'all' };
   }
+  if (wantsKey(request) && !(proofs.secondFactorAt !== null && provesKey(proofs.amr))) return { step: 'key' };
   if (wantsTwoFactor(request) && proofs.secondFactorAt === null) return holdsFactor ? { step: 'reauthenticate', ask: 'code' } : { step: 'enrol' };
   return { step: 'ready' };
 }
 
-/** The login an app is told about: `acr` and `amr` say how this session was authenticated. */
-export function loginClaims(proofs: SessionProofs): { acr: string; amr: string[]; authTime: number } {
+/**
+ * The login an app is told about: `acr` and `amr` say how this session was authenticated. The
+ * phishing-resistant acr only for an app that asked for it (`asked`, its acr_values), and only
+ * when a key was among the proofs.
+ */
+export function loginClaims(proofs: SessionProofs, asked: readonly string[] = []): { acr: string; amr: string[]; authTime: number } {
+  const secondFactor = proofs.secondFactorAt !== null;
   return {
-    acr: proofs.secondFactorAt !== null ? ACR.twoFactor : ACR.password,
+    acr: secondFactor && asked.includes(ACR.phishingResistant) && provesKey(proofs.amr) ? ACR.phishingResistant : secondFactor ? ACR.twoFactor : ACR.password,
     amr: [...proofs.amr],
     authTime: Math.floor(proofs.authenticatedAt / 1000),
   };

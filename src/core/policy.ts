@@ -8,7 +8,9 @@
  * - a sub-organisation may make things stricter, never looser: the mode is the strictest met
  *   (off < optional < required), challenge triggers are united, allowed methods intersected,
  *   the trusted-browser lifetime is the shortest;
- * - a role that requires 2FA makes it required for everyone holding the role.
+ * - a role that requires 2FA makes it required for everyone holding the role;
+ * - a policy that requires a phishing-resistant method (security key or passkey) makes it
+ *   required below it too, and makes 2FA required.
  * Every field of the result names the rule it came from, so admins can see why.
  */
 export const TWO_FACTOR_MODES = ['off', 'optional', 'required'] as const;
@@ -18,7 +20,7 @@ export const CHALLENGE_TRIGGERS = ['every_sign_in', 'new_device', 'new_location'
 export type ChallengeTrigger = (typeof CHALLENGE_TRIGGERS)[number];
 
 /** Methods a policy can allow for enrolment. Backup codes come with any factor, so are not listed. */
-export const POLICY_METHODS = ['totp', 'sms', 'email'] as const;
+export const POLICY_METHODS = ['totp', 'sms', 'email', 'webauthn', 'push'] as const;
 export type PolicyMethod = (typeof POLICY_METHODS)[number];
 
 export const MAX_TRUST_BROWSER_DAYS = 365;
@@ -31,11 +33,15 @@ export interface OrganisationPolicy {
   triggers: readonly ChallengeTrigger[];
   allowedMethods: readonly string[];
   trustBrowserDays: number;
+  /** Codes do not finish the second step, a security key or passkey does (absent: false). */
+  requirePhishingResistant?: boolean;
 }
 
 export interface RolePolicy {
   roleName: string;
   requireTwoFactor: boolean;
+  /** The role needs a security key or passkey at the second step (absent: false). */
+  requirePhishingResistant?: boolean;
 }
 
 export type PolicySource = { kind: 'default'; name: 'default' } | { kind: 'organisation' | 'role'; name: string };
@@ -51,6 +57,8 @@ export interface EffectivePolicy {
   triggers: Sourced<ChallengeTrigger[]>;
   allowedMethods: Sourced<string[]>;
   trustBrowserDays: Sourced<number>;
+  /** Whether the second step needs a security key or passkey (codes no longer finish it). */
+  phishingResistant: Sourced<boolean>;
 }
 
 export interface PolicyInputs {
@@ -86,12 +94,14 @@ export function effectivePolicy(inputs: PolicyInputs): EffectivePolicy {
         triggers: { value: [...first.triggers], sources: [orgSource(first)] },
         allowedMethods: { value: inputs.defaults.allowedMethods.filter((m) => first.allowedMethods.includes(m)), sources: [orgSource(first)] },
         trustBrowserDays: { value: first.trustBrowserDays, sources: [orgSource(first)] },
+        phishingResistant: { value: first.requirePhishingResistant === true, sources: [orgSource(first)] },
       }
     : {
         mode: { value: inputs.defaults.mode, sources: [DEFAULT_SOURCE] },
         triggers: { value: [...inputs.defaults.triggers], sources: [DEFAULT_SOURCE] },
         allowedMethods: { value: [...inputs.defaults.allowedMethods], sources: [DEFAULT_SOURCE] },
         trustBrowserDays: { value: inputs.defaults.trustBrowserDays, sources: [DEFAULT_SOURCE] },
+        phishingResistant: { value: false, sources: [DEFAULT_SOURCE] },
       };
 
   // ...and every policy below it can only tighten.
@@ -112,6 +122,20 @@ export function effectivePolicy(inputs: PolicyInputs): EffectivePolicy {
     if (policy.trustBrowserDays < result.trustBrowserDays.value) {
       result.trustBrowserDays = { value: policy.trustBrowserDays, sources: [source] };
     }
+
+    if (policy.requirePhishingResistant === true && !result.phishingResistant.value) result.phishingResistant = { value: true, sources: [source] };
+  }
+
+  // A role can require a key too; it adds to what the organisations require, never relaxes it.
+  const keyRoles = inputs.roles.filter((r) => r.requirePhishingResistant === true);
+  if (keyRoles.length > 0 && !result.phishingResistant.value) {
+    result.phishingResistant = { value: true, sources: keyRoles.map((r) => ({ kind: 'role', name: r.roleName })) };
+  }
+
+  // A key is a second factor: requiring one requires 2FA, and keys stay enrollable whatever the lists left.
+  if (result.phishingResistant.value) {
+    if (result.mode.value !== 'required') result.mode = { value: 'required', sources: [...result.phishingResistant.sources] };
+    if (!result.allowedMethods.value.includes('webauthn')) result.allowedMethods = { value: [...result.allowedMethods.value, 'webauthn'], sources: [...result.allowedMethods.sources, ...result.phishingResistant.sources] };
   }
 
   const requiringRoles = inputs.roles.filter((r) => r.requireTwoFactor);

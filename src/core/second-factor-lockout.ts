@@ -111,3 +111,18 @@ export function maxGuessesWithin(periodMs: number, ownerSuccesses: readonly numb
 export function guessSuccessProbability(guesses: number, window: number): number {
   return guesses * ((2 * window + 1) / 1_000_000);
 }
+
+/**
+ * What a person should be told about the lock after their attempts so far: locked (and for how
+ * long), or how many more wrong codes they may type before the next lock and how long that lock
+ * will be. Before the first lock the free failures count down (5, 4, … 1); once past them every
+ * wrong code locks again, for twice as long as the last.
+ */
+export type LockoutOutlook = { locked: true; retryAfterMs: number } | { locked: false; triesBeforeLock: number; nextLockMs: number };
+
+export function lockoutOutlook(state: LockoutState, nowMs: number): LockoutOutlook {
+  const gate = checkLockout(state, nowMs);
+  if (!gate.allowed) return { locked: true, retryAfterMs: gate.retryAfterMs };
+  const triesBeforeLock = Math.max(1, FREE_FAILURES - state.failures);
+  return { locked: false, triesBeforeLock, nextLockMs: lockDurationMs(state.failures + triesBeforeLock) };
+}

@@ -136,10 +136,10 @@ export async function postHttp(
  * opens (an IP literal) or inside its DNS lookup (a name), so the address connected to is the
  * address checked.
  */
-function post(url: URL, init: { headers: Record<string, string>; body: string }, signal: AbortSignal, allowPrivate: boolean): Promise<HttpReply> {
+export function post(url: URL, init: { headers: Record<string, string>; body: string | Buffer }, signal: AbortSignal, allowPrivate: boolean): Promise<HttpReply> {
   const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
   checkLiteralHost(hostname, allowPrivate);
-  const body = Buffer.from(init.body, 'utf8');
+  const body = typeof init.body === 'string' ? Buffer.from(init.body, 'utf8') : init.body;
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise<HttpReply>((resolve, reject) => {
     const request = send(

@@ -14,7 +14,8 @@
 import { connect as netConnect, isIP } from 'node:net';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import nodemailer from 'nodemailer';
+import { createRequire } from 'node:module';
+import type nodemailer from 'nodemailer';
 import type { NodemailerError, Transporter } from 'nodemailer';
 import { deliveryFailed, deliveryUnavailable, isDeliveryError, providerConfigInvalid } from './errors.js';
 import type { DeliveryError } from './errors.js';
@@ -97,7 +98,9 @@ export function createSmtpProvider(input: SmtpProviderConfig, network: NetworkOp
   const config = validateSmtpConfig(input);
   const sender = parseSender(config.from) as ParsedSender;
   const allowPrivate = network.allowPrivateAddresses === true;
-  const transporter: Transporter = nodemailer.createTransport({
+  // Loaded when a provider is first set up, not at start: a server that sends no mail never holds it.
+  const mailer = createRequire(import.meta.url)('nodemailer') as typeof nodemailer;
+  const transporter: Transporter = mailer.createTransport({
     getSocket: (_options, callback) => {
       openSocket(config, allowPrivate).then(
         (socket) => callback(null, socket),

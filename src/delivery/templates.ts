@@ -46,6 +46,10 @@ export interface SecurityNoticeInput {
   lines: ReadonlyArray<readonly [string, string]>;
   /** Where to review or undo (account security page). */
   link?: string;
+  /** What the link says; "Review your account security" unless the notice asks for something precise. */
+  linkLabel?: string;
+  /** What to do if it was not them; the general advice unless the notice knows better. */
+  advice?: string;
 }
 
 export interface PasswordResetInput {
@@ -167,7 +171,7 @@ export function securityNotice(input: SecurityNoticeInput): RenderedMessage {
   checkCommon(companyName);
   if (title.trim() === '' || /[\r\n]/.test(title)) throw invalidInput('template_input_invalid', 'title must be one non-empty line');
   const link = input.link === undefined ? undefined : checkLink(input.link);
-  const advice = "If this wasn't you, secure your account now: change your password and review your sign-in methods.";
+  const advice = input.advice ?? "If this wasn't you, secure your account now: change your password and review your sign-in methods.";
   const text = [
     `${companyName}: ${title}`,
     '',
@@ -188,7 +192,7 @@ export function securityNotice(input: SecurityNoticeInput): RenderedMessage {
     [
       lines.length > 0 ? `<table style="border-collapse:collapse;margin:0 0 16px">\n${rows}\n</table>` : '',
       `<p style="margin:0 0 16px">${escapeHtml(advice)}</p>`,
-      link ? `<p style="margin:0"><a href="${escapeHtml(link)}">Review your account security</a></p>` : '',
+      link ? `<p style="margin:0"><a href="${escapeHtml(link)}">${escapeHtml(input.linkLabel ?? 'Review your account security')}</a></p>` : '',
     ]
       .filter((part) => part !== '')
       .join('\n'),
@@ -214,4 +218,67 @@ export function passwordResetMessage(input: PasswordResetInput): RenderedMessage
     ].join('\n'),
   );
   return { subject: `${companyName}: reset your password`, text, html };
+}
+
+export interface InvitationInput {
+  companyName: string;
+  link: string;
+  /** Who invited them, as the invitee will recognise it (an email address). */
+  invitedBy: string;
+  daysValid: number;
+}
+
+/** An admin's invitation: the single-use link where the person chooses their first password. */
+export function invitationMessage(input: InvitationInput): RenderedMessage {
+  const { companyName, invitedBy, daysValid } = input;
+  checkCommon(companyName);
+  if (!Number.isInteger(daysValid) || daysValid < 1) throw invalidInput('template_input_invalid', 'daysValid must be a positive whole number');
+  const link = checkLink(input.link);
+  const title = `You are invited to ${companyName}`;
+  const intro = `${invitedBy} added you to ${companyName}. Open this link to choose your password:`;
+  const expiry = `The link works once and expires in ${daysValid === 1 ? '1 day' : `${daysValid} days`}. After choosing a password, sign in; you may be asked to set up a second sign-in method.`;
+  const note = "If you don't know why you got this, ignore it: nothing happens until the link is used.";
+  const text = [title, '', intro, link, '', expiry, note].join('\n');
+  const html = layout(
+    companyName,
+    title,
+    [
+      `<p style="margin:0 0 16px">${escapeHtml(`${invitedBy} added you to ${companyName}.`)}</p>`,
+      `<p style="margin:0 0 16px"><a href="${escapeHtml(link)}">Choose your password</a></p>`,
+      `<p style="margin:0 0 12px">${escapeHtml(expiry)}</p>`,
+      `<p style="margin:0;color:#555;font-size:14px">${escapeHtml(note)}</p>`,
+    ].join('\n'),
+  );
+  return { subject: `${companyName}: ${title.charAt(0).toLowerCase()}${title.slice(1)}`, text, html };
+}
+
+export interface BackupCodesMessageInput {
+  companyName: string;
+  /** The account the codes belong to, as the person signs in with it. */
+  account: string;
+  codes: readonly string[];
+  /** The security page, where the person can make a new set if this copy is not theirs to keep. */
+  link: string;
+}
+
+/** A copy of a new set of backup codes, sent when the organisation asks for it (off by default). */
+export function backupCodesMessage(input: BackupCodesMessageInput): RenderedMessage {
+  const { companyName, account, codes } = input;
+  checkCommon(companyName);
+  if (codes.length === 0 || codes.some((c) => !/^[A-Za-z0-9-]{4,32}$/.test(c))) throw invalidInput('template_input_invalid', 'codes must be a non-empty list of backup codes');
+  const link = checkLink(input.link);
+  const subject = `${companyName}: your new backup codes`;
+  const advice = 'Each code works once, when you cannot get a code from your usual method. Keep this message somewhere safe or delete it once you have saved the codes. If you did not create new codes, open your security page and create a new set now.';
+  const text = [`Your new backup codes for ${account} at ${companyName}:`, '', ...codes, '', advice, '', link].join('\n');
+  const html = layout(
+    companyName,
+    'Your new backup codes',
+    [
+      `<p style="margin:0 0 12px">For ${escapeHtml(account)}.</p>`,
+      `<ol style="font-family:ui-monospace,monospace;font-size:18px;margin:0 0 16px">${codes.map((c) => `<li>${escapeHtml(c)}</li>`).join('')}</ol>`,
+      `<p style="margin:0 0 12px;color:#555;font-size:14px">${escapeHtml(advice)}</p>`,
+      `<p style="margin:0"><a href="${escapeHtml(link)}">Open your security page</a></p>`,
+    ].join('\n'),
+  );
+  return { subject, text, html };
 }

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { formatInTimeZone } from '../core/time-zone.js';
 import type { Channel } from '../delivery/index.js';
@@ -18,13 +19,13 @@ import { str } from './schemas.js';
 /** The answer of every API step that completes a sign-in: cookies set, who, and how they proved it. */
 export async function signedInAnswer(reply: FastifyReply, cookies: CookieSettings, services: Services, result: { user: User; session: IssuedSession }) {
   setSignInCookies(reply, cookies, result.session);
-  return { status: 'signed_in' as const, user: await services.accounts.profile(result.user), amr: JSON.parse(result.session.session.amr) as string[] };
+  return { status: 'signed_in' as const, user: await services.accounts.profile(result.user), amr: result.session.session.amr };
 }
 
 export const sendableMethod = { type: 'string', enum: ['sms', 'email'] } as const;
 
 export function sentCodeJson(sent: SentCode) {
-  return { channel: sent.channel, sentTo: sent.sentTo, expiresAt: new Date(sent.expiresAt).toISOString(), resendAt: new Date(sent.resendAt).toISOString() };
+  return { channel: sent.channel, title: sent.title, sentTo: sent.sentTo, expiresAt: new Date(sent.expiresAt).toISOString(), resendAt: new Date(sent.resendAt).toISOString() };
 }
 
 export function deliveredEnrolmentJson(e: DeliveredEnrolment) {
@@ -45,4 +46,17 @@ export const destinationBody = {
 /** Export file name: the date in the user's zone, so two exports of one day do not look different. */
 export function exportFileName(nowMs: number, timeZone: string): string {
   return `security-activity-${formatInTimeZone(nowMs, timeZone).slice(0, 10)}.csv`;
+}
+
+/**
+ * Sends a CSV download as it is produced: a byte stream (not object mode), so it pulls the next
+ * chunk only when the client has taken the last one and a slow reader holds back the export
+ * instead of letting it pile up in memory.
+ */
+export function sendCsvDownload(reply: FastifyReply, chunks: AsyncIterable<string>, fileName: string): FastifyReply {
+  return reply
+    .type('text/csv; charset=utf-8')
+    .header('Cache-Control', 'no-store')
+    .header('Content-Disposition', `attachment; filename="${fileName}"`)
+    .send(Readable.from(chunks, { objectMode: false }));
 }

@@ -6,6 +6,13 @@ import { COOKIE } from './request-context.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** false: this route's writes carry no form token (the OIDC provider's endpoints, which check their own). */
+    formToken?: boolean;
+  }
+}
+
 /**
  * Refuses a cookie-carrying write that a browser says came from another site. Clients that
  * send neither Origin nor Sec-Fetch-Site (curl, server-to-server) are not browsers and pass.
@@ -37,6 +44,18 @@ export function csrfTokenFor(request: FastifyRequest, reply: FastifyReply, setti
   reply.setCookie(COOKIE.csrf, token, { httpOnly: true, secure: settings.secure, sameSite: 'strict', path: '/' });
   request.cookies[COOKIE.csrf] = token;
   return token;
+}
+
+/**
+ * The pages' form check, as a hook on the whole pages scope: every write carries this browser's
+ * form token unless its route says it has none. A page route cannot forget it; the handlers'
+ * own calls to assertFormToken are then only a second look.
+ */
+export async function requireFormToken(request: FastifyRequest): Promise<void> {
+  // No route (a 404) has nothing to protect and keeps its own answer.
+  if (SAFE_METHODS.has(request.method) || request.routeOptions.url === undefined || request.routeOptions.config.formToken === false) return;
+  const body: unknown = request.body;
+  assertFormToken(request, typeof body === 'object' && body !== null ? (body as Record<string, unknown>)._csrf : undefined);
 }
 
 export function assertFormToken(request: FastifyRequest, submitted: unknown): void {

@@ -3,7 +3,7 @@ import { MessagePage } from '../ui/pages/message.js';
 import { assertSameOrigin } from './csrf.js';
 import { describeError } from './errors.js';
 import type { PageKit } from './page-kit.js';
-import { safeLocalPath } from './return-to.js';
+import { safeLocalPath } from '../core/local-path.js';
 
 const HEADINGS: Partial<Record<number, string>> = {
   400: 'That request was not valid',

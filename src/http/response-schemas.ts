@@ -11,6 +11,7 @@
  */
 import type { ErrorCode, ErrorStatus } from '../core/errors.js';
 import { statusOf } from '../core/errors.js';
+import { WEBAUTHN_FAILURES } from '../services/second-factor/strategy.js';
 
 type Schema = Record<string, unknown>;
 
@@ -51,7 +52,7 @@ export const errorObject: Schema = object(
 export const errorReply: Schema = object({ error: errorObject });
 
 /** Codes any API route can answer with: a malformed request, another site's write, the database away, a bug. */
-export const COMMON_ERROR_CODES: readonly ErrorCode[] = ['invalid_request', 'invalid_json', 'csrf_failed', 'body_too_large', 'unsupported_media_type', 'internal_error', 'database_unavailable'];
+export const COMMON_ERROR_CODES: readonly ErrorCode[] = ['invalid_request', 'invalid_json', 'csrf_failed', 'body_too_large', 'unsupported_media_type', 'internal_error', 'database_unavailable', 'server_busy'];
 
 /** What signed-in routes add: no session. */
 export const SIGNED_IN: readonly ErrorCode[] = ['not_signed_in'];
@@ -105,10 +106,15 @@ export const sessionSummary = object({
 
 export const sessionReply = object({ user: userProfile, session: sessionSummary });
 
-/** A completed sign-in (password, second factor or forced enrolment); enrolment adds the backup codes, once. */
-export const signedInReply = object({ status: constant('signed_in'), user: userProfile, amr: strings, backupCodes: strings }, ['backupCodes']);
+/** What became of the emailed copy of new backup codes (organisation setting emailBackupCodes). */
+const backupCodesEmail = object(
+  { status: { type: 'string', enum: ['off', 'sent', 'unverified', 'failed'], description: 'off: the organisation does not email codes; sent: a copy went to `to`; unverified: `to` is not a verified address, nothing sent; failed: the send failed (the codes still hold)' }, to: string },
+  ['to'],
+);
+/** A completed sign-in (password, second factor or forced enrolment); enrolment adds the backup codes, once, and what became of their emailed copy. */
+export const signedInReply = object({ status: constant('signed_in'), user: userProfile, amr: strings, backupCodes: strings, backupCodesEmail, setUpAgain: { type: 'boolean', description: 'An administrator reset your methods: you are asked to set one up again (GET /api/v1/methods, then POST /api/v1/factors/...)' } }, ['backupCodes', 'backupCodesEmail', 'setUpAgain']);
 
-const sendTarget = object({ id: string, type: string, destination: string });
+const sendTarget = object({ id: string, type: string, destination: string, title: string }, ['title']);
 const unavailableMethod = object({ method: string, reason: string });
 
 export const secondFactorRequiredReply = object({
@@ -118,7 +124,13 @@ export const secondFactorRequiredReply = object({
   expiresAt: timestamp,
   sendTargets: arrayOf(sendTarget),
   unavailable: arrayOf(unavailableMethod),
-});
+  trustBrowserDays: integer,
+  /** Until when wrong codes have locked the person's codes (a backup code still works), or null. */
+  codesLockedUntil: nullableTimestamp,
+  /** The phones paired for approvals, when `push` is offered. */
+  approvers: arrayOf(object({ id: string, name: string })),
+  codeSent: { ...object({ method: string, factorId: string, channel: string, title: string, sentTo: string, expiresAt: timestamp, resendAt: timestamp }), description: 'With sendCode: the step opens on a text or email method and its code was sent by itself, as the sign-in page does (absent when nothing was sent; ask with POST /api/v1/auth/second-factor/send)' },
+}, ['codeSent']);
 
 export const enrolmentRequiredReply = object({ status: constant('enrolment_required'), challenge: string, methods: strings, expiresAt: timestamp });
 
@@ -129,25 +141,71 @@ export const signInReply: Schema = {
 
 export const reauthenticatedReply = object({ status: constant('ok'), validUntil: timestamp });
 
+/** The step-up flow as it stands: what is missing for admin areas and the code methods usable now. */
+export const stepUpReply = object({
+  state: string,
+  missing: strings,
+  askPassword: boolean,
+  askCode: boolean,
+  methods: arrayOf(object({ method: string, destination: nullableString, sendable: boolean })),
+  approvers: arrayOf(object({ id: string, name: string })),
+  expiresAt: timestamp,
+});
+
 export const statusMessageReply = (status: string) => object({ status: constant(status), message: string });
 
 // ---- Factors and codes ----------------------------------------------------------------------
 
-export const factor = object({ id: string, type: string, label: string, status: string, createdAt: timestamp, confirmedAt: nullableTimestamp, lastUsedAt: nullableTimestamp, destination: string }, ['destination']);
+export const factor = object({ id: string, type: string, label: string, status: string, createdAt: timestamp, confirmedAt: nullableTimestamp, lastUsedAt: nullableTimestamp, destination: string, default: { ...boolean, description: 'In your list: whether the second step opens on this method (you chose it as your default)' } }, ['destination', 'default']);
 
 export const backupCodeStatus = object({ remaining: integer, total: integer, low: boolean });
 
 export const factorsReply = object({ factors: arrayOf(factor), backupCodes: backupCodeStatus });
+export const renamedFactorReply = object({ factor });
 
 /** An authenticator being enrolled: the secret is shown now, for the app, and never again. */
 export const totpEnrolment = object({ id: string, label: string, secret: string, secretGroups: string, uri: string, qrSvg: string, expiresAt: timestamp });
 
 /** A factor switched on; the first one returns backup codes, once. */
-export const enrolmentResult = object({ factor, backupCodes: strings, turnedOn: boolean, replaced: boolean }, ['backupCodes', 'replaced']);
+/** A credential named in WebAuthn options (to use, or to exclude): base64url id. */
+const credentialDescriptor = object({ id: string, type: constant('public-key'), transports: strings }, ['transports']);
+/** What the browser passes to navigator.credentials.create(), in WebAuthn's JSON form (binary values base64url). */
+export const webAuthnCreationOptions = object(
+  {
+    challenge: string,
+    rp: object({ name: string, id: string }, ['id']),
+    user: object({ id: string, name: string, displayName: string }),
+    pubKeyCredParams: arrayOf(object({ alg: integer, type: constant('public-key') })),
+    timeout: integer,
+    attestation: string,
+    excludeCredentials: arrayOf(credentialDescriptor),
+    authenticatorSelection: object({ residentKey: string, userVerification: string, requireResidentKey: boolean, authenticatorAttachment: string }, ['residentKey', 'userVerification', 'requireResidentKey', 'authenticatorAttachment']),
+    extensions: object({ credProps: boolean }, ['credProps']),
+    hints: strings,
+  },
+  ['timeout', 'attestation', 'excludeCredentials', 'authenticatorSelection', 'extensions', 'hints'],
+);
+/** What the browser passes to navigator.credentials.get(), in WebAuthn's JSON form. */
+export const webAuthnRequestOptions = object(
+  { challenge: string, rpId: string, timeout: integer, allowCredentials: arrayOf(credentialDescriptor), userVerification: string, hints: strings },
+  ['rpId', 'timeout', 'allowCredentials', 'userVerification', 'hints'],
+);
+export const webAuthnCreationReply = object({ options: webAuthnCreationOptions });
+export const webAuthnRequestReply = object({ options: webAuthnRequestOptions });
+/** A deploy's security-key options and the nonce its challenge was derived from (SHA-256(nonce || target id || digest)). */
+export const deployWebAuthnOptionsReply = object({ options: webAuthnRequestOptions, nonce: string });
+/** Passkey sign-in: the options (allowCredentials empty) and the handle the assertion is sent back with. */
+export const passkeyOptionsReply = object({ handle: { type: 'string', description: 'Send back with the assertion to /api/v1/auth/passkey: the challenge is bound to it' }, options: webAuthnRequestOptions });
+
+export const enrolmentResult = object({ factor, backupCodes: strings, backupCodesEmail, turnedOn: boolean, replaced: boolean }, ['backupCodes', 'backupCodesEmail', 'replaced']);
 
 export const backupCodesReply = object({ codes: strings });
 
-export const sentCode = object({ channel: string, sentTo: string, expiresAt: timestamp, resendAt: timestamp });
+export const regeneratedBackupCodes = object({ codes: strings, email: backupCodesEmail });
+
+export const organisationSettingsReply = object({ orgId: string, emailBackupCodes: { ...boolean, description: 'New backup codes are also emailed to the person\'s verified address' } });
+
+export const sentCode = object({ channel: string, title: { ...string, description: "The channel's title, as the organisation named it" }, sentTo: string, expiresAt: timestamp, resendAt: timestamp });
 
 export const deliveredEnrolment = object({
   id: string,
@@ -156,12 +214,13 @@ export const deliveredEnrolment = object({
   replaces: nullableString,
   enrolmentExpiresAt: timestamp,
   channel: string,
+  title: string,
   sentTo: string,
   expiresAt: timestamp,
   resendAt: timestamp,
 });
 
-export const methodsReply = object({ methods: arrayOf(object({ method: string, available: boolean, reason: string }, ['reason'])) });
+export const methodsReply = object({ methods: arrayOf(object({ method: string, available: boolean, reason: string, title: string }, ['reason', 'title'])) });
 
 export const trustedBrowsersReply = object({
   trustedBrowsers: arrayOf(object({ id: string, userAgent: string, ip: string, createdAt: timestamp, expiresAt: timestamp, lastUsedAt: nullableTimestamp })),
@@ -289,10 +348,32 @@ export const userTwoFactorStatus = object(userTwoFactorFields);
 
 export const userListReply = object({ users: arrayOf(userTwoFactorStatus), next: nullableString });
 
+const namedRef = object({ id: string, name: string });
+
 export const userDetailReply = object({
   ...userTwoFactorFields,
   factors: arrayOf(object({ id: string, type: string, label: string, destination: nullableString, lastUsedAt: nullableTimestamp })),
+  roles: arrayOf(namedRef),
+  groups: arrayOf(namedRef),
 });
+
+export const invitationReply = object({ userId: string, email: string, expiresAt: timestamp, emailed: boolean });
+
+export const removedFactorReply = object({ removed: object({ id: string, type: string, label: string }), remainingFactors: integer });
+
+const personRef = object({ id: string, email: string, displayName: string });
+
+export const rolesOverviewReply = object({
+  organisation: namedRef,
+  roles: arrayOf(object({ id: string, name: string, requireTwoFactor: boolean, requirePhishingResistant: boolean, holders: integer, protected: boolean })),
+  groups: arrayOf(object({ id: string, name: string, roles: arrayOf(namedRef), members: arrayOf(personRef) })),
+  people: arrayOf(personRef),
+});
+
+/** A role or a group as created or renamed. */
+export const roleOrGroupReply = object({ id: string, orgId: string, name: string });
+
+export const requirementPreviewReply = object({ roleId: string, role: string, requireTwoFactor: boolean, holders: integer, forcedToEnrol: integer });
 
 export const removedFactorsReply = object({ removedFactors: integer });
 
@@ -301,20 +382,20 @@ export const adminBackupCodesReply = object({ codes: arrayOf(object({ code: stri
 const policySource = object({ kind: string, name: string });
 const sourced = (value: Schema) => object({ value, sources: arrayOf(policySource) });
 
-export const effectivePolicy = object({ mode: sourced(string), triggers: sourced(strings), allowedMethods: sourced(strings), trustBrowserDays: sourced(integer) });
+export const effectivePolicy = object({ mode: sourced(string), triggers: sourced(strings), allowedMethods: sourced(strings), trustBrowserDays: sourced(integer), phishingResistant: sourced(boolean) });
 
 export const myPolicyReply = object({ policy: effectivePolicy });
 
 export const organisationPolicyReport = object({
   organisation: object({ id: string, name: string, parentId: nullableString }),
   own: {
-    ...object({ mode: string, appliesToSubOrganisations: boolean, triggers: strings, allowedMethods: strings, trustBrowserDays: integer, updatedAt: timestamp, updatedBy: nullableString }),
+    ...object({ mode: string, appliesToSubOrganisations: boolean, triggers: strings, allowedMethods: strings, trustBrowserDays: integer, requirePhishingResistant: boolean, updatedAt: timestamp, updatedBy: nullableString }),
     type: ['object', 'null'],
   },
   effective: effectivePolicy,
 });
 
-export const rolePolicyReply = object({ roleId: string, role: string, orgId: string, requireTwoFactor: boolean });
+export const rolePolicyReply = object({ roleId: string, role: string, orgId: string, requireTwoFactor: boolean, requirePhishingResistant: boolean });
 
 /**
  * A provider's settings, every kind's fields in one closed object. The credential fields
@@ -417,11 +498,18 @@ export const deploymentsReply = object({ deployments: arrayOf(deploymentView) })
 
 export const deployPreview = object({
   target: deployTargetView,
-  changes: arrayOf(object({ id: integer, key: string, summary: string, author: string, createdAt: timestamp })),
+  changes: arrayOf(object({ id: integer, key: string, summary: string, author: string, createdAt: timestamp, oldValue: { ...nullableString, description: 'The entry before this change, as canonical JSON; null when absent' }, newValue: { ...nullableString, description: 'The entry after this change, as canonical JSON; null when removed' } })),
   digest: string,
   pendingVersion: integer,
   unchanged: boolean,
 });
+
+export const managedOrganisationsReply = object({ organisations: arrayOf(object({ id: string, name: string, depth: integer })) });
+export const organisationCreated = object({ id: string, name: string, parentId: string });
+
+export const brandingView = object({ orgId: string, companyName: nullableString, effectiveCompanyName: string, inheritedFrom: nullableString });
+
+export const deployerCandidatesReply = object({ candidates: arrayOf(object({ id: string, email: string, displayName: string })) });
 
 export const changeAdded = object({ pendingVersion: integer, digest: string, deployment: { ...deploymentView, type: ['object', 'null'] } });
 
@@ -447,6 +535,20 @@ export const readyReply = object({ status: constant('ready'), database: string }
 export const FLOW_CODES: readonly ErrorCode[] = ['challenge_invalid', 'challenge_expired', 'method_not_allowed'];
 /** A second-factor code judged (SecondFactorVerifier): wrong, expired, or too many tries. */
 export const CODE_CHECK_CODES: readonly ErrorCode[] = ['code_invalid', 'code_expired', 'method_not_allowed', 'too_many_attempts', 'second_factor_locked'];
+/** A security key's assertion judged (WebAuthnStrategy through the verifier): each refusal has its own code. */
+export const WEBAUTHN_CHECK_CODES: readonly ErrorCode[] = [...WEBAUTHN_FAILURES, 'too_many_attempts'];
+/** A security key being registered. */
+export const WEBAUTHN_REGISTRATION_CODES: readonly ErrorCode[] = [
+  'webauthn_registration_invalid',
+  'webauthn_credential_exists',
+  'webauthn_origin_mismatch',
+  'webauthn_rp_id_mismatch',
+  'webauthn_challenge_invalid',
+  'webauthn_challenge_expired',
+  'webauthn_challenge_used',
+  'label_invalid',
+  'too_many_factors',
+];
 /** A code sent by text message or email (CodeSender). */
 export const CODE_SEND_CODES: readonly ErrorCode[] = ['method_not_sendable', 'factor_not_found', 'resend_too_soon', 'too_many_codes', 'second_factor_locked', 'channel_unavailable', 'delivery_failed'];
 /** A phone number or email address to enrol. */
@@ -457,3 +559,24 @@ export const PENDING_FACTOR_CODES: readonly ErrorCode[] = ['factor_not_found', '
 export const PASSWORD_RULE_CODES: readonly ErrorCode[] = ['password_too_short', 'password_too_long', 'password_contains_email', 'password_too_common'];
 /** Deploy routes that also take an API key (`Authorization: Bearer`). */
 export const DEPLOY_READER_CODES: readonly ErrorCode[] = ['not_signed_in', 'api_key_invalid', 'scope_missing', 'deploy_target_not_found'];
+
+// ---- Phone approvals ------------------------------------------------------------------------
+
+const approver = object({ id: string, name: string, createdAt: timestamp, lastUsedAt: nullableTimestamp, push: boolean });
+export const approversReply = object({ approvers: arrayOf(approver) });
+export const approverReply = approver;
+export const pairingLinkReply = object({ url: string, expiresAt: timestamp });
+export const pairedReply = object({ deviceId: string, name: string });
+export const vapidKeyReply = object({ publicKey: string });
+const approvalDescription = object(
+  { action: string, browser: string, place: nullableString, ip: string, at: timestamp, target: string, changes: integer },
+  ['target', 'changes'],
+);
+export const pendingApprovalsReply = object({
+  requests: arrayOf(object({ requestId: string, challenge: string, binding: string, choices: arrayOf(integer), description: approvalDescription, expiresAt: timestamp })),
+});
+export const decisionReply = object({ state: { type: 'string', enum: ['approved', 'denied', 'reported', 'expired', 'cancelled'] } });
+export const approvalStartedReply = object({ requestId: string, number: integer, expiresAt: timestamp, approver: string, pushed: boolean });
+export const approvalStatusReply = object({ state: { type: 'string', enum: ['pending', 'approved', 'denied', 'expired'] } });
+/** The codes of a phone's signed decision or listing. */
+export const APPROVER_SIGNED_CODES: readonly ErrorCode[] = ['approver_not_found', 'approval_not_found', 'approval_signature_invalid'];

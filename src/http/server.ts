@@ -15,8 +15,20 @@ export async function startServer(config: Config, runtime: Runtime, opts: { logg
     publicUrl: config.publicUrl,
     companyName: config.companyName,
     trustProxy: config.trustProxy,
+    ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
     logger: opts.logger === false ? false : { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } },
   });
   const address = await app.listen({ host: config.host, port: config.port });
-  return { app, url: address, close: () => app.close() };
+  // Every serving node sweeps; on PostgreSQL one at a time (services/housekeeping.ts).
+  const { housekeepingIntervalMs } = runtime.services.settings;
+  const stopHousekeeping =
+    housekeepingIntervalMs > 0 ? runtime.services.housekeeping.start(housekeepingIntervalMs, (error) => app.log.warn({ err: error }, 'housekeeping sweep failed; retried at the next interval')) : async () => {};
+  return {
+    app,
+    url: address,
+    close: async () => {
+      await stopHousekeeping();
+      await app.close();
+    },
+  };
 }

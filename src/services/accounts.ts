@@ -8,6 +8,8 @@ import { recordAudit } from './audit-log.js';
 import type { Notifier } from './messaging/notifier.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
 import { hashPassword, verifyPassword } from './passwords.js';
+import type { Principal } from './principal.js';
+import { passwordHashOf } from './principal.js';
 
 export const ADMIN_ROLE = 'admin';
 
@@ -115,6 +117,7 @@ export class AccountService {
         totp_last_step: null,
         second_factor_failures: 0,
         second_factor_locked_until: null,
+        set_up_again_since: null,
       };
       await users.insertUser(trx, user);
       for (const roleName of input.roles ?? []) {
@@ -222,7 +225,8 @@ export class AccountService {
     return holdsAdminRole(this.db, userId);
   }
 
-  async profile(user: User): Promise<UserProfile> {
+  /** `roles`: the role names when the caller already has them (the session check loads them with the session). */
+  async profile(user: Principal, roles?: string[]): Promise<UserProfile> {
     return {
       id: user.id,
       orgId: user.org_id,
@@ -230,12 +234,12 @@ export class AccountService {
       displayName: user.display_name,
       timeZone: user.time_zone,
       status: user.status,
-      roles: await this.roleNames(user.id),
+      roles: roles ?? (await this.roleNames(user.id)),
       createdAt: new Date(user.created_at).toISOString(),
     };
   }
 
-  async setTimeZone(user: User, timeZone: string): Promise<void> {
+  async setTimeZone(user: Principal, timeZone: string): Promise<void> {
     if (!isValidTimeZone(timeZone)) throw invalidInput('time_zone_invalid', `"${timeZone}" is not an IANA time zone.`);
     await users.setTimeZone(this.db, user.id, timeZone);
   }
@@ -244,8 +248,10 @@ export class AccountService {
    * Changing the password ends every other session and forgets every trusted browser: whoever
    * knew the old password may have used it to plant either.
    */
-  async changePassword(user: User, currentSessionId: string, current: string, next: string, meta: RequestMeta): Promise<void> {
-    if (!(await verifyPassword(user.password_hash, current))) {
+  async changePassword(user: Principal, currentSessionId: string, current: string, next: string, meta: RequestMeta): Promise<void> {
+    // The request's principal carries no hash: load it here, the one place it is compared.
+    const storedHash = await passwordHashOf(this.db, user.id);
+    if (storedHash === undefined || !(await verifyPassword(storedHash, current))) {
       throw unauthenticated('invalid_credentials', 'The current password is not correct.');
     }
     const strength = checkNewPassword(next, { email: user.email_normalized, displayName: user.display_name });
@@ -268,7 +274,7 @@ export class AccountService {
     await this.notifier?.notify(user, { title: 'Your password was changed', lines: [['What happened', 'Your password was changed from your account page. Other sessions were signed out.']] }, meta);
   }
 
-  async setStatus(subject: User, status: 'active' | 'disabled', actor: Actor): Promise<void> {
+  async setStatus(subject: Principal, status: 'active' | 'disabled', actor: Actor): Promise<void> {
     if (actor.userId === subject.id && status === 'disabled') throw forbidden('cannot_disable_self', 'You cannot disable your own account.');
     await this.db.transaction().execute(async (trx) => {
       const now = this.deps.clock();

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { randomToken, sha256 } from '../core/crypto.js';
 import { invalidInput, notFound, unauthenticated } from '../core/errors.js';
-import type { ApiKey } from '../store/index.js';
 import { deploys, organisations } from '../store/index.js';
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit-log.js';
@@ -59,13 +58,13 @@ export class ApiKeyService {
       if (admin) await requireInTree(trx, admin, orgId);
       else if (!(await organisations.findOrganisation(trx, orgId))) throw notFound('organisation_not_found', 'No such organisation.');
       const now = this.deps.clock();
-      const row: ApiKey = {
+      const row: deploys.StoredApiKey = {
         id: randomUUID(),
         org_id: orgId,
         name,
         key_hash: sha256(secret),
         prefix: secret.slice(0, 12),
-        scopes: JSON.stringify(scopes),
+        scopes,
         created_by: admin?.id ?? null,
         created_at: now,
         last_used_at: null,
@@ -102,18 +101,18 @@ export class ApiKeyService {
     if (!key || key.revoked_at !== null) throw unauthenticated('api_key_invalid', 'The API key is not valid.');
     const now = this.deps.clock();
     if (key.last_used_at === null || now - key.last_used_at > 60_000) await deploys.touchApiKey(this.db, key.id, now);
-    return { keyId: key.id, orgId: key.org_id, scopes: JSON.parse(key.scopes) as string[] };
+    return { keyId: key.id, orgId: key.org_id, scopes: key.scopes };
   }
 }
 
-function toView(row: ApiKey): ApiKeyView {
+function toView(row: deploys.StoredApiKey): ApiKeyView {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
     id: row.id,
     orgId: row.org_id,
     name: row.name,
     prefix: row.prefix,
-    scopes: JSON.parse(row.scopes) as string[],
+    scopes: [...row.scopes],
     createdAt: new Date(row.created_at).toISOString(),
     lastUsedAt: iso(row.last_used_at),
     revokedAt: iso(row.revoked_at),

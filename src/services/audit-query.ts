@@ -1,6 +1,6 @@
 import { decodeCursor, encodeCursor } from '../core/cursor.js';
 import { invalidInput } from '../core/errors.js';
-import { audit, organisations } from '../store/index.js';
+import { audit } from '../store/index.js';
 import type { AccountService } from './accounts.js';
 import type { Actor } from './actor.js';
 import { personOf } from './actor.js';
@@ -44,7 +44,7 @@ export class AuditQueryService {
       if (!(AUDIT_EVENT_TYPES as readonly string[]).includes(type)) throw invalidInput('event_type_invalid', `Unknown event type "${type}".`);
     }
     const scope = asAdmin
-      ? { kind: 'organisations' as const, orgIds: await organisations.subtreeIds(db, viewer.org_id) }
+      ? { kind: 'tree' as const, rootOrgId: viewer.org_id }
       : { kind: 'user' as const, userId: viewer.id };
     const rows = await audit.listAuditEvents(db, { scope, beforeId, eventTypes: request.types, limit: limit + 1 });
     const page = rows.slice(0, limit);

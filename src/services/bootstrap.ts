@@ -1,11 +1,13 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
-import { SecretBox, parseSecretKey, randomToken } from '../core/crypto.js';
+import type { SecretBox } from '../core/crypto.js';
+import { parseSecretKey, randomToken } from '../core/crypto.js';
 import type { Database } from '../store/index.js';
 import { connectDatabase, migrateToLatest } from '../store/index.js';
 import type { Clock, ServiceSettings } from './context.js';
 import { geoIpFilesFrom } from './geoip.js';
+import { openSecretBox, parseAcceptedKeys } from './key-ring.js';
 import type { Services } from './index.js';
 import { createServices } from './index.js';
 
@@ -23,8 +25,11 @@ export function settingsFrom(config: Config): ServiceSettings {
     companyName: config.companyName,
     publicUrl: config.publicUrl,
     sessionIdleMs: config.sessionIdleMinutes * 60_000,
+    auditRetentionMs: config.auditRetentionDays * 86_400_000,
+    housekeepingIntervalMs: config.housekeepingIntervalSeconds * 1000,
     sessionMaxMs: config.sessionMaxHours * 3_600_000,
     reauthMs: config.reauthMinutes * 60_000,
+    adminReauthMs: config.adminReauthMinutes * 60_000,
     totpWindow: config.totpWindow,
     trustBrowserDays: config.trustBrowserDays,
     signInFlowMs: config.signInFlowMinutes * 60_000,
@@ -56,11 +61,18 @@ export function loadSecretKey(config: Config): Buffer {
 
 /** Opens the database, applies migrations and wires the services: what `serve` and every CLI command share. */
 export async function openRuntime(config: Config, options: { clock?: Clock; postgresSchema?: string } = {}): Promise<Runtime> {
-  const box = new SecretBox(loadSecretKey(config));
-  const database = connectDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, ...(options.postgresSchema ? { postgresSchema: options.postgresSchema } : {}) });
+  const keys = { current: loadSecretKey(config), accepted: parseAcceptedKeys(config.acceptedSecretKeys) };
+  const clock = options.clock ?? Date.now;
+  const database = connectDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    ...(options.postgresSchema ? { postgresSchema: options.postgresSchema } : {}),
+    pool: { size: config.databasePoolSize, acquireTimeoutMs: config.databaseAcquireTimeoutMs, statementTimeoutMs: config.databaseStatementTimeoutMs },
+  });
   try {
     const { applied } = await migrateToLatest(database);
-    const services = createServices({ database, box, settings: settingsFrom(config), clock: options.clock ?? Date.now });
+    const box = await openSecretBox(database, keys, clock());
+    const services = createServices({ database, box, settings: settingsFrom(config), clock });
     return { database, box, services, appliedMigrations: applied, close: () => database.close() };
   } catch (error) {
     await database.close();

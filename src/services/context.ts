@@ -15,8 +15,14 @@ export interface ServiceSettings {
   companyName: string;
   publicUrl: string;
   sessionIdleMs: number;
+  /** Audit events older than this are swept (TWOFOLD_AUDIT_RETENTION_DAYS). */
+  auditRetentionMs: number;
+  /** How often the housekeeping sweep runs on a serving node; 0: never (TWOFOLD_HOUSEKEEPING_INTERVAL_SECONDS). */
+  housekeepingIntervalMs: number;
   sessionMaxMs: number;
   reauthMs: number;
+  /** The step-up window for admin areas (TWOFOLD_ADMIN_REAUTH_MINUTES). */
+  adminReauthMs: number;
   totpWindow: number;
   trustBrowserDays: number;
   signInFlowMs: number;

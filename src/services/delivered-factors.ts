@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TwofoldError, conflict, gone, invalidInput, notFound } from '../core/errors.js';
 import type { Channel } from '../delivery/index.js';
 import { maskEmail, maskPhone, parseEmailAddress, parsePhoneNumber } from '../delivery/index.js';
-import type { Executor, Factor, User } from '../store/index.js';
+import type { Executor, Factor } from '../store/index.js';
 import { factors } from '../store/index.js';
 import { recordAudit } from './audit-log.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
@@ -14,6 +14,7 @@ import { factorDestinationContext } from './secret-contexts.js';
 import { DeliveredCodeStrategy, enrolmentCodeScope } from './second-factor/delivered-code-strategy.js';
 import type { SecondFactorVerifier } from './second-factor/verifier.js';
 import { requireProofToChangeFactors } from './step-up.js';
+import type { Principal } from './principal.js';
 
 export type DestinationInput = { channel: 'sms'; country: string; number: string } | { channel: 'email'; email?: string | undefined };
 
@@ -60,12 +61,12 @@ export class DeliveredFactorService {
     let replaces: Factor | undefined;
     if (options.replaceFactorId !== undefined) {
       replaces = live.find((f) => f.id === options.replaceFactorId && f.status === 'active');
-      if (!replaces || replaces.type !== input.channel) throw notFound('factor_not_found', 'No such factor to change.');
+      if (!replaces || replaces.type !== input.channel) throw notFound('factor_not_found', 'No such sign-in method to change.');
     }
     for (const other of live.filter((f) => f.type === input.channel && f.status === 'active')) {
       if (this.destinationOf(other) === destination) throw conflict('factor_exists', `${masked} is already one of your factors.`);
     }
-    if (live.length >= MAX_FACTORS) throw conflict('too_many_factors', `A user can hold at most ${MAX_FACTORS} factors, counting unfinished enrolments.`);
+    if (live.length >= MAX_FACTORS) throw conflict('too_many_factors', `You can have at most ${MAX_FACTORS} sign-in methods, counting ones not yet confirmed.`);
 
     const id = randomUUID();
     const pending: Factor = {
@@ -103,23 +104,22 @@ export class DeliveredFactorService {
     }
   }
 
-  async resend(user: User, factorId: string, meta: RequestMeta): Promise<SentCode> {
+  async resend(user: Principal, factorId: string, meta: RequestMeta): Promise<SentCode> {
     const pending = await this.pendingFactor(user, factorId);
     await this.methods.assertUsable(user, pending.type as Channel);
     return this.codes.send({ user, factor: pending, ...enrolmentCodeScope(factorId) }, meta);
   }
 
-  async confirm(user: User, factorId: string, code: string, meta: RequestMeta, onConfirmed?: (trx: Executor) => Promise<void>): Promise<EnrolmentResult> {
+  async confirm(user: Principal, factorId: string, code: string, meta: RequestMeta, onConfirmed?: (trx: Executor) => Promise<void>): Promise<EnrolmentResult> {
     const pending = await this.pendingFactor(user, factorId);
     const strategy = new DeliveredCodeStrategy(this.deps, this.codes, pending.type as Channel, enrolmentCodeScope(factorId));
     const result = await this.verifier.verifyWith(strategy, user, code, meta, 'enrolment', (trx, proof) => this.factorService.finishEnrolment(trx, user, pending, proof.details, meta, onConfirmed));
-    await this.factorService.announceAdded(user, result, meta);
-    return result;
+    return this.factorService.announceAdded(user, result, meta);
   }
 
-  private async pendingFactor(user: User, factorId: string): Promise<Factor> {
+  private async pendingFactor(user: Principal, factorId: string): Promise<Factor> {
     const pending = await factors.findFactor(this.db, user.id, factorId);
-    if (!pending || (pending.type !== 'sms' && pending.type !== 'email')) throw notFound('factor_not_found', 'No such factor.');
+    if (!pending || (pending.type !== 'sms' && pending.type !== 'email')) throw notFound('factor_not_found', 'No such sign-in method.');
     if (pending.status === 'active') throw conflict('factor_already_confirmed', 'This factor is already switched on.');
     if ((pending.expires_at ?? 0) <= this.deps.clock()) throw gone('enrolment_expired', 'This enrolment has expired. Start again.');
     return pending;
@@ -130,7 +130,7 @@ export class DeliveredFactorService {
   }
 }
 
-function normaliseDestination(user: User, input: DestinationInput): string {
+function normaliseDestination(user: Principal, input: DestinationInput): string {
   if (input.channel === 'email') return parseEmailAddress(input.email === undefined || input.email.trim() === '' ? user.email : input.email);
   try {
     // A landline takes the code as a voice call at best: refuse it here rather than send a code that never arrives.

@@ -3,10 +3,11 @@ import { randomToken, sha256 } from '../core/crypto.js';
 import type { GeoLocation } from '../core/risk.js';
 import { locationKey } from '../core/risk.js';
 import { deviceLabel, userAgentFamily } from '../core/user-agent.js';
-import type { Executor, KnownDevice, KnownLocation, User } from '../store/index.js';
+import type { Executor, KnownDevice, KnownLocation } from '../store/index.js';
 import { knownDevices, knownLocations } from '../store/index.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
 import type { IpLocator } from './geoip.js';
+import type { Principal } from './principal.js';
 
 export interface PlacedLocation extends GeoLocation {
   key: string;
@@ -55,14 +56,14 @@ export class DeviceRecognition {
     private readonly locator: IpLocator,
   ) {}
 
-  async recognise(db: Executor, user: User, deviceToken: string | undefined, meta: RequestMeta): Promise<Recognition> {
+  async recognise(db: Executor, user: Principal, deviceToken: string | undefined, meta: RequestMeta): Promise<Recognition> {
     const device = await this.knownDevice(db, user, deviceToken, meta);
     const location = await this.place(meta.ip);
     const knownLocationRecord = location ? ((await knownLocations.findKnownLocation(db, user.id, location.key)) ?? null) : null;
     return { device, location, knownLocationRecord, knownLocation: location ? knownLocationRecord !== null : null };
   }
 
-  async remember(trx: Executor, user: User, deviceToken: string | undefined, meta: RequestMeta): Promise<Remembered> {
+  async remember(trx: Executor, user: Principal, deviceToken: string | undefined, meta: RequestMeta): Promise<Remembered> {
     const now = this.deps.clock();
     const userAgent = meta.userAgent.slice(0, 512);
     const label = deviceLabel(userAgent);
@@ -128,7 +129,7 @@ export class DeviceRecognition {
     return knownLocations.listKnownLocations(this.deps.database.db, userId);
   }
 
-  private async knownDevice(db: Executor, user: User, deviceToken: string | undefined, meta: RequestMeta): Promise<KnownDevice | null> {
+  private async knownDevice(db: Executor, user: Principal, deviceToken: string | undefined, meta: RequestMeta): Promise<KnownDevice | null> {
     if (!deviceToken || deviceToken.length > MAX_TOKEN_LENGTH) return null;
     const device = await knownDevices.findKnownDevice(db, user.id, sha256(deviceToken));
     if (!device) return null;

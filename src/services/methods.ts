@@ -1,19 +1,22 @@
 import { forbidden } from '../core/errors.js';
 import type { EffectivePolicy, PolicyMethod } from '../core/policy.js';
 import { POLICY_METHODS } from '../core/policy.js';
-import type { Executor, User } from '../store/index.js';
+import type { Executor } from '../store/index.js';
 import type { ServiceDeps } from './context.js';
 import { CHANNEL_LABELS, channelStatus, unavailableExplanation } from './messaging/channels.js';
 import type { PolicyService } from './policy.js';
+import type { Principal } from './principal.js';
 
 export interface MethodAvailability {
   method: PolicyMethod;
   available: boolean;
   /** Why not, in words for the user; absent when available. */
   reason?: string;
+  /** Text and email: the channel's title as the organisation named it, when it set one up. */
+  title?: string;
 }
 
-const METHOD_LABELS: Record<PolicyMethod, string> = { totp: 'Authenticator app', ...CHANNEL_LABELS };
+const METHOD_LABELS: Record<PolicyMethod, string> = { totp: 'Authenticator app', ...CHANNEL_LABELS, webauthn: 'Security key or passkey', push: 'Phone approval' };
 
 /**
  * Which second-factor methods a user may enrol and use now: allowed by their effective policy
@@ -27,7 +30,7 @@ export class MethodCatalogue {
   ) {}
 
   /** Pass `policy` when the caller has just computed it (sign-in does), so it is not read twice. */
-  async forUser(user: User, db: Executor = this.deps.database.db, policy?: EffectivePolicy): Promise<MethodAvailability[]> {
+  async forUser(user: Principal, db: Executor = this.deps.database.db, policy?: EffectivePolicy): Promise<MethodAvailability[]> {
     const allowed = (policy ?? (await this.policy.effectiveFor(user, db))).allowedMethods.value;
     const out: MethodAvailability[] = [];
     for (const method of POLICY_METHODS) {
@@ -35,21 +38,23 @@ export class MethodCatalogue {
         out.push({ method, available: false, reason: `${METHOD_LABELS[method]} is not allowed by your organisation's policy.` });
         continue;
       }
-      if (method === 'totp') {
+      // Authenticators, security keys and paired phones hold their own secret: nothing has to carry a message.
+      if (method === 'totp' || method === 'webauthn' || method === 'push') {
         out.push({ method, available: true });
         continue;
       }
       const status = await channelStatus(db, user.org_id, method);
-      out.push(status.available ? { method, available: true } : { method, available: false, reason: unavailableExplanation(status) });
+      const title = status.entry?.title ? { title: status.entry.title } : {};
+      out.push(status.available ? { method, available: true, ...title } : { method, available: false, reason: unavailableExplanation(status), ...title });
     }
     return out;
   }
 
-  async usableMethods(user: User, db?: Executor, policy?: EffectivePolicy): Promise<PolicyMethod[]> {
+  async usableMethods(user: Principal, db?: Executor, policy?: EffectivePolicy): Promise<PolicyMethod[]> {
     return (await this.forUser(user, db, policy)).filter((m) => m.available).map((m) => m.method);
   }
 
-  async assertUsable(user: User, method: PolicyMethod, db?: Executor): Promise<void> {
+  async assertUsable(user: Principal, method: PolicyMethod, db?: Executor): Promise<void> {
     const entry = (await this.forUser(user, db)).find((m) => m.method === method);
     if (!entry?.available) {
       throw forbidden('method_unavailable', entry?.reason ?? 'This method is not available.');

@@ -2,13 +2,14 @@ import { constantTimeEqual, hmacSha256, randomToken } from '../core/crypto.js';
 import { invalidInput, notFound } from '../core/errors.js';
 import type { OidcScope } from '../core/oidc.js';
 import { normaliseRedirectUris, normaliseScopes } from '../core/oidc.js';
-import type { Executor, OidcClientRow, User } from '../store/index.js';
+import type { Executor } from '../store/index.js';
 import { oidc, organisations } from '../store/index.js';
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit-log.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
 import { requireSudoAdmin } from './step-up.js';
 import { requireInTree } from './tenancy.js';
+import type { Principal } from './principal.js';
 
 const CLIENT_PREFIX = 'tfc_';
 /**
@@ -109,15 +110,15 @@ export class OidcClientService {
       if (admin) await requireInTree(trx, admin, orgId);
       else if (!(await organisations.findOrganisation(trx, orgId))) throw notFound('organisation_not_found', 'No such organisation.');
       const now = this.deps.clock();
-      const row: OidcClientRow = {
+      const row: oidc.StoredOidcClient = {
         id: `${CLIENT_PREFIX}${randomToken(16)}`,
         org_id: orgId,
         name,
-        redirect_uris: JSON.stringify(redirectUris),
-        post_logout_redirect_uris: JSON.stringify(postLogout),
-        public: isPublic ? 1 : 0,
-        scopes: JSON.stringify(scopes),
-        require_two_factor: input.requireTwoFactor ? 1 : 0,
+        redirect_uris: redirectUris,
+        post_logout_redirect_uris: postLogout,
+        public: isPublic,
+        scopes,
+        require_two_factor: input.requireTwoFactor === true,
         secret_hash: secret === null ? null : this.secretDigest(secret),
         audience,
         created_at: now,
@@ -130,7 +131,7 @@ export class OidcClientService {
         actorUserId: admin?.id ?? null,
         orgId,
         meta,
-        details: { clientId: row.id, name, public: isPublic, redirectUris, scopes, requireTwoFactor: row.require_two_factor === 1, audience },
+        details: { clientId: row.id, name, public: isPublic, redirectUris, scopes, requireTwoFactor: row.require_two_factor, audience },
       });
       return { client: toView(row), secret };
     });
@@ -155,10 +156,10 @@ export class OidcClientService {
     const admin = await requireSudoAdmin(this.deps, actor);
     const patch = {
       ...(change.name !== undefined ? { name: validName(change.name) } : {}),
-      ...(change.redirectUris !== undefined ? { redirect_uris: JSON.stringify(normaliseRedirectUris(change.redirectUris, 'redirect')) } : {}),
-      ...(change.postLogoutRedirectUris !== undefined ? { post_logout_redirect_uris: JSON.stringify(normaliseRedirectUris(change.postLogoutRedirectUris, 'post_logout')) } : {}),
-      ...(change.scopes !== undefined ? { scopes: JSON.stringify(normaliseScopes(change.scopes)) } : {}),
-      ...(change.requireTwoFactor !== undefined ? { require_two_factor: change.requireTwoFactor ? 1 : 0 } : {}),
+      ...(change.redirectUris !== undefined ? { redirect_uris: normaliseRedirectUris(change.redirectUris, 'redirect') } : {}),
+      ...(change.postLogoutRedirectUris !== undefined ? { post_logout_redirect_uris: normaliseRedirectUris(change.postLogoutRedirectUris, 'post_logout') } : {}),
+      ...(change.scopes !== undefined ? { scopes: normaliseScopes(change.scopes) } : {}),
+      ...(change.requireTwoFactor !== undefined ? { require_two_factor: change.requireTwoFactor } : {}),
       ...(change.audience !== undefined ? { audience: validAudience(change.audience) } : {}),
     };
     return this.db.transaction().execute(async (trx) => {
@@ -176,7 +177,7 @@ export class OidcClientService {
     const secret = `${SECRET_PREFIX}${randomToken(32)}`;
     return this.db.transaction().execute(async (trx) => {
       const row = await this.managed(trx, admin, id);
-      if (row.public === 1) throw invalidInput('client_is_public', 'A public client has no secret.');
+      if (row.public) throw invalidInput('client_is_public', 'A public client has no secret.');
       const now = this.deps.clock();
       await oidc.updateClient(trx, id, { secret_hash: this.secretDigest(secret), updated_at: now });
       await recordAudit(trx, now, { type: 'oidc_client.secret_rotated', actorUserId: admin.id, orgId: row.org_id, meta, details: { clientId: id } });
@@ -227,7 +228,7 @@ export class OidcClientService {
   }
 
   /** The client, if the (already checked) admin manages its organisation; otherwise 404. */
-  private async managed(db: Executor, admin: User, id: string): Promise<OidcClientRow> {
+  private async managed(db: Executor, admin: Principal, id: string): Promise<oidc.StoredOidcClient> {
     const row = id.length <= 64 ? await oidc.findClient(db, id) : undefined;
     if (!row) throw notFound(CLIENT_NOT_FOUND.code, CLIENT_NOT_FOUND.message);
     await requireInTree(db, admin, row.org_id, CLIENT_NOT_FOUND);
@@ -248,16 +249,16 @@ function validName(value: string): string {
   return name;
 }
 
-export function toView(row: OidcClientRow): OidcClientView {
+export function toView(row: oidc.StoredOidcClient): OidcClientView {
   return {
     id: row.id,
     orgId: row.org_id,
     name: row.name,
-    redirectUris: JSON.parse(row.redirect_uris) as string[],
-    postLogoutRedirectUris: JSON.parse(row.post_logout_redirect_uris) as string[],
-    public: row.public === 1,
-    scopes: JSON.parse(row.scopes) as OidcScope[],
-    requireTwoFactor: row.require_two_factor === 1,
+    redirectUris: [...row.redirect_uris],
+    postLogoutRedirectUris: [...row.post_logout_redirect_uris],
+    public: row.public,
+    scopes: row.scopes as OidcScope[],
+    requireTwoFactor: row.require_two_factor,
     audience: row.audience === 'everyone' ? 'everyone' : 'organisation',
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),

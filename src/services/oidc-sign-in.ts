@@ -7,7 +7,8 @@ import type { FactorService } from './factors.js';
 import type { OidcClientView } from './oidc-clients.js';
 import { toView } from './oidc-clients.js';
 import type { AuthenticatedSession, SessionService } from './sessions.js';
-import { mergeAmr } from './sign-in.js';
+import { mergeAmr } from '../core/flows/flow.js';
+import type { Principal } from './principal.js';
 
 export interface AccountClaims {
   sub: string;
@@ -40,7 +41,7 @@ export class OidcSignInService {
   }
 
   async holdsFactor(userId: string): Promise<boolean> {
-    return (await factors.countActiveFactors(this.db, userId)) > 0;
+    return (await factors.countHeldFactors(this.db, userId)) > 0;
   }
 
   /**
@@ -75,23 +76,23 @@ export class OidcSignInService {
   async consentCovers(userId: string, clientId: string, scopes: readonly string[]): Promise<boolean> {
     const row = await oidc.findConsent(this.db, userId, clientId);
     if (!row) return false;
-    const granted = new Set(JSON.parse(row.scopes) as string[]);
+    const granted = new Set(row.scopes);
     return scopes.every((s) => granted.has(s));
   }
 
-  async recordConsent(user: User, clientId: string, scopes: readonly string[], meta: RequestMeta): Promise<void> {
+  async recordConsent(user: Principal, clientId: string, scopes: readonly string[], meta: RequestMeta): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       const existing = await oidc.findConsent(trx, user.id, clientId);
-      const all = [...new Set([...(existing ? (JSON.parse(existing.scopes) as string[]) : []), ...scopes])];
+      const all = [...new Set([...(existing?.scopes ?? []), ...scopes])];
       const now = this.deps.clock();
-      await oidc.saveConsent(trx, { user_id: user.id, client_id: clientId, scopes: JSON.stringify(all), granted_at: now });
+      await oidc.saveConsent(trx, { user_id: user.id, client_id: clientId, scopes: all, granted_at: now });
       await recordAudit(trx, now, { type: 'oidc.consent_granted', actorUserId: user.id, subjectUserId: user.id, orgId: user.org_id, meta, details: { clientId, scopes: [...scopes] } });
     });
   }
 
   /** An app got (or was refused) a sign-in: recorded with how the person authenticated. */
   async recordAuthorization(
-    user: User,
+    user: Principal,
     clientId: string,
     outcome: { granted: boolean; acr?: string; amr?: readonly string[]; scopes?: readonly string[]; reason?: string; refusal?: string },
     meta: RequestMeta,

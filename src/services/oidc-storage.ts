@@ -3,6 +3,7 @@ import type { OidcPayloadRow } from '../store/index.js';
 import { oidc } from '../store/index.js';
 import type { ServiceDeps } from './context.js';
 import type { OidcClientService, ProviderClientMetadata } from './oidc-clients.js';
+import { oidcPayloadContext } from './secret-contexts.js';
 
 /** The shape oidc-provider stores: an open JSON object (its own types live with the HTTP layer). */
 export type StoredPayload = Record<string, unknown> & { grantId?: string; uid?: string; userCode?: string };
@@ -23,7 +24,7 @@ const SINGLE_USE = new Set(['AuthorizationCode', 'RefreshToken']);
 const SWEEP_EVERY_MS = 60_000;
 
 /** AAD of a sealed payload: it opens only in the row (model and hashed id) it was written for. */
-const payloadContext = (model: string, storedId: string) => `oidc-payload:${model}:${storedId}`;
+const payloadContext = oidcPayloadContext;
 
 /**
  * oidc-provider's records in the database, so that an authorization started on one node can be

@@ -3,15 +3,18 @@ import { gone, invalidInput } from '../core/errors.js';
 import { checkNewPassword } from '../core/password-rules.js';
 import { passwordResetMessage } from '../delivery/index.js';
 import type { User } from '../store/index.js';
-import { passwordResets, sessions, trustedBrowsers, users } from '../store/index.js';
+import { passwordResets, rateLimits, sessions, trustedBrowsers, users } from '../store/index.js';
 import { normaliseEmail } from './accounts.js';
 import { recordAudit } from './audit-log.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
+import { companyNameFor } from './branding.js';
 import type { Notifier } from './messaging/notifier.js';
 import type { MessageSender } from './messaging/sender.js';
 import { deliveryFailureDetails } from './messaging/sender.js';
 import { hashPassword } from './passwords.js';
 import type { AttemptLimiter, Limit } from './rate-limiter.js';
+import { signInAccountKey } from './rate-limiter.js';
+import type { Principal } from './principal.js';
 
 export const RESET_LINK_MS = 30 * 60_000;
 export const RESET_REQUESTS_PER_ADDRESS: Limit = { max: 5, windowMs: 60 * 60_000 };
@@ -63,7 +66,7 @@ export class PasswordResetService {
     return { email: user.email };
   }
 
-  async complete(token: string, newPassword: string, meta: RequestMeta): Promise<{ user: User }> {
+  async complete(token: string, newPassword: string, meta: RequestMeta): Promise<{ user: Principal }> {
     const ipKey = `reset-confirm:ip:${meta.ip}`;
     const reservation = await this.limiter.reserve([[ipKey, RESET_FAILURES_PER_IP]], 'too_many_attempts', 'Too many attempts from here. Wait a while and try again.');
     // A token that does not work keeps the slot: guessing tokens from one address is bounded.
@@ -79,7 +82,10 @@ export class PasswordResetService {
       await users.setPasswordHash(trx, user.id, hash, now);
       const endedSessions = await sessions.revokeUserSessions(trx, user.id, now);
       const revokedBrowsers = await trustedBrowsers.revokeAllTrustedBrowsers(trx, user.id, now);
-      await recordAudit(trx, now, { type: 'password_reset.completed', actorUserId: user.id, subjectUserId: user.id, orgId: user.org_id, meta, details: { endedSessions, revokedBrowsers } });
+      // Whoever could open the reset link owns the address: the failed-password count that
+      // locked password sign-in (the guesser's, or their own) no longer stands between them and the account.
+      await rateLimits.clearCounter(trx, signInAccountKey(user.email_normalized));
+      await recordAudit(trx, now, { type: 'password_reset.completed', actorUserId: user.id, subjectUserId: user.id, orgId: user.org_id, meta, details: { endedSessions, revokedBrowsers, clearedSignInLock: true } });
     });
     await this.notifier.notify(user, { title: 'Your password was reset', lines: [['What happened', 'Your password was changed with a reset link. You were signed out everywhere.']] }, meta);
     return { user };
@@ -96,9 +102,9 @@ export class PasswordResetService {
     return user;
   }
 
-  private async sendLink(user: User, token: string, meta: RequestMeta): Promise<void> {
+  private async sendLink(user: Principal, token: string, meta: RequestMeta): Promise<void> {
     const rendered = passwordResetMessage({
-      companyName: this.deps.settings.companyName,
+      companyName: await companyNameFor(this.deps, user.org_id),
       link: `${this.deps.settings.publicUrl}/reset-password?token=${token}`,
       minutesValid: RESET_LINK_MS / 60_000,
     });

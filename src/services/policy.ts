@@ -1,7 +1,7 @@
 import { invalidInput, notFound } from '../core/errors.js';
-import type { ChallengeTrigger, EffectivePolicy, OrganisationPolicy, TwoFactorMode } from '../core/policy.js';
+import type { ChallengeTrigger, EffectivePolicy, OrganisationPolicy, RolePolicy, TwoFactorMode } from '../core/policy.js';
 import { CHALLENGE_TRIGGERS, MAX_TRUST_BROWSER_DAYS, POLICY_METHODS, TWO_FACTOR_MODES, effectivePolicy } from '../core/policy.js';
-import type { Executor, Organisation, OrganisationPolicyRow, User } from '../store/index.js';
+import type { Executor, Organisation } from '../store/index.js';
 import { policies, roles, users } from '../store/index.js';
 import { ADMIN_ROLE } from './accounts.js';
 import type { Actor } from './actor.js';
@@ -10,6 +10,7 @@ import { requireSudoAdmin } from './step-up.js';
 import { requireInTree } from './tenancy.js';
 import { recordAudit } from './audit-log.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
+import type { Principal } from './principal.js';
 
 /**
  * What organisation policy demands of a user. Everything that must respect policy asks
@@ -17,7 +18,7 @@ import type { RequestMeta, ServiceDeps } from './context.js';
  */
 export interface SecondFactorPolicy {
   /** Pass the transaction when inside one: SQLite has a single connection. */
-  requiresSecondFactor(user: User, db?: Executor): Promise<boolean>;
+  requiresSecondFactor(user: Principal, db?: Executor): Promise<boolean>;
 }
 
 export interface OrganisationPolicyInput {
@@ -26,6 +27,8 @@ export interface OrganisationPolicyInput {
   triggers: ChallengeTrigger[];
   allowedMethods: string[];
   trustBrowserDays: number;
+  /** Codes no longer finish the second step: a security key or passkey does (absent: false). */
+  requirePhishingResistant?: boolean;
 }
 
 export interface OrganisationPolicyView extends OrganisationPolicyInput {
@@ -57,11 +60,19 @@ export class PolicyService implements SecondFactorPolicy {
     return this.deps.database.db;
   }
 
-  async requiresSecondFactor(user: User, db: Executor = this.db): Promise<boolean> {
+  async requiresSecondFactor(user: Principal, db: Executor = this.db): Promise<boolean> {
     return (await this.effectiveFor(user, db)).mode.value === 'required';
   }
 
-  async effectiveFor(user: User, db: Executor = this.db): Promise<EffectivePolicy> {
+  /**
+   * Whether an organisation's policy chain requires 2FA of its members, roles aside (a role that
+   * requires it decides on its own). The admin user list asks this once per organisation on a page.
+   */
+  async organisationRequiresSecondFactor(orgId: string, db: Executor = this.db): Promise<boolean> {
+    return this.compute(await policies.policyChain(db, orgId), orgId, []).mode.value === 'required';
+  }
+
+  async effectiveFor(user: Principal, db: Executor = this.db): Promise<EffectivePolicy> {
     const chain = await policies.policyChain(db, user.org_id);
     return this.compute(chain, user.org_id, await policies.rolePoliciesForUser(db, user.id));
   }
@@ -74,7 +85,7 @@ export class PolicyService implements SecondFactorPolicy {
   }
 
   /** What the admin policy page shows: the report, the organisation's roles and who last changed the policy. */
-  async adminView(actor: Actor, orgId: string): Promise<{ report: OrganisationPolicyReport; roles: Array<{ id: string; name: string; requireTwoFactor: boolean }>; updatedByEmail: string | null }> {
+  async adminView(actor: Actor, orgId: string): Promise<{ report: OrganisationPolicyReport; roles: Array<{ id: string; name: string; requireTwoFactor: boolean; requirePhishingResistant: boolean }>; updatedByEmail: string | null }> {
     const report = await this.organisationPolicy(actor, orgId);
     const updatedBy = report.own?.updatedBy;
     const [orgRoles, updater] = await Promise.all([roles.listRolesWithRequirement(this.db, report.organisation.id), updatedBy ? users.findUser(this.db, updatedBy) : undefined]);
@@ -89,16 +100,7 @@ export class PolicyService implements SecondFactorPolicy {
       const org = await requireInTree(trx, admin, orgId);
       const before = await policies.findOrganisationPolicy(trx, orgId);
       const now = this.deps.clock();
-      await policies.upsertOrganisationPolicy(trx, {
-        org_id: orgId,
-        mode: clean.mode,
-        applies_to_sub_organisations: clean.appliesToSubOrganisations ? 1 : 0,
-        triggers: JSON.stringify(clean.triggers),
-        allowed_methods: JSON.stringify(clean.allowedMethods),
-        trust_browser_days: clean.trustBrowserDays,
-        updated_at: now,
-        updated_by: admin.id,
-      });
+      await policies.upsertOrganisationPolicy(trx, { orgId, ...clean, requirePhishingResistant: clean.requirePhishingResistant === true, updatedAt: now, updatedBy: admin.id });
       await recordAudit(trx, now, {
         type: 'policy.changed',
         actorUserId: admin.id,
@@ -110,30 +112,45 @@ export class PolicyService implements SecondFactorPolicy {
     });
     // The organisation's admins hear of every change, so a rogue or mistaken edit does not go unseen.
     const admins = await roles.activeHoldersOfRole(this.db, orgId, ADMIN_ROLE);
-    const summary = `${clean.mode}; challenge on ${clean.triggers.join(', ')}; methods ${clean.allowedMethods.join(', ')}; trust browsers ${clean.trustBrowserDays} days${clean.appliesToSubOrganisations ? '; applies to sub-organisations' : ''}`;
+    const summary = `${clean.mode}; challenge on ${clean.triggers.join(', ')}; methods ${clean.allowedMethods.join(', ')}; trust browsers ${clean.trustBrowserDays} days${clean.requirePhishingResistant ? '; security key or passkey required' : ''}${clean.appliesToSubOrganisations ? '; applies to sub-organisations' : ''}`;
     for (const admin of admins) {
       await this.notifier?.notify(admin, { title: `The 2FA policy of ${report.organisation.name} changed`, lines: [['Changed by', admin.email], ['New policy', summary]] }, meta);
     }
     return report;
   }
 
-  async setRoleRequirement(actor: Actor, roleId: string, requireTwoFactor: boolean, meta: RequestMeta): Promise<{ roleId: string; role: string; orgId: string; requireTwoFactor: boolean }> {
+  /**
+   * What a role demands of everyone holding it: two-step verification and, optionally, a
+   * security key or passkey for it (which needs the first). Left out, `requirePhishingResistant`
+   * keeps what the role had, unless two-step verification is being switched off, which ends both.
+   */
+  async setRoleRequirement(
+    actor: Actor,
+    roleId: string,
+    requireTwoFactor: boolean,
+    meta: RequestMeta,
+    change: { requirePhishingResistant?: boolean | undefined } = {},
+  ): Promise<{ roleId: string; role: string; orgId: string; requireTwoFactor: boolean; requirePhishingResistant: boolean }> {
     const admin = await requireSudoAdmin(this.deps, actor);
+    if (change.requirePhishingResistant === true && !requireTwoFactor) {
+      throw invalidInput('mode_invalid', 'Requiring a security key or passkey for a role needs two-step verification required for it too.');
+    }
     return this.db.transaction().execute(async (trx) => {
       const role = await roles.findRole(trx, roleId);
       if (!role) throw notFound(NO_ROLE.code, NO_ROLE.message);
       await requireInTree(trx, admin, role.org_id, NO_ROLE);
       const before = await policies.findRolePolicy(trx, roleId);
+      const requirePhishingResistant = requireTwoFactor && (change.requirePhishingResistant ?? before?.requirePhishingResistant ?? false);
       const now = this.deps.clock();
-      await policies.setRoleRequirement(trx, { role_id: roleId, require_two_factor: requireTwoFactor ? 1 : 0, updated_at: now, updated_by: admin.id });
+      await policies.setRoleRequirement(trx, { roleId, requireTwoFactor, requirePhishingResistant, updatedAt: now, updatedBy: admin.id });
       await recordAudit(trx, now, {
         type: 'role_policy.changed',
         actorUserId: admin.id,
         orgId: role.org_id,
         meta,
-        details: { roleId, role: role.name, before: before ? before.require_two_factor === 1 : false, requireTwoFactor },
+        details: { roleId, role: role.name, before: before?.requireTwoFactor ?? false, requireTwoFactor, phishingResistantBefore: before?.requirePhishingResistant ?? false, requirePhishingResistant },
       });
-      return { roleId, role: role.name, orgId: role.org_id, requireTwoFactor };
+      return { roleId, role: role.name, orgId: role.org_id, requireTwoFactor, requirePhishingResistant };
     });
   }
 
@@ -142,12 +159,12 @@ export class PolicyService implements SecondFactorPolicy {
     const own = chain.find((l) => l.orgId === org.id)?.policy ?? null;
     return {
       organisation: { id: org.id, name: org.name, parentId: org.parent_id },
-      own: own ? { ...toInput(own), updatedAt: new Date(own.updated_at).toISOString(), updatedBy: own.updated_by } : null,
+      own: own ? { ...toInput(own), updatedAt: new Date(own.updatedAt).toISOString(), updatedBy: own.updatedBy } : null,
       effective: this.compute(chain, org.id, []),
     };
   }
 
-  private compute(chain: policies.ChainLink[], orgId: string, rolePolicies: Array<{ roleName: string; requireTwoFactor: boolean }>): EffectivePolicy {
+  private compute(chain: policies.ChainLink[], orgId: string, rolePolicies: readonly RolePolicy[]): EffectivePolicy {
     const orgPolicies: OrganisationPolicy[] = chain.flatMap((link) =>
       link.policy ? [{ orgId: link.orgId, orgName: link.orgName, ...toInput(link.policy) }] : [],
     );
@@ -160,14 +177,9 @@ export class PolicyService implements SecondFactorPolicy {
   }
 }
 
-function toInput(row: OrganisationPolicyRow): OrganisationPolicyInput {
-  return {
-    mode: row.mode as TwoFactorMode,
-    appliesToSubOrganisations: row.applies_to_sub_organisations === 1,
-    triggers: JSON.parse(row.triggers) as ChallengeTrigger[],
-    allowedMethods: JSON.parse(row.allowed_methods) as string[],
-    trustBrowserDays: row.trust_browser_days,
-  };
+function toInput(policy: policies.StoredOrganisationPolicy): OrganisationPolicyInput {
+  const { mode, appliesToSubOrganisations, triggers, allowedMethods, trustBrowserDays, requirePhishingResistant } = policy;
+  return { mode, appliesToSubOrganisations, triggers, allowedMethods, trustBrowserDays, requirePhishingResistant };
 }
 
 /** The HTTP schema checks shapes; this checks meaning, for every caller (API, CLI, tests). */
@@ -182,11 +194,16 @@ export function validatePolicyInput(input: OrganisationPolicyInput): Organisatio
   if (!Number.isInteger(input.trustBrowserDays) || input.trustBrowserDays < 0 || input.trustBrowserDays > MAX_TRUST_BROWSER_DAYS) {
     throw invalidInput('trust_browser_days_invalid', `Trusted-browser lifetime is 0 to ${MAX_TRUST_BROWSER_DAYS} days.`);
   }
+  const phishingResistant = input.requirePhishingResistant === true;
+  // Requiring a key while not allowing one would leave members nothing to enrol.
+  if (phishingResistant && !input.allowedMethods.includes('webauthn')) throw invalidInput('allowed_methods_invalid', 'Requiring a security key or passkey needs "webauthn" among the allowed methods.');
+  if (phishingResistant && input.mode !== 'required') throw invalidInput('mode_invalid', 'Requiring a security key or passkey needs the mode "required".');
   return {
     mode: input.mode,
     appliesToSubOrganisations: input.appliesToSubOrganisations,
     triggers: [...new Set(input.triggers)],
     allowedMethods: [...new Set(input.allowedMethods)],
     trustBrowserDays: input.trustBrowserDays,
+    requirePhishingResistant: phishingResistant,
   };
 }

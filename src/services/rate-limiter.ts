@@ -84,3 +84,8 @@ export class AttemptLimiter {
     return Math.max(1, Math.ceil((state.resetAt - now) / 1000));
   }
 }
+
+/** The password sign-in's per-account counter: sign-in reserves on it, a completed password reset clears it. */
+export function signInAccountKey(normalisedEmail: string): string {
+  return `signin:acct:${normalisedEmail}`;
+}

@@ -5,11 +5,14 @@ import { locationKey } from '../core/risk.js';
 import { isValidTimeZone } from '../core/time-zone.js';
 import type { DeviceType } from '../core/user-agent.js';
 import { deviceLabel, parseUserAgent } from '../core/user-agent.js';
-import type { Executor, KnownDevice, KnownLocation, Session, User } from '../store/index.js';
+import type { Executor, KnownDevice, KnownLocation } from '../store/index.js';
 import { blocks, knownDevices, knownLocations, notificationSettings, sessionOrigins, sessions, users } from '../store/index.js';
 import { recordAudit } from './audit-log.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
 import type { IpLocator } from './geoip.js';
+import type { Principal, SessionPrincipal } from './principal.js';
+import type { Actor } from './actor.js';
+import { requireRecentReauth } from './step-up.js';
 
 /** What a User-Agent says about the thing that signed in. */
 export interface DeviceDescription {
@@ -99,7 +102,7 @@ export class SecurityCentre {
     return this.deps.database.db;
   }
 
-  async sessions(user: User, currentSessionId: string): Promise<SessionView[]> {
+  async sessions(user: Principal, currentSessionId: string): Promise<SessionView[]> {
     const now = this.deps.clock();
     const live = await sessions.listActiveSessions(this.db, user.id, now, now - this.deps.settings.sessionIdleMs);
     const origins = new Map((await sessionOrigins.findSessionOrigins(this.db, live.map((s) => s.id))).map((o) => [o.session_id, o]));
@@ -119,14 +122,14 @@ export class SecurityCentre {
           lastActiveAt: s.last_seen_at,
           expiresAt: s.expires_at,
           authenticatedAt: s.authenticated_at,
-          amr: JSON.parse(s.amr) as string[],
+          amr: s.amr,
         };
       }),
     );
   }
 
   /** Signs out every session but the one asking; returns how many ended. */
-  async endOtherSessions(user: User, current: Session, meta: RequestMeta): Promise<number> {
+  async endOtherSessions(user: Principal, current: SessionPrincipal, meta: RequestMeta): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
       const now = this.deps.clock();
       const ended = await sessions.revokeUserSessions(trx, user.id, now, current.id);
@@ -135,18 +138,18 @@ export class SecurityCentre {
     });
   }
 
-  async devices(user: User, meta: RequestMeta): Promise<DeviceView[]> {
+  async devices(user: Principal, meta: RequestMeta): Promise<DeviceView[]> {
     const current = await this.currentDevice(this.db, user, meta);
     return (await knownDevices.listKnownDevices(this.db, user.id)).map((d) => deviceView(d, current?.id === d.id));
   }
 
-  async locations(user: User, meta: RequestMeta): Promise<LocationView[]> {
+  async locations(user: Principal, meta: RequestMeta): Promise<LocationView[]> {
     const here = await this.currentLocationKey(meta);
     return (await knownLocations.listKnownLocations(this.db, user.id)).map((l) => locationView(l, here === l.location_key));
   }
 
   /** Blocks one of the user's devices and ends its sessions, in one transaction. */
-  async blockDevice(user: User, deviceId: string, meta: RequestMeta): Promise<{ device: DeviceView; endedSessions: number }> {
+  async blockDevice(user: Principal, deviceId: string, meta: RequestMeta): Promise<{ device: DeviceView; endedSessions: number }> {
     return this.db.transaction().execute(async (trx) => {
       const device = await blocks.findDevice(trx, user.id, deviceId);
       if (!device) throw notFound('device_not_found', 'No such device.');
@@ -172,7 +175,9 @@ export class SecurityCentre {
     });
   }
 
-  async unblockDevice(user: User, deviceId: string, meta: RequestMeta): Promise<DeviceView> {
+  /** Unblocking lets sign-ins through again: it needs a recent re-authentication, checked here. */
+  async unblockDevice(actor: Actor, deviceId: string, meta: RequestMeta): Promise<DeviceView> {
+    const user = requireRecentReauth(this.deps, actor);
     return this.db.transaction().execute(async (trx) => {
       const device = await blocks.findDevice(trx, user.id, deviceId);
       if (!device) throw notFound('device_not_found', 'No such device.');
@@ -184,8 +189,13 @@ export class SecurityCentre {
     });
   }
 
-  /** Blocks one of the user's locations and ends the sessions signed in from it. */
-  async blockLocation(user: User, locationId: string, meta: RequestMeta): Promise<{ location: LocationView; endedSessions: number }> {
+  /**
+   * Blocks one of the user's locations and ends the sessions signed in from it. It refuses the
+   * owner too whenever they are there, so a stolen session must not be able to do it: it needs a
+   * recent re-authentication, checked here.
+   */
+  async blockLocation(actor: Actor, locationId: string, meta: RequestMeta): Promise<{ location: LocationView; endedSessions: number }> {
+    const user = requireRecentReauth(this.deps, actor);
     const here = await this.currentLocationKey(meta);
     return this.db.transaction().execute(async (trx) => {
       const location = await blocks.findLocation(trx, user.id, locationId);
@@ -204,21 +214,23 @@ export class SecurityCentre {
           subjectUserId: user.id,
           orgId: user.org_id,
           meta,
-          details: { locationId: location.id, location: location.location_key, endedSessions: ended.length, sessionIds: ended },
+          details: { locationId: location.id, location: location.location_key, label: placeLabel({ country: location.country, region: location.region, city: null }), endedSessions: ended.length, sessionIds: ended },
         });
       }
       return { location: locationView({ ...location, blocked_at: blockedAt }, false), endedSessions: ended.length };
     });
   }
 
-  async unblockLocation(user: User, locationId: string, meta: RequestMeta): Promise<LocationView> {
+  /** Unblocking lets sign-ins through again: it needs a recent re-authentication, checked here. */
+  async unblockLocation(actor: Actor, locationId: string, meta: RequestMeta): Promise<LocationView> {
+    const user = requireRecentReauth(this.deps, actor);
     const here = await this.currentLocationKey(meta);
     return this.db.transaction().execute(async (trx) => {
       const location = await blocks.findLocation(trx, user.id, locationId);
       if (!location) throw notFound('location_not_found', 'No such location.');
       if (location.blocked_at !== null) {
         await blocks.setLocationBlocked(trx, user.id, location.id, null);
-        await recordAudit(trx, this.deps.clock(), { type: 'location.unblocked', actorUserId: user.id, subjectUserId: user.id, orgId: user.org_id, meta, details: { locationId: location.id, location: location.location_key } });
+        await recordAudit(trx, this.deps.clock(), { type: 'location.unblocked', actorUserId: user.id, subjectUserId: user.id, orgId: user.org_id, meta, details: { locationId: location.id, location: location.location_key, label: placeLabel({ country: location.country, region: location.region, city: null }) } });
       }
       return locationView({ ...location, blocked_at: null }, here === location.location_key);
     });
@@ -226,15 +238,15 @@ export class SecurityCentre {
 
   async notificationPreferences(userId: string, db: Executor = this.db): Promise<NotificationPreferences> {
     const row = await notificationSettings.findNotificationSettings(db, userId);
-    return { newDevice: row ? row.new_device === 1 : true, newLocation: row ? row.new_location === 1 : true, blockedAttempts: true };
+    return { newDevice: row?.newDevice ?? true, newLocation: row?.newLocation ?? true, blockedAttempts: true };
   }
 
-  async setNotificationPreferences(user: User, change: { newDevice?: boolean | undefined; newLocation?: boolean | undefined }, meta: RequestMeta): Promise<NotificationPreferences> {
+  async setNotificationPreferences(user: Principal, change: { newDevice?: boolean | undefined; newLocation?: boolean | undefined }, meta: RequestMeta): Promise<NotificationPreferences> {
     return this.db.transaction().execute(async (trx) => {
       const before = await this.notificationPreferences(user.id, trx);
       const after: NotificationPreferences = { newDevice: change.newDevice ?? before.newDevice, newLocation: change.newLocation ?? before.newLocation, blockedAttempts: true };
       const now = this.deps.clock();
-      await notificationSettings.saveNotificationSettings(trx, { user_id: user.id, new_device: after.newDevice ? 1 : 0, new_location: after.newLocation ? 1 : 0, updated_at: now });
+      await notificationSettings.saveNotificationSettings(trx, { userId: user.id, newDevice: after.newDevice, newLocation: after.newLocation, updatedAt: now });
       if (after.newDevice !== before.newDevice || after.newLocation !== before.newLocation) {
         await recordAudit(trx, now, {
           type: 'notification_settings.changed',
@@ -250,7 +262,7 @@ export class SecurityCentre {
   }
 
   /** The zone every time on the user's pages, notices and exports is shown in. */
-  async setTimeZone(user: User, timeZone: string, meta: RequestMeta): Promise<void> {
+  async setTimeZone(user: Principal, timeZone: string, meta: RequestMeta): Promise<void> {
     const zone = timeZone.trim();
     if (!isValidTimeZone(zone)) throw invalidInput('time_zone_invalid', `"${zone.slice(0, 64)}" is not a time zone we know. Pick one from the list, such as Europe/London.`);
     if (zone === user.time_zone) return;
@@ -272,7 +284,7 @@ export class SecurityCentre {
     return location ? { city: location.city, region: location.region, country: location.country, label: placeLabel(location) } : null;
   }
 
-  private async currentDevice(db: Executor, user: User, meta: RequestMeta): Promise<KnownDevice | null> {
+  private async currentDevice(db: Executor, user: Principal, meta: RequestMeta): Promise<KnownDevice | null> {
     if (!meta.deviceToken || meta.deviceToken.length > 128) return null;
     return (await knownDevices.findKnownDevice(db, user.id, sha256(meta.deviceToken))) ?? null;
   }

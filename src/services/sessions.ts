@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { randomToken, sha256 } from '../core/crypto.js';
-import type { Executor, Session, User } from '../store/index.js';
-import { sessionOrigins, sessions, users } from '../store/index.js';
+import type { Executor, Session } from '../store/index.js';
+import { sessionOrigins, sessions } from '../store/index.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
 import type { Remembered } from './devices.js';
+import type { Principal, SessionPrincipal } from './principal.js';
 
 export interface IssuedSession {
   /** The raw token: goes into the cookie and nowhere else. Only its hash is stored. */
@@ -15,10 +16,16 @@ export interface IssuedSession {
   seen?: Remembered;
 }
 
+/**
+ * What a request knows about who sent it: no password hash, no session token hash (see
+ * principal.ts). Built by one query per request.
+ */
 export interface AuthenticatedSession {
-  session: Session;
-  user: User;
+  session: SessionPrincipal;
+  user: Principal;
   amr: string[];
+  /** Role names held directly or through a group, sorted. */
+  roles: string[];
 }
 
 /** last_seen_at is written at most this often, so a session check is usually a pure read. */
@@ -39,9 +46,10 @@ export class SessionService {
       expires_at: now + this.deps.settings.sessionMaxMs,
       ip: meta.ip,
       user_agent: meta.userAgent.slice(0, 512),
-      amr: JSON.stringify(amr),
+      amr,
       authenticated_at: now,
-      password_at: now,
+      // A passkey sign-in proves no password: re-authentication that wants one asks for it.
+      password_at: amr.includes('pwd') ? now : null,
       second_factor_at: amr.some((m) => m !== 'pwd') ? now : null,
       revoked_at: null,
     };
@@ -53,7 +61,7 @@ export class SessionService {
    * Notes the device and location a sign-in's session was opened from, in the sign-in's own
    * transaction, so blocking either later ends exactly the sessions opened there.
    */
-  async recordOrigin(db: Executor, session: Session, seen: Pick<Remembered, 'deviceId' | 'locationId'>): Promise<void> {
+  async recordOrigin(db: Executor, session: SessionPrincipal, seen: Pick<Remembered, 'deviceId' | 'locationId'>): Promise<void> {
     await sessionOrigins.insertSessionOrigin(db, { session_id: session.id, user_id: session.user_id, device_id: seen.deviceId, location_id: seen.locationId });
   }
 
@@ -62,18 +70,19 @@ export class SessionService {
     if (!token || token.length > 128) return null;
     const db = this.deps.database.db;
     const now = this.deps.clock();
-    const session = await sessions.findSessionByTokenHash(db, sha256(token));
-    if (!session || !this.isLive(session, now)) return null;
-    const user = await users.findUser(db, session.user_id);
-    if (!user || user.status !== 'active') return null;
+    // One statement, read on every request: revocation and idle timeout hold at the next request on any node.
+    const found = await sessions.findSessionLookup(db, sha256(token), this.deps.database);
+    if (!found || !this.isLive(found.session, now)) return null;
+    const { session, user, roles } = found;
+    if (user.status !== 'active') return null;
     if (now - session.last_seen_at >= TOUCH_INTERVAL_MS) {
       await sessions.touchSession(db, session.id, now);
       session.last_seen_at = now;
     }
-    return { session, user, amr: JSON.parse(session.amr) as string[] };
+    return { session, user, amr: session.amr, roles };
   }
 
-  isLive(session: Session, now: number): boolean {
+  isLive(session: SessionPrincipal, now: number): boolean {
     return (
       session.revoked_at === null &&
       session.expires_at > now &&
@@ -85,7 +94,7 @@ export class SessionService {
    * Gives the session a new token after a privilege change (a factor proven, re-authentication),
    * so a token captured before the change is worthless after it.
    */
-  async elevate(db: Executor, session: Session, amr: string[], proven: { password: boolean; secondFactor: boolean }): Promise<string> {
+  async elevate(db: Executor, session: SessionPrincipal, amr: string[], proven: { password: boolean; secondFactor: boolean }): Promise<string> {
     const token = randomToken(32);
     const now = this.deps.clock();
     await sessions.updateSessionAuthentication(db, session.id, {

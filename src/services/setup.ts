@@ -1,12 +1,12 @@
 import { randomToken, sha256 } from '../core/crypto.js';
 import { conflict, unauthenticated } from '../core/errors.js';
 import { setupTokens, users } from '../store/index.js';
-import type { User } from '../store/index.js';
 import { ADMIN_ROLE } from './accounts.js';
 import type { AccountService } from './accounts.js';
 import { recordAudit } from './audit-log.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
 import type { IssuedSession, SessionService } from './sessions.js';
+import type { Principal } from './principal.js';
 
 const SETUP_TOKEN_TTL_MS = 24 * 60 * 60_000;
 
@@ -26,6 +26,11 @@ export class SetupService {
     private readonly sessions: SessionService,
   ) {}
 
+  /** How many accounts exist: the first admin's checklist asks whether anyone else was added. */
+  async peopleCount(): Promise<number> {
+    return users.countUsers(this.deps.database.db);
+  }
+
   async needsSetup(): Promise<boolean> {
     return (await users.countUsers(this.deps.database.db)) === 0;
   }
@@ -43,7 +48,7 @@ export class SetupService {
     return setupTokens.setupTokenIsValid(this.deps.database.db, sha256(token), this.deps.clock());
   }
 
-  async completeSetup(token: string, admin: FirstAdmin, meta: RequestMeta): Promise<{ user: User; session: IssuedSession }> {
+  async completeSetup(token: string, admin: FirstAdmin, meta: RequestMeta): Promise<{ user: Principal; session: IssuedSession }> {
     const org = admin.organisationName;
     return this.deps.database.db.transaction().execute(async (trx) => {
       if ((await users.countUsers(trx)) > 0) throw conflict('setup_done', 'Setup has already been completed.');

@@ -1,10 +1,10 @@
 import { noticesDue } from '../core/sign-in-notices.js';
-import type { User } from '../store/index.js';
 import type { RequestMeta } from './context.js';
 import type { Recognition, Remembered } from './devices.js';
 import type { Notifier } from './messaging/notifier.js';
 import type { SecurityCentre } from './security-centre.js';
 import { describeDevice } from './security-centre.js';
+import type { Principal } from './principal.js';
 
 export type BlockedBy = 'device' | 'location';
 
@@ -21,7 +21,7 @@ export class SignInNotices {
     private readonly centre: SecurityCentre,
   ) {}
 
-  async signedIn(user: User, seen: Remembered, meta: RequestMeta): Promise<void> {
+  async signedIn(user: Principal, seen: Remembered, meta: RequestMeta): Promise<void> {
     const due = noticesDue(seen, await this.centre.notificationPreferences(user.id));
     if (!due.newDevice && !due.newLocation) return;
     const what = due.newDevice && due.newLocation ? 'a new device and location' : due.newDevice ? 'a new device' : 'a new location';
@@ -39,7 +39,7 @@ export class SignInNotices {
   }
 
   /** Always sent: the person the block was meant to stop is trying to get in. */
-  async blockedAttempt(user: User, blockedBy: BlockedBy, recognition: Recognition, meta: RequestMeta): Promise<void> {
+  async blockedAttempt(user: Principal, blockedBy: BlockedBy, recognition: Recognition, meta: RequestMeta): Promise<void> {
     await this.notifier.notify(
       user,
       {

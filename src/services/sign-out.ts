@@ -1,13 +1,13 @@
 import { notFound } from '../core/errors.js';
-import type { Session, User } from '../store/index.js';
 import { sessions } from '../store/index.js';
 import { recordAudit } from './audit-log.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
+import type { Principal, SessionPrincipal } from './principal.js';
 
 export class SignOutService {
   constructor(private readonly deps: ServiceDeps) {}
 
-  async signOut(user: User, session: Session, meta: RequestMeta): Promise<void> {
+  async signOut(user: Principal, session: SessionPrincipal, meta: RequestMeta): Promise<void> {
     await this.deps.database.db.transaction().execute(async (trx) => {
       const now = this.deps.clock();
       await sessions.revokeSession(trx, session.id, now);
@@ -16,7 +16,7 @@ export class SignOutService {
   }
 
   /** Ends one of the user's own sessions (another device). */
-  async revokeSession(user: User, sessionId: string, meta: RequestMeta): Promise<void> {
+  async revokeSession(user: Principal, sessionId: string, meta: RequestMeta): Promise<void> {
     await this.deps.database.db.transaction().execute(async (trx) => {
       const now = this.deps.clock();
       const owned = (await sessions.listActiveSessions(trx, user.id, now, 0)).some((s) => s.id === sessionId);

@@ -1,17 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { JWK, JWTPayload } from 'jose';
 import { SignJWT, exportJWK, generateKeyPair, importJWK } from 'jose';
-import type { SigningKey } from '../store/index.js';
 import { deploys } from '../store/index.js';
 import type { ServiceDeps } from './context.js';
+import { signingKeyContext } from './secret-contexts.js';
 
 const ALG = 'ES256';
 /** Retired keys stay published this long, so tokens they signed still verify. */
 const RETIRED_KEY_GRACE_MS = 90 * 24 * 60 * 60_000;
-
-function signingKeyContext(kid: string): string {
-  return `signing-key:${kid}`;
-}
 
 /**
  * The server's signing keys: ES256, the private half sealed in the database so every node signs
@@ -25,28 +21,28 @@ export class SigningKeyService {
   }
 
   /** The newest unretired key, made on first use. Two nodes racing both make one; both are published. */
-  async activeKey(): Promise<SigningKey> {
+  async activeKey(): Promise<deploys.StoredSigningKey> {
     const keys = await deploys.listSigningKeys(this.db);
     const active = keys.find((k) => k.retired_at === null);
     return active ?? this.rotate();
   }
 
   /** Makes a new key and retires the others (they keep verifying for the grace period). */
-  async rotate(): Promise<SigningKey> {
+  async rotate(): Promise<deploys.StoredSigningKey> {
     const { privateKey, publicKey } = await generateKeyPair(ALG, { extractable: true });
     const kid = randomUUID();
     const now = this.deps.clock();
     const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: 'sig' };
-    const row: SigningKey = {
+    const row: deploys.StoredSigningKey = {
       kid,
       alg: ALG,
       private_jwk_encrypted: this.deps.box.encrypt(JSON.stringify(await exportJWK(privateKey)), signingKeyContext(kid)),
-      public_jwk: JSON.stringify(publicJwk),
+      public_jwk: publicJwk,
       created_at: now,
       retired_at: null,
     };
     await this.db.transaction().execute(async (trx) => {
-      await trx.updateTable('signing_keys').set({ retired_at: now }).where('retired_at', 'is', null).execute();
+      await deploys.retireSigningKeys(trx, now);
       await deploys.insertSigningKey(trx, row);
     });
     return row;
@@ -66,7 +62,7 @@ export class SigningKeyService {
    */
   async privateJwks(): Promise<JWK[]> {
     await this.activeKey();
-    const rank = (k: SigningKey) => (k.retired_at === null ? 0 : 1);
+    const rank = (k: deploys.StoredSigningKey) => (k.retired_at === null ? 0 : 1);
     const keys = (await this.publishedKeys()).sort((a, b) => rank(a) - rank(b) || b.created_at - a.created_at);
     return keys.map((k) => ({ ...(JSON.parse(this.deps.box.decrypt(k.private_jwk_encrypted, signingKeyContext(k.kid))) as JWK), kid: k.kid, alg: k.alg, use: 'sig' }));
   }
@@ -76,7 +72,7 @@ export class SigningKeyService {
     return (await this.publishedKeys()).map((k) => k.kid);
   }
 
-  private async publishedKeys(): Promise<SigningKey[]> {
+  private async publishedKeys(): Promise<deploys.StoredSigningKey[]> {
     const now = this.deps.clock();
     return (await deploys.listSigningKeys(this.db)).filter((k) => k.retired_at === null || now - k.retired_at < RETIRED_KEY_GRACE_MS);
   }
@@ -84,6 +80,6 @@ export class SigningKeyService {
   async jwks(): Promise<{ keys: JWK[] }> {
     const now = this.deps.clock();
     const keys = await deploys.listSigningKeys(this.db);
-    return { keys: keys.filter((k) => k.retired_at === null || now - k.retired_at < RETIRED_KEY_GRACE_MS).map((k) => JSON.parse(k.public_jwk) as JWK) };
+    return { keys: keys.filter((k) => k.retired_at === null || now - k.retired_at < RETIRED_KEY_GRACE_MS).map((k) => k.public_jwk as JWK) };
   }
 }

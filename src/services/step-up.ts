@@ -1,16 +1,27 @@
 import { TwofoldError, forbidden } from '../core/errors.js';
-import type { Executor, Session, User } from '../store/index.js';
+import type { MissingProof, SessionProofs, StepUpPurpose, StepUpWindow } from '../core/flows/step-up.js';
+import { missingProofs, provenWithin } from '../core/flows/step-up.js';
+import type { Executor } from '../store/index.js';
 import { factors } from '../store/index.js';
 import type { Actor } from './actor.js';
 import { personOf } from './actor.js';
 import type { ServiceDeps } from './context.js';
 import { holdsAdminRole } from './accounts.js';
+import type { Principal, SessionPrincipal } from './principal.js';
 
-export type MissingProof = 'password' | 'second_factor';
+export type { MissingProof };
 
-/** Whether a proof given at `at` is still inside the re-authentication window. */
-function provenRecently(deps: ServiceDeps, at: number | null): boolean {
-  return at !== null && deps.clock() - at <= deps.settings.reauthMs;
+/** The session's proofs, as the step-up rules in core/flows/step-up.ts read them. */
+export function proofsOf(session: SessionPrincipal, holdsFactor: boolean): SessionProofs {
+  return { passwordAt: session.password_at, secondFactorAt: session.second_factor_at, holdsFactor };
+}
+
+/**
+ * How long a proof counts, per purpose: a person's own factor changes use TWOFOLD_REAUTH_MINUTES,
+ * admin areas TWOFOLD_ADMIN_REAUTH_MINUTES (longer, so admin work is not interrupted every few minutes).
+ */
+export function reauthWindow(deps: ServiceDeps, purpose: StepUpPurpose = 'change_factors'): StepUpWindow {
+  return { nowMs: deps.clock(), windowMs: purpose === 'admin' ? deps.settings.adminReauthMs : deps.settings.reauthMs };
 }
 
 /**
@@ -19,7 +30,7 @@ function provenRecently(deps: ServiceDeps, at: number | null): boolean {
  * to re-authenticate. A person who holds a factor proves one of them (a code, a sent code or a
  * backup code) within the re-authentication window; one who holds none proves the password.
  */
-export async function requireProofToChangeFactors(deps: ServiceDeps, actor: Actor, db: Executor = deps.database.db): Promise<User> {
+export async function requireProofToChangeFactors(deps: ServiceDeps, actor: Actor, db: Executor = deps.database.db): Promise<Principal> {
   const missing = await missingProofToChangeFactors(deps, actor, db);
   if (missing === null) return personOf(actor);
   const holdsFactor = missing === 'second_factor';
@@ -33,27 +44,46 @@ export async function requireProofToChangeFactors(deps: ServiceDeps, actor: Acto
   );
 }
 
+/**
+ * A person's own sensitive action that changes no factor (unblocking a device or a place,
+ * blocking a whole place): the session must have proven something, a password or a code,
+ * within the re-authentication window. Returns the person.
+ */
+export function requireRecentReauth(deps: ServiceDeps, actor: Actor): Principal {
+  const person = personOf(actor);
+  if (actor.via !== 'session') throw reauthenticationRequired();
+  requireRecentSession(deps, actor.session);
+  return person;
+}
+
+/** Throws unless the session proved a password or a code within the re-authentication window. */
+export function requireRecentSession(deps: ServiceDeps, session: SessionPrincipal): void {
+  if (deps.clock() - session.authenticated_at > deps.settings.reauthMs) throw reauthenticationRequired();
+}
+
+function reauthenticationRequired(): TwofoldError {
+  return forbidden('reauthentication_required', 'Confirm it is you: enter your password or a current code, then try again.');
+}
+
 /** What the actor still has to prove before adding or removing a factor, or null when nothing. */
 export async function missingProofToChangeFactors(deps: ServiceDeps, actor: Actor, db: Executor = deps.database.db): Promise<MissingProof | null> {
   if (actor.via === 'enrolment_flow') return null;
   if (actor.via === 'system') return 'password'; // only the person may change their factors
-  const holdsFactor = (await factors.countActiveFactors(db, actor.user.id)) > 0;
-  const { password_at: passwordAt, second_factor_at: secondFactorAt } = actor.session;
-  if (holdsFactor) return provenRecently(deps, secondFactorAt) ? null : 'second_factor';
-  // Holding none, the password is enough; so is a factor proven moments ago (just removed, say).
-  return provenRecently(deps, passwordAt) || provenRecently(deps, secondFactorAt) ? null : 'password';
+  const holdsFactor = (await factors.countHeldFactors(db, actor.user.id)) > 0;
+  return missingProofs('change_factors', proofsOf(actor.session, holdsFactor), reauthWindow(deps))[0] ?? null;
 }
 
 /**
- * "Sudo" for admin areas: the password proven within the re-authentication window and, for an
+ * "Sudo" for admin areas: the password proven within the admin re-authentication window and, for an
  * admin who holds a factor, a second factor as well. A fresh sign-in with both counts. This is
  * what `requireSudoAdmin` enforces, and what the re-authentication page asks for.
  */
-export async function missingAdminProofs(deps: ServiceDeps, user: User, session: Session): Promise<MissingProof[]> {
-  const missing: MissingProof[] = [];
-  if (!provenRecently(deps, session.password_at)) missing.push('password');
-  if (!provenRecently(deps, session.second_factor_at) && (await factors.countActiveFactors(deps.database.db, user.id)) > 0) missing.push('second_factor');
-  return missing;
+export async function missingAdminProofs(deps: ServiceDeps, user: Principal, session: SessionPrincipal): Promise<MissingProof[]> {
+  const adminWindow = reauthWindow(deps, 'admin');
+  // Holding a factor only matters while no second factor is fresh: every admin request in sudo
+  // skips the count (with a fresh second factor, "holds one" gives the same answer as the truth).
+  const holdsFactor = provenWithin(session.second_factor_at, adminWindow) || (await factors.countHeldFactors(deps.database.db, user.id)) > 0;
+  return missingProofs('admin', proofsOf(session, holdsFactor), adminWindow);
 }
 
 export function adminReauthRequired(missing: readonly MissingProof[]): TwofoldError {
@@ -72,9 +102,9 @@ export function adminReauthRequired(missing: readonly MissingProof[]): TwofoldEr
  * (an organisation's API keys and apps): the system actor passes, as whoever holds the server's
  * database and key can do this anyway, is recorded as nobody, and gets null instead of an admin.
  */
-export async function requireSudoAdmin(deps: ServiceDeps, actor: Actor): Promise<User>;
-export async function requireSudoAdmin(deps: ServiceDeps, actor: Actor, options: { orSystem: true }): Promise<User | null>;
-export async function requireSudoAdmin(deps: ServiceDeps, actor: Actor, options?: { orSystem: true }): Promise<User | null> {
+export async function requireSudoAdmin(deps: ServiceDeps, actor: Actor): Promise<Principal>;
+export async function requireSudoAdmin(deps: ServiceDeps, actor: Actor, options: { orSystem: true }): Promise<Principal | null>;
+export async function requireSudoAdmin(deps: ServiceDeps, actor: Actor, options?: { orSystem: true }): Promise<Principal | null> {
   if (actor.via === 'system' && options?.orSystem === true) return null;
   if (actor.via !== 'session' || !(await holdsAdminRole(deps.database.db, actor.user.id))) throw forbidden('not_admin', 'Only an administrator can do this.');
   const missing = await missingAdminProofs(deps, actor.user, actor.session);

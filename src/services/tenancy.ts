@@ -1,13 +1,14 @@
 import type { CodeOf } from '../core/errors.js';
 import { notFound } from '../core/errors.js';
-import type { Executor, Organisation, User } from '../store/index.js';
+import type { Executor, Organisation } from '../store/index.js';
 import { organisations } from '../store/index.js';
+import type { Principal } from './principal.js';
 
 type Missing = { code: CodeOf<'not_found'>; message: string };
 const NO_ORGANISATION: Missing = { code: 'organisation_not_found', message: 'No such organisation.' };
 
 /** Whether `orgId` is the actor's own organisation or one below it. */
-export async function isWithinTree(db: Executor, actor: User, orgId: string): Promise<boolean> {
+export async function isWithinTree(db: Executor, actor: Principal, orgId: string): Promise<boolean> {
   return (await organisations.ancestorIds(db, orgId)).includes(actor.org_id);
 }
 
@@ -18,7 +19,7 @@ export async function isWithinTree(db: Executor, actor: User, orgId: string): Pr
  * learns nothing about siblings. Only for an admin already checked (`requireSudoAdmin` in
  * step-up.ts, before the transaction), so pass the use case's transaction here.
  */
-export async function requireInTree(db: Executor, admin: User, orgId: string, missing: Missing = NO_ORGANISATION): Promise<Organisation> {
+export async function requireInTree(db: Executor, admin: Principal, orgId: string, missing: Missing = NO_ORGANISATION): Promise<Organisation> {
   const org = await organisations.findOrganisation(db, orgId);
   if (!org || !(await isWithinTree(db, admin, orgId))) throw notFound(missing.code, missing.message);
   return org;

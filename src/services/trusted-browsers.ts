@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { randomToken, sha256 } from '../core/crypto.js';
 import { notFound } from '../core/errors.js';
-import type { Executor, TrustedBrowser, User } from '../store/index.js';
+import type { Executor, TrustedBrowser } from '../store/index.js';
 import { trustedBrowsers } from '../store/index.js';
 import { recordAudit } from './audit-log.js';
 import type { RequestMeta, ServiceDeps } from './context.js';
+import type { Principal } from './principal.js';
 
 export interface IssuedTrust {
   token: string;
@@ -22,7 +23,7 @@ export class TrustedBrowserService {
   }
 
   /** `days` is the user's effective policy lifetime (never longer than the server's setting). */
-  async issue(trx: Executor, user: User, meta: RequestMeta, days = this.deps.settings.trustBrowserDays): Promise<IssuedTrust | null> {
+  async issue(trx: Executor, user: Principal, meta: RequestMeta, days = this.deps.settings.trustBrowserDays): Promise<IssuedTrust | null> {
     if (!this.enabled || days <= 0) return null;
     const now = this.deps.clock();
     const token = randomToken(32);
@@ -56,7 +57,7 @@ export class TrustedBrowserService {
    * current policy: an organisation that shortens the lifetime, or turns trust off (0 days),
    * shortens or ends trust already given.
    */
-  async recognise(user: User, token: string | undefined, maxDays = this.deps.settings.trustBrowserDays): Promise<TrustedBrowser | null> {
+  async recognise(user: Principal, token: string | undefined, maxDays = this.deps.settings.trustBrowserDays): Promise<TrustedBrowser | null> {
     if (!this.enabled || maxDays <= 0 || !token || token.length > 128) return null;
     const now = this.deps.clock();
     const found = await trustedBrowsers.findValidTrustedBrowser(this.deps.database.db, user.id, sha256(token), now);
@@ -72,7 +73,7 @@ export class TrustedBrowserService {
     return trustedBrowsers.listTrustedBrowsers(this.deps.database.db, userId, this.deps.clock());
   }
 
-  async revoke(user: User, id: string, meta: RequestMeta): Promise<void> {
+  async revoke(user: Principal, id: string, meta: RequestMeta): Promise<void> {
     await this.deps.database.db.transaction().execute(async (trx) => {
       const now = this.deps.clock();
       if (!(await trustedBrowsers.revokeTrustedBrowser(trx, user.id, id, now))) {

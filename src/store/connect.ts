@@ -9,6 +9,8 @@ export interface StoreLocation {
   databaseUrl?: string | undefined;
   dataDir: string;
   postgresSchema?: string;
+  /** PostgreSQL pool limits (defaults in postgres/connect.ts). */
+  pool?: { size?: number; acquireTimeoutMs?: number; statementTimeoutMs?: number };
 }
 
 export function connectDatabase(location: StoreLocation): Database {
@@ -16,7 +18,14 @@ export function connectDatabase(location: StoreLocation): Database {
     if (!/^postgres(ql)?:\/\//.test(location.databaseUrl)) {
       throw new Error('TWOFOLD_DATABASE_URL must be a postgres:// URL');
     }
-    return connectPostgres({ url: location.databaseUrl, ...(location.postgresSchema ? { schema: location.postgresSchema } : {}) });
+    const pool = location.pool ?? {};
+    return connectPostgres({
+      url: location.databaseUrl,
+      ...(location.postgresSchema ? { schema: location.postgresSchema } : {}),
+      ...(pool.size !== undefined ? { maxConnections: pool.size } : {}),
+      ...(pool.acquireTimeoutMs !== undefined ? { connectTimeoutMs: pool.acquireTimeoutMs } : {}),
+      ...(pool.statementTimeoutMs !== undefined ? { statementTimeoutMs: pool.statementTimeoutMs } : {}),
+    });
   }
   mkdirSync(location.dataDir, { recursive: true });
   return connectSqlite(join(location.dataDir, 'twofold.sqlite'));

@@ -1,5 +1,9 @@
 import type { Executor } from './database.js';
-import type { ChannelEntry, DeliveryChannel, DeliveryProviderRow } from './schema.js';
+import type { ChannelEntry, ChannelEntryRow, DeliveryChannel, DeliveryProviderRow } from './schema.js';
+
+function entryOf(row: ChannelEntryRow): ChannelEntry {
+  return { ...row, allowed: Number(row.allowed) === 1 };
+}
 
 export async function insertProvider(db: Executor, row: DeliveryProviderRow): Promise<void> {
   await db.insertInto('delivery_providers').values(row).execute();
@@ -28,19 +32,21 @@ export async function deleteProvider(db: Executor, id: string): Promise<void> {
 
 /** Entries, in any organisation, that send through this provider. */
 export async function entriesUsingProvider(db: Executor, providerId: string): Promise<ChannelEntry[]> {
-  return db.selectFrom('channel_entries').selectAll().where('provider_id', '=', providerId).execute();
+  return (await db.selectFrom('channel_entries').selectAll().where('provider_id', '=', providerId).execute()).map(entryOf);
 }
 
 export async function findChannelEntry(db: Executor, orgId: string, channel: DeliveryChannel): Promise<ChannelEntry | undefined> {
-  return db.selectFrom('channel_entries').selectAll().where('org_id', '=', orgId).where('channel', '=', channel).executeTakeFirst();
+  const row = await db.selectFrom('channel_entries').selectAll().where('org_id', '=', orgId).where('channel', '=', channel).executeTakeFirst();
+  return row && entryOf(row);
 }
 
 export async function listChannelEntries(db: Executor, orgIds: readonly string[]): Promise<ChannelEntry[]> {
   if (orgIds.length === 0) return [];
-  return db.selectFrom('channel_entries').selectAll().where('org_id', 'in', orgIds).execute();
+  return (await db.selectFrom('channel_entries').selectAll().where('org_id', 'in', orgIds).execute()).map(entryOf);
 }
 
-export async function upsertChannelEntry(db: Executor, row: ChannelEntry): Promise<void> {
+export async function upsertChannelEntry(db: Executor, entry: ChannelEntry): Promise<void> {
+  const row: ChannelEntryRow = { ...entry, allowed: entry.allowed ? 1 : 0 };
   await db
     .insertInto('channel_entries')
     .values(row)

@@ -1,28 +1,65 @@
 import type { Executor } from './database.js';
-import type { ApiKey, DeployChange, DeployTarget, Deployment, SigningKey } from './schema.js';
+import type { Bundle, BundleValue } from '../core/bundle.js';
+import { canonicalJson } from '../core/bundle.js';
+import type { ApiKey, DeployChange, DeployChangeRow, DeployTarget, DeployTargetRow, Deployment, DeploymentRow, SigningKey } from './schema.js';
 
-export async function insertSigningKey(db: Executor, key: SigningKey): Promise<void> {
-  await db.insertInto('signing_keys').values(key).execute();
+// Bundles and values are stored as canonical JSON, the bytes their digest is taken over.
+function targetOf(row: DeployTargetRow): DeployTarget {
+  return { ...row, pending_bundle: JSON.parse(row.pending_bundle) as Bundle, require_two_factor: Number(row.require_two_factor) === 1 };
+}
+function changeOf(row: DeployChangeRow): DeployChange {
+  return { ...row, value: row.value === null ? null : (JSON.parse(row.value) as BundleValue) };
+}
+function deploymentOf(row: DeploymentRow): Deployment {
+  return { ...row, bundle: JSON.parse(row.bundle) as Bundle, summary: JSON.parse(row.summary) as string[] };
 }
 
-export async function listSigningKeys(db: Executor): Promise<SigningKey[]> {
-  return db.selectFrom('signing_keys').selectAll().orderBy('created_at', 'desc').execute();
+/** A signing key as the services see it: the public JWK decoded (the private one stays sealed). */
+export type StoredSigningKey = Omit<SigningKey, 'public_jwk'> & { public_jwk: Record<string, unknown> };
+
+export async function insertSigningKey(db: Executor, key: StoredSigningKey): Promise<void> {
+  await db
+    .insertInto('signing_keys')
+    .values({ ...key, public_jwk: JSON.stringify(key.public_jwk) })
+    .execute();
 }
 
-export async function insertApiKey(db: Executor, key: ApiKey): Promise<void> {
-  await db.insertInto('api_keys').values(key).execute();
+/** Retires every current key; their approvals keep verifying for the grace period. */
+export async function retireSigningKeys(db: Executor, nowMs: number): Promise<void> {
+  await db.updateTable('signing_keys').set({ retired_at: nowMs }).where('retired_at', 'is', null).execute();
 }
 
-export async function findApiKeyByHash(db: Executor, keyHash: string): Promise<ApiKey | undefined> {
-  return db.selectFrom('api_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
+export async function listSigningKeys(db: Executor): Promise<StoredSigningKey[]> {
+  const rows = await db.selectFrom('signing_keys').selectAll().orderBy('created_at', 'desc').execute();
+  return rows.map((row) => ({ ...row, public_jwk: JSON.parse(row.public_jwk) as Record<string, unknown> }));
 }
 
-export async function listApiKeys(db: Executor, orgId: string): Promise<ApiKey[]> {
-  return db.selectFrom('api_keys').selectAll().where('org_id', '=', orgId).orderBy('created_at').execute();
+/** An API key as the services see it: its scopes decoded from the row's JSON text. */
+export type StoredApiKey = Omit<ApiKey, 'scopes'> & { scopes: string[] };
+
+function apiKeyOf(row: ApiKey): StoredApiKey {
+  return { ...row, scopes: JSON.parse(row.scopes) as string[] };
 }
 
-export async function findApiKey(db: Executor, id: string): Promise<ApiKey | undefined> {
-  return db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+export async function insertApiKey(db: Executor, key: StoredApiKey): Promise<void> {
+  await db
+    .insertInto('api_keys')
+    .values({ ...key, scopes: JSON.stringify(key.scopes) })
+    .execute();
+}
+
+export async function findApiKeyByHash(db: Executor, keyHash: string): Promise<StoredApiKey | undefined> {
+  const row = await db.selectFrom('api_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst();
+  return row && apiKeyOf(row);
+}
+
+export async function listApiKeys(db: Executor, orgId: string): Promise<StoredApiKey[]> {
+  return (await db.selectFrom('api_keys').selectAll().where('org_id', '=', orgId).orderBy('created_at').execute()).map(apiKeyOf);
+}
+
+export async function findApiKey(db: Executor, id: string): Promise<StoredApiKey | undefined> {
+  const row = await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && apiKeyOf(row);
 }
 
 export async function revokeApiKey(db: Executor, id: string, nowMs: number): Promise<boolean> {
@@ -35,20 +72,25 @@ export async function touchApiKey(db: Executor, id: string, nowMs: number): Prom
 }
 
 export async function insertTarget(db: Executor, target: DeployTarget): Promise<void> {
-  await db.insertInto('deploy_targets').values(target).execute();
+  await db
+    .insertInto('deploy_targets')
+    .values({ ...target, pending_bundle: canonicalJson(target.pending_bundle), require_two_factor: target.require_two_factor ? 1 : 0 })
+    .execute();
 }
 
 export async function findTarget(db: Executor, id: string): Promise<DeployTarget | undefined> {
-  return db.selectFrom('deploy_targets').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await db.selectFrom('deploy_targets').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && targetOf(row);
 }
 
 export async function findTargetByPublicKey(db: Executor, publicKey: string): Promise<DeployTarget | undefined> {
-  return db.selectFrom('deploy_targets').selectAll().where('public_key', '=', publicKey).executeTakeFirst();
+  const row = await db.selectFrom('deploy_targets').selectAll().where('public_key', '=', publicKey).executeTakeFirst();
+  return row && targetOf(row);
 }
 
 export async function listTargets(db: Executor, orgIds: readonly string[]): Promise<DeployTarget[]> {
   if (orgIds.length === 0) return [];
-  return db.selectFrom('deploy_targets').selectAll().where('org_id', 'in', orgIds).orderBy('created_at').execute();
+  return (await db.selectFrom('deploy_targets').selectAll().where('org_id', 'in', orgIds).orderBy('created_at').execute()).map(targetOf);
 }
 
 /** Irreversibility lives in the statement too: no update here can turn the requirement off. */
@@ -65,10 +107,10 @@ export async function updateTargetSettings(db: Executor, id: string, change: { n
 }
 
 /** Applies a change to the pending bundle if nobody else changed it since `version` was read. */
-export async function swapPendingBundle(db: Executor, id: string, version: number, bundle: string): Promise<boolean> {
+export async function swapPendingBundle(db: Executor, id: string, version: number, bundle: Bundle): Promise<boolean> {
   const r = await db
     .updateTable('deploy_targets')
-    .set({ pending_bundle: bundle, pending_version: version + 1 })
+    .set({ pending_bundle: canonicalJson(bundle), pending_version: version + 1 })
     .where('id', '=', id)
     .where('pending_version', '=', version)
     .executeTakeFirst();
@@ -87,10 +129,10 @@ export async function swapCurrentDeployment(db: Executor, id: string, expected: 
   return Number(r.numUpdatedRows) === 1;
 }
 
-export async function replacePendingBundle(db: Executor, id: string, bundle: string): Promise<void> {
+export async function replacePendingBundle(db: Executor, id: string, bundle: Bundle): Promise<void> {
   await db
     .updateTable('deploy_targets')
-    .set((eb) => ({ pending_bundle: bundle, pending_version: eb('pending_version', '+', 1) }))
+    .set((eb) => ({ pending_bundle: canonicalJson(bundle), pending_version: eb('pending_version', '+', 1) }))
     .where('id', '=', id)
     .execute();
 }
@@ -105,11 +147,14 @@ export async function replaceDeployers(db: Executor, targetId: string, userIds: 
 }
 
 export async function insertChange(db: Executor, change: Omit<DeployChange, 'id'>): Promise<void> {
-  await db.insertInto('deploy_changes').values(change).execute();
+  await db
+    .insertInto('deploy_changes')
+    .values({ ...change, value: change.value === null ? null : canonicalJson(change.value) })
+    .execute();
 }
 
 export async function pendingChanges(db: Executor, targetId: string): Promise<DeployChange[]> {
-  return db.selectFrom('deploy_changes').selectAll().where('target_id', '=', targetId).where('deployment_id', 'is', null).orderBy('id').execute();
+  return (await db.selectFrom('deploy_changes').selectAll().where('target_id', '=', targetId).where('deployment_id', 'is', null).orderBy('id').execute()).map(changeOf);
 }
 
 export async function markChangesDeployed(db: Executor, targetId: string, upToId: number, deploymentId: string): Promise<void> {
@@ -117,13 +162,17 @@ export async function markChangesDeployed(db: Executor, targetId: string, upToId
 }
 
 export async function insertDeployment(db: Executor, deployment: Deployment): Promise<void> {
-  await db.insertInto('deployments').values(deployment).execute();
+  await db
+    .insertInto('deployments')
+    .values({ ...deployment, bundle: canonicalJson(deployment.bundle), summary: JSON.stringify(deployment.summary) })
+    .execute();
 }
 
 export async function findDeployment(db: Executor, id: string): Promise<Deployment | undefined> {
-  return db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await db.selectFrom('deployments').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && deploymentOf(row);
 }
 
 export async function listDeployments(db: Executor, targetId: string, limit: number): Promise<Deployment[]> {
-  return db.selectFrom('deployments').selectAll().where('target_id', '=', targetId).orderBy('created_at', 'desc').limit(limit).execute();
+  return (await db.selectFrom('deployments').selectAll().where('target_id', '=', targetId).orderBy('created_at', 'desc').limit(limit).execute()).map(deploymentOf);
 }

@@ -25,6 +25,20 @@ export async function countActiveFactors(db: Executor, userId: string): Promise<
   return Number(row.n);
 }
 
+/**
+ * What "holds a second factor" means wherever it is decided (step-up, deployers, the admin list of
+ * people without 2FA, OIDC): an active factor, or a paired phone (approvers live outside this table).
+ */
+export async function countHeldFactors(db: Executor, userId: string): Promise<number> {
+  const phones = await db
+    .selectFrom('approver_devices')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('user_id', '=', userId)
+    .where('removed_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return (await countActiveFactors(db, userId)) + Number(phones.n);
+}
+
 /** Active and still-pending factors: the per-user cap counts both so pending rows cannot pile up. */
 export async function countLiveFactors(db: Executor, userId: string): Promise<number> {
   const row = await db.selectFrom('factors').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', userId).executeTakeFirstOrThrow();
@@ -40,6 +54,12 @@ export async function activateFactor(db: Executor, id: string, nowMs: number): P
     .where('status', '=', 'pending')
     .where('expires_at', '>', nowMs)
     .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/** A new name for one of the person's active factors; false when there is no such factor. */
+export async function renameFactor(db: Executor, userId: string, id: string, label: string): Promise<boolean> {
+  const r = await db.updateTable('factors').set({ label }).where('id', '=', id).where('user_id', '=', userId).where('status', '=', 'active').executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
 }
 

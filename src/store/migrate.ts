@@ -12,9 +12,20 @@ import { devicesLocations } from './migrations/0008-devices-locations.js';
 import { securityCentre } from './migrations/0009-security-centre.js';
 import { oidc } from './migrations/0010-oidc.js';
 import { oidcAudienceHashedTokens } from './migrations/0011-oidc-audience-hashed-tokens.js';
+import { indexes } from './migrations/0012-indexes.js';
+import { invitations } from './migrations/0013-invitations.js';
+import { branding } from './migrations/0014-branding.js';
+import { keyMaterial } from './migrations/0015-key-material.js';
+import { signInFlowReturnTo } from './migrations/0016-sign-in-flow-return-to.js';
+import { setUpAgain } from './migrations/0017-set-up-again.js';
+import { webauthn } from './migrations/0018-webauthn.js';
+import { phoneApprovals } from './migrations/0019-phone-approvals.js';
+import { defaultMethodEmailedCodes } from './migrations/0020-default-method-emailed-codes.js';
+import { phishingResistantPolicy } from './migrations/0021-phishing-resistant-policy.js';
+import { rolePhishingResistant } from './migrations/0022-role-phishing-resistant.js';
 
 /** Ordered list: append only. A released migration is never edited. */
-export const MIGRATIONS: readonly VersionedMigration[] = [foundation, secondFactors, policies, delivery, sudo, deploys, devicesLocations, securityCentre, oidc, oidcAudienceHashedTokens];
+export const MIGRATIONS: readonly VersionedMigration[] = [foundation, secondFactors, policies, delivery, sudo, deploys, devicesLocations, securityCentre, oidc, oidcAudienceHashedTokens, indexes, invitations, branding, keyMaterial, signInFlowReturnTo, setUpAgain, webauthn, phoneApprovals, defaultMethodEmailedCodes, phishingResistantPolicy, rolePhishingResistant];
 
 export interface MigrationOutcome {
   applied: string[];
@@ -29,7 +40,13 @@ export async function migrateToLatest(database: Database): Promise<MigrationOutc
     async getMigrations() {
       const entries: Record<string, Migration> = {};
       for (const migration of MIGRATIONS) {
-        entries[migration.name] = { up: (db: Kysely<unknown>) => migration.up(db, database.dialect) };
+        entries[migration.name] = {
+          up: async (db: Kysely<unknown>) => {
+            // An index on a big table may take longer than the serving statement_timeout allows.
+            if (database.dialect === 'postgres') await sql`set local statement_timeout = 0`.execute(db);
+            await migration.up(db, database.dialect);
+          },
+        };
       }
       return entries;
     },

@@ -1,25 +1,57 @@
 import type { Executor } from './database.js';
 import type { OidcClientRow, OidcConsentRow, OidcPayloadRow } from './schema.js';
 
-export async function insertClient(db: Executor, row: OidcClientRow): Promise<void> {
-  await db.insertInto('oidc_clients').values(row).execute();
+type ListColumn = 'redirect_uris' | 'post_logout_redirect_uris' | 'scopes';
+type FlagColumn = 'public' | 'require_two_factor';
+
+/** An app as the services see it: the row's JSON lists decoded and its 0/1 flags as booleans. */
+export type StoredOidcClient = Omit<OidcClientRow, ListColumn | FlagColumn> & { [K in ListColumn]: string[] } & { [K in FlagColumn]: boolean };
+export type StoredOidcConsent = Omit<OidcConsentRow, 'scopes'> & { scopes: string[] };
+export type OidcClientChange = Partial<Pick<StoredOidcClient, 'name' | ListColumn | 'require_two_factor' | 'secret_hash' | 'audience'>> & { updated_at: number };
+
+function clientOf(row: OidcClientRow): StoredOidcClient {
+  return {
+    ...row,
+    redirect_uris: JSON.parse(row.redirect_uris) as string[],
+    post_logout_redirect_uris: JSON.parse(row.post_logout_redirect_uris) as string[],
+    scopes: JSON.parse(row.scopes) as string[],
+    public: Number(row.public) === 1,
+    require_two_factor: Number(row.require_two_factor) === 1,
+  };
 }
 
-export async function findClient(db: Executor, id: string): Promise<OidcClientRow | undefined> {
-  return db.selectFrom('oidc_clients').selectAll().where('id', '=', id).executeTakeFirst();
+/** The columns of a (partial) client, encoded for the row. */
+function encode<T extends Partial<StoredOidcClient>>(client: T) {
+  const { redirect_uris: redirect, post_logout_redirect_uris: postLogout, scopes, public: isPublic, require_two_factor: requireTwoFactor, ...rest } = client;
+  return {
+    ...rest,
+    ...(redirect !== undefined ? { redirect_uris: JSON.stringify(redirect) } : {}),
+    ...(postLogout !== undefined ? { post_logout_redirect_uris: JSON.stringify(postLogout) } : {}),
+    ...(scopes !== undefined ? { scopes: JSON.stringify(scopes) } : {}),
+    ...(isPublic !== undefined ? { public: isPublic ? 1 : 0 } : {}),
+    ...(requireTwoFactor !== undefined ? { require_two_factor: requireTwoFactor ? 1 : 0 } : {}),
+  };
 }
 
-export async function listClients(db: Executor, orgIds: readonly string[]): Promise<OidcClientRow[]> {
+export async function insertClient(db: Executor, client: StoredOidcClient): Promise<void> {
+  await db
+    .insertInto('oidc_clients')
+    .values(encode(client) as OidcClientRow)
+    .execute();
+}
+
+export async function findClient(db: Executor, id: string): Promise<StoredOidcClient | undefined> {
+  const row = await db.selectFrom('oidc_clients').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && clientOf(row);
+}
+
+export async function listClients(db: Executor, orgIds: readonly string[]): Promise<StoredOidcClient[]> {
   if (orgIds.length === 0) return [];
-  return db.selectFrom('oidc_clients').selectAll().where('org_id', 'in', orgIds).orderBy('created_at').execute();
+  return (await db.selectFrom('oidc_clients').selectAll().where('org_id', 'in', orgIds).orderBy('created_at').execute()).map(clientOf);
 }
 
-export async function updateClient(
-  db: Executor,
-  id: string,
-  change: Partial<Pick<OidcClientRow, 'name' | 'redirect_uris' | 'post_logout_redirect_uris' | 'scopes' | 'require_two_factor' | 'secret_hash' | 'audience'>> & { updated_at: number },
-): Promise<void> {
-  await db.updateTable('oidc_clients').set(change).where('id', '=', id).execute();
+export async function updateClient(db: Executor, id: string, change: OidcClientChange): Promise<void> {
+  await db.updateTable('oidc_clients').set(encode(change)).where('id', '=', id).execute();
 }
 
 export async function deleteClient(db: Executor, id: string): Promise<boolean> {
@@ -27,15 +59,17 @@ export async function deleteClient(db: Executor, id: string): Promise<boolean> {
   return Number(r.numDeletedRows) === 1;
 }
 
-export async function findConsent(db: Executor, userId: string, clientId: string): Promise<OidcConsentRow | undefined> {
-  return db.selectFrom('oidc_consents').selectAll().where('user_id', '=', userId).where('client_id', '=', clientId).executeTakeFirst();
+export async function findConsent(db: Executor, userId: string, clientId: string): Promise<StoredOidcConsent | undefined> {
+  const row = await db.selectFrom('oidc_consents').selectAll().where('user_id', '=', userId).where('client_id', '=', clientId).executeTakeFirst();
+  return row && { ...row, scopes: JSON.parse(row.scopes) as string[] };
 }
 
-export async function saveConsent(db: Executor, row: OidcConsentRow): Promise<void> {
+export async function saveConsent(db: Executor, consent: StoredOidcConsent): Promise<void> {
+  const scopes = JSON.stringify(consent.scopes);
   await db
     .insertInto('oidc_consents')
-    .values(row)
-    .onConflict((oc) => oc.columns(['user_id', 'client_id']).doUpdateSet({ scopes: row.scopes, granted_at: row.granted_at }))
+    .values({ ...consent, scopes })
+    .onConflict((oc) => oc.columns(['user_id', 'client_id']).doUpdateSet({ scopes, granted_at: consent.granted_at }))
     .execute();
 }
 

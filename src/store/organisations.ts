@@ -19,6 +19,22 @@ export async function findOrganisations(db: Executor, ids: readonly string[]): P
   return db.selectFrom('organisations').selectAll().where('id', 'in', ids).execute();
 }
 
+/** The organisation and every organisation below it, at any depth, as rows: one statement, no list of ids. */
+export async function listSubtree(db: Executor, rootId: string): Promise<Organisation[]> {
+  return db
+    .withRecursive('subtree(id)', (qb) =>
+      qb
+        .selectFrom('organisations')
+        .select('id')
+        .where('id', '=', rootId)
+        .unionAll((q) => q.selectFrom('organisations as o').innerJoin('subtree', 'subtree.id', 'o.parent_id').select('o.id')),
+    )
+    .selectFrom('organisations')
+    .innerJoin('subtree', 'subtree.id', 'organisations.id')
+    .selectAll('organisations')
+    .execute();
+}
+
 /** The organisation and every organisation below it, at any depth. */
 export async function subtreeIds(db: Executor, rootId: string): Promise<string[]> {
   const rows = await db

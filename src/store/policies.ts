@@ -1,12 +1,49 @@
 import { sql } from 'kysely';
+import type { ChallengeTrigger, TwoFactorMode } from '../core/policy.js';
 import type { Executor } from './database.js';
-import type { OrganisationPolicyRow, RolePolicyRow } from './schema.js';
+import type { OrganisationPolicyRow } from './schema.js';
+
+/** An organisation's own policy, decoded: what the row's JSON text and 0/1 flags mean. */
+export interface StoredOrganisationPolicy {
+  orgId: string;
+  mode: TwoFactorMode;
+  appliesToSubOrganisations: boolean;
+  triggers: ChallengeTrigger[];
+  allowedMethods: string[];
+  trustBrowserDays: number;
+  requirePhishingResistant: boolean;
+  updatedAt: number;
+  updatedBy: string | null;
+}
+
+export interface StoredRolePolicy {
+  roleId: string;
+  requireTwoFactor: boolean;
+  /** Everyone holding the role finishes the second step with a security key or passkey. */
+  requirePhishingResistant: boolean;
+  updatedAt: number;
+  updatedBy: string | null;
+}
 
 export interface ChainLink {
   orgId: string;
   orgName: string;
   /** Null where the organisation has no policy of its own. */
-  policy: OrganisationPolicyRow | null;
+  policy: StoredOrganisationPolicy | null;
+}
+
+function organisationPolicyOf(row: OrganisationPolicyRow): StoredOrganisationPolicy {
+  return {
+    orgId: row.org_id,
+    mode: row.mode as TwoFactorMode,
+    appliesToSubOrganisations: Number(row.applies_to_sub_organisations) === 1,
+    triggers: JSON.parse(row.triggers) as ChallengeTrigger[],
+    allowedMethods: JSON.parse(row.allowed_methods) as string[],
+    trustBrowserDays: Number(row.trust_browser_days),
+    requirePhishingResistant: Number(row.require_phishing_resistant) === 1,
+    updatedAt: Number(row.updated_at),
+    updatedBy: row.updated_by,
+  };
 }
 
 /** Guards against a cycle in parent links: no real tree is this deep. */
@@ -40,6 +77,7 @@ export async function policyChain(db: Executor, orgId: string): Promise<ChainLin
       'p.triggers',
       'p.allowed_methods',
       'p.trust_browser_days',
+      'p.require_phishing_resistant',
       'p.updated_at',
       'p.updated_by',
     ])
@@ -51,24 +89,37 @@ export async function policyChain(db: Executor, orgId: string): Promise<ChainLin
     policy:
       r.org_id === null || r.mode === null
         ? null
-        : {
+        : organisationPolicyOf({
             org_id: r.org_id,
             mode: r.mode,
             applies_to_sub_organisations: Number(r.applies_to_sub_organisations),
             triggers: r.triggers ?? '[]',
             allowed_methods: r.allowed_methods ?? '[]',
             trust_browser_days: Number(r.trust_browser_days),
+            require_phishing_resistant: Number(r.require_phishing_resistant),
             updated_at: Number(r.updated_at),
             updated_by: r.updated_by,
-          },
+          }),
   }));
 }
 
-export async function findOrganisationPolicy(db: Executor, orgId: string): Promise<OrganisationPolicyRow | undefined> {
-  return db.selectFrom('organisation_policies').selectAll().where('org_id', '=', orgId).executeTakeFirst();
+export async function findOrganisationPolicy(db: Executor, orgId: string): Promise<StoredOrganisationPolicy | undefined> {
+  const row = await db.selectFrom('organisation_policies').selectAll().where('org_id', '=', orgId).executeTakeFirst();
+  return row && organisationPolicyOf(row);
 }
 
-export async function upsertOrganisationPolicy(db: Executor, row: OrganisationPolicyRow): Promise<void> {
+export async function upsertOrganisationPolicy(db: Executor, policy: StoredOrganisationPolicy): Promise<void> {
+  const row: OrganisationPolicyRow = {
+    org_id: policy.orgId,
+    mode: policy.mode,
+    applies_to_sub_organisations: policy.appliesToSubOrganisations ? 1 : 0,
+    triggers: JSON.stringify(policy.triggers),
+    allowed_methods: JSON.stringify(policy.allowedMethods),
+    trust_browser_days: policy.trustBrowserDays,
+    require_phishing_resistant: policy.requirePhishingResistant ? 1 : 0,
+    updated_at: policy.updatedAt,
+    updated_by: policy.updatedBy,
+  };
   const { org_id: _key, ...update } = row;
   await db
     .insertInto('organisation_policies')
@@ -77,11 +128,27 @@ export async function upsertOrganisationPolicy(db: Executor, row: OrganisationPo
     .execute();
 }
 
-export async function findRolePolicy(db: Executor, roleId: string): Promise<RolePolicyRow | undefined> {
-  return db.selectFrom('role_policies').selectAll().where('role_id', '=', roleId).executeTakeFirst();
+export async function findRolePolicy(db: Executor, roleId: string): Promise<StoredRolePolicy | undefined> {
+  const row = await db.selectFrom('role_policies').selectAll().where('role_id', '=', roleId).executeTakeFirst();
+  return (
+    row && {
+      roleId: row.role_id,
+      requireTwoFactor: Number(row.require_two_factor) === 1,
+      requirePhishingResistant: Number(row.require_phishing_resistant) === 1,
+      updatedAt: Number(row.updated_at),
+      updatedBy: row.updated_by,
+    }
+  );
 }
 
-export async function setRoleRequirement(db: Executor, row: RolePolicyRow): Promise<void> {
+export async function setRoleRequirement(db: Executor, policy: StoredRolePolicy): Promise<void> {
+  const row = {
+    role_id: policy.roleId,
+    require_two_factor: policy.requireTwoFactor ? 1 : 0,
+    require_phishing_resistant: policy.requirePhishingResistant ? 1 : 0,
+    updated_at: policy.updatedAt,
+    updated_by: policy.updatedBy,
+  };
   const { role_id: _key, ...update } = row;
   await db
     .insertInto('role_policies')
@@ -91,20 +158,22 @@ export async function setRoleRequirement(db: Executor, row: RolePolicyRow): Prom
 }
 
 /** Policies of the roles a user holds directly or through a group (roles without one are left out). */
-export async function rolePoliciesForUser(db: Executor, userId: string): Promise<Array<{ roleName: string; requireTwoFactor: boolean }>> {
+export async function rolePoliciesForUser(db: Executor, userId: string): Promise<Array<{ roleName: string; requireTwoFactor: boolean; requirePhishingResistant: boolean }>> {
   const direct = db
     .selectFrom('user_roles')
     .innerJoin('roles', 'roles.id', 'user_roles.role_id')
     .innerJoin('role_policies', 'role_policies.role_id', 'roles.id')
-    .select(['roles.name', 'role_policies.require_two_factor'])
+    .select(['roles.name', 'role_policies.require_two_factor', 'role_policies.require_phishing_resistant'])
     .where('user_roles.user_id', '=', userId);
   const viaGroups = db
     .selectFrom('group_members')
     .innerJoin('group_roles', 'group_roles.group_id', 'group_members.group_id')
     .innerJoin('roles', 'roles.id', 'group_roles.role_id')
     .innerJoin('role_policies', 'role_policies.role_id', 'roles.id')
-    .select(['roles.name', 'role_policies.require_two_factor'])
+    .select(['roles.name', 'role_policies.require_two_factor', 'role_policies.require_phishing_resistant'])
     .where('group_members.user_id', '=', userId);
   const rows = await direct.union(viaGroups).execute();
-  return rows.map((r) => ({ roleName: r.name, requireTwoFactor: Number(r.require_two_factor) === 1 })).sort((a, b) => a.roleName.localeCompare(b.roleName));
+  return rows
+    .map((r) => ({ roleName: r.name, requireTwoFactor: Number(r.require_two_factor) === 1, requirePhishingResistant: Number(r.require_phishing_resistant) === 1 }))
+    .sort((a, b) => a.roleName.localeCompare(b.roleName));
 }

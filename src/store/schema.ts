@@ -12,7 +12,8 @@ export interface OrganisationTable {
   created_at: number;
 }
 
-export type UserStatus = 'active' | 'disabled';
+/** `invited`: added by an admin, no password yet; cannot sign in until the invitation is accepted. */
+export type UserStatus = 'active' | 'disabled' | 'invited';
 
 export interface UserTable {
   id: string;
@@ -29,6 +30,8 @@ export interface UserTable {
   totp_last_step: number | null;
   second_factor_failures: Generated<number>;
   second_factor_locked_until: number | null;
+  /** Set when an administrator reset the person's methods: their next sign-in asks them to set one up again (migration 0017). */
+  set_up_again_since: Generated<number | null>;
 }
 
 export interface RoleTable {
@@ -80,7 +83,9 @@ export interface SessionTable {
   revoked_at: number | null;
 }
 
-export type SignInFlowState = 'second_factor_required' | 'enrolment_required' | 'completed';
+import type { Bundle, BundleValue } from '../core/bundle.js';
+import type { SignInFlowState } from '../core/flows/sign-in.js';
+export type { SignInFlowState };
 
 export interface SignInFlowTable {
   id: string;
@@ -94,6 +99,8 @@ export interface SignInFlowTable {
   expires_at: number;
   ip: string;
   user_agent: string;
+  /** A path on this site to land on once signed in, checked before it was stored. */
+  return_to: string | null;
 }
 
 export interface AuditEventTable {
@@ -120,7 +127,7 @@ export interface SetupTokenTable {
   expires_at: number;
 }
 
-export type FactorType = 'totp' | 'sms' | 'email';
+export type FactorType = 'totp' | 'sms' | 'email' | 'webauthn';
 export type FactorStatus = 'pending' | 'active';
 
 export interface FactorTable {
@@ -140,6 +147,42 @@ export interface FactorTable {
   expires_at: number | null;
   confirmed_at: number | null;
   last_used_at: number | null;
+}
+
+/** What a security key or passkey holds besides its factor row (see 0018-webauthn). */
+export interface WebAuthnCredentialTable {
+  factor_id: string;
+  user_id: string;
+  /** The credential id as the authenticator gave it, base64url. */
+  credential_id: string;
+  /** The authenticator's signature counter; 0 for those that keep none (most passkeys). */
+  sign_count: number;
+  /** JSON array of transports (usb, nfc, ble, internal, hybrid) the browser reported. */
+  transports: string;
+  aaguid: string;
+  /** 0/1: may be synced to other devices (a passkey in a password manager), and is now. */
+  backup_eligible: number;
+  backup_state: number;
+  /** 0/1: registered as a discoverable (resident) credential, so it can sign in without an email. */
+  discoverable: number;
+  /** 0/1: the authenticator verified the person (PIN, biometrics) when it was registered. */
+  user_verified: number;
+}
+
+export type WebAuthnChallengePurpose = 'registration' | 'sign_in' | 'passkey' | 'reauthentication' | 'deploy';
+
+export interface WebAuthnChallengeTable {
+  id: string;
+  /** sha256 of the challenge (base64url); the challenge itself comes back signed in clientDataJSON. */
+  challenge_hash: string;
+  /** Null for a passkey sign-in, where nobody is named until the assertion says who. */
+  user_id: string | null;
+  purpose: WebAuthnChallengePurpose;
+  /** What the challenge is good for within its purpose: the sign-in flow, the session, the deploy target and digest. */
+  scope: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
 }
 
 export interface BackupCodeTable {
@@ -175,6 +218,8 @@ export interface OrganisationPolicyTable {
   /** JSON array of method names. */
   allowed_methods: string;
   trust_browser_days: number;
+  /** 0/1: codes do not finish the second step; a security key or passkey does (migration 0021). */
+  require_phishing_resistant: number;
   updated_at: number;
   updated_by: string | null;
 }
@@ -182,6 +227,7 @@ export interface OrganisationPolicyTable {
 export interface RolePolicyTable {
   role_id: string;
   require_two_factor: number;
+  require_phishing_resistant: number;
   updated_at: number;
   updated_by: string | null;
 }
@@ -322,6 +368,17 @@ export interface DeploymentTable {
   created_at: number;
 }
 
+/** An emailed invitation to set a first password; only the token's hash is kept. */
+export interface InvitationTable {
+  token_hash: string;
+  user_id: string;
+  invited_by: string | null;
+  created_at: number;
+  expires_at: number;
+  /** When it was accepted, revoked or replaced by a newer invitation: then it no longer works. */
+  used_at: number | null;
+}
+
 export interface Schema {
   organisations: OrganisationTable;
   users: UserTable;
@@ -336,6 +393,8 @@ export interface Schema {
   rate_limits: RateLimitTable;
   setup_tokens: SetupTokenTable;
   factors: FactorTable;
+  webauthn_credentials: WebAuthnCredentialTable;
+  webauthn_challenges: WebAuthnChallengeTable;
   backup_codes: BackupCodeTable;
   trusted_browsers: TrustedBrowserTable;
   organisation_policies: OrganisationPolicyTable;
@@ -344,6 +403,7 @@ export interface Schema {
   channel_entries: ChannelEntryTable;
   one_time_codes: OneTimeCodeTable;
   password_reset_tokens: PasswordResetTokenTable;
+  invitations: InvitationTable;
   signing_keys: SigningKeyTable;
   api_keys: ApiKeyTable;
   deploy_targets: DeployTargetTable;
@@ -358,10 +418,17 @@ export type Organisation = Selectable<OrganisationTable>;
 export type User = Selectable<UserTable>;
 export type NewUser = Insertable<UserTable>;
 export type UserUpdate = Updateable<UserTable>;
-export type Session = Selectable<SessionTable>;
-export type SignInFlow = Selectable<SignInFlowTable>;
-export type AuditEvent = Selectable<AuditEventTable>;
+export type SessionRow = Selectable<SessionTable>;
+/** A session as the store hands it out: its amr decoded from the row's JSON text. */
+export type Session = Omit<SessionRow, 'amr'> & { amr: string[] };
+/** A stored sign-in flow's row; the store hands out the parsed flow (core/flows/sign-in.ts). */
+export type SignInFlowRow = Selectable<SignInFlowTable>;
+export type AuditEventRow = Selectable<AuditEventTable>;
+/** An audit event as the store hands it out: its details decoded from the row's JSON text. */
+export type AuditEvent = Omit<AuditEventRow, 'details'> & { details: Record<string, unknown> };
 export type Factor = Selectable<FactorTable>;
+export type WebAuthnCredential = Selectable<WebAuthnCredentialTable>;
+export type WebAuthnChallenge = Selectable<WebAuthnChallengeTable>;
 export type BackupCode = Selectable<BackupCodeTable>;
 export type TrustedBrowser = Selectable<TrustedBrowserTable>;
 export type Role = Selectable<RoleTable>;
@@ -369,14 +436,23 @@ export type Group = Selectable<GroupTable>;
 export type OrganisationPolicyRow = Selectable<OrganisationPolicyTable>;
 export type RolePolicyRow = Selectable<RolePolicyTable>;
 export type DeliveryProviderRow = Selectable<DeliveryProviderTable>;
-export type ChannelEntry = Selectable<ChannelEntryTable>;
+export type ChannelEntryRow = Selectable<ChannelEntryTable>;
+/** A channel entry as the store hands it out: `allowed` decoded from 0/1. */
+export type ChannelEntry = Omit<ChannelEntryRow, 'allowed'> & { allowed: boolean };
 export type OneTimeCode = Selectable<OneTimeCodeTable>;
 export type PasswordResetToken = Selectable<PasswordResetTokenTable>;
+export type Invitation = Selectable<InvitationTable>;
 export type SigningKey = Selectable<SigningKeyTable>;
 export type ApiKey = Selectable<ApiKeyTable>;
-export type DeployTarget = Selectable<DeployTargetTable>;
-export type DeployChange = Selectable<DeployChangeTable>;
-export type Deployment = Selectable<DeploymentTable>;
+export type DeployTargetRow = Selectable<DeployTargetTable>;
+export type DeployChangeRow = Selectable<DeployChangeTable>;
+export type DeploymentRow = Selectable<DeploymentTable>;
+/** A deploy target as the store hands it out: the pending bundle parsed, the 2FA flag a boolean. */
+export type DeployTarget = Omit<DeployTargetRow, 'pending_bundle' | 'require_two_factor'> & { pending_bundle: Bundle; require_two_factor: boolean };
+/** A pending or deployed change: its value parsed (null removes the entry). */
+export type DeployChange = Omit<DeployChangeRow, 'value'> & { value: BundleValue | null };
+/** A deployment: the bundle that went live and the summary, parsed. */
+export type Deployment = Omit<DeploymentRow, 'bundle' | 'summary'> & { bundle: Bundle; summary: string[] };
 
 /** A browser a user has signed in from, recognised by a long-lived cookie (stored as its hash). */
 export interface KnownDeviceTable {
@@ -432,6 +508,13 @@ export interface NotificationSettingsTable {
 
 export type SessionOrigin = Selectable<SessionOriginTable>;
 export type NotificationSettingsRow = Selectable<NotificationSettingsTable>;
+/** Which sign-in notices a person wants, decoded from the row's 0/1 columns. */
+export interface NotificationSettings {
+  userId: string;
+  newDevice: boolean;
+  newLocation: boolean;
+  updatedAt: number;
+}
 
 /** Tables added after the first Schema, merged into it (interfaces with one name merge). */
 export interface Schema {
@@ -496,4 +579,117 @@ export interface Schema {
   oidc_clients: OidcClientTable;
   oidc_consents: OidcConsentTable;
   oidc_payloads: OidcPayloadTable;
+}
+
+/** Key material that outlives a master key, sealed under the current one (key rotation). */
+export interface KeyMaterialTable {
+  /** 'derivation-root': the key lookup peppers come from. */
+  name: string;
+  sealed: string;
+  updated_at: number;
+}
+
+export interface Schema {
+  key_material: KeyMaterialTable;
+}
+
+/** An organisation's own branding; absent when it shows its parent's (or the configured default). */
+export interface OrganisationBrandingTable {
+  org_id: string;
+  /** The company name shown on pages, in messages and as the authenticator issuer. */
+  company_name: string;
+  updated_at: number;
+  updated_by: string | null;
+}
+
+export type OrganisationBranding = Selectable<OrganisationBrandingTable>;
+
+export interface Schema {
+  organisation_branding: OrganisationBrandingTable;
+}
+
+/** A phone paired to approve sign-ins (migration 0019): its public device key and, when it has one, its Web Push subscription (sealed). */
+export interface ApproverDeviceTable {
+  id: string;
+  user_id: string;
+  name: string;
+  /** The phone's ECDSA P-256 public key as a JWK (JSON text); the private key never leaves the phone. */
+  public_key_jwk: string;
+  /** The Web Push subscription (endpoint and keys, JSON) sealed with the master key, or null when the browser cannot subscribe. */
+  push_subscription_encrypted: string | null;
+  created_at: number;
+  last_used_at: number | null;
+  removed_at: number | null;
+}
+
+export type ApproverDevice = Selectable<ApproverDeviceTable>;
+
+/** A single-use, short-lived link that pairs a phone; only its hash is kept. */
+export interface ApproverPairingTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  device_id: string | null;
+}
+
+export type ApprovalRequestState = 'pending' | 'approved' | 'denied' | 'reported' | 'expired' | 'cancelled';
+
+/** One request for a phone's approval, bound to what it unlocks (`binding`), with the number the person must pick. */
+export interface ApprovalRequestTable {
+  id: string;
+  user_id: string;
+  device_id: string;
+  /** 'sign_in' | 'reauthentication' | 'deploy'. */
+  purpose: string;
+  /** What the approval unlocks, e.g. `sign_in:<flow id>`; the phone signs it, so an approval cannot move to another flow. */
+  binding: string;
+  number: number;
+  /** JSON array of the numbers the phone offers (the right one among them). */
+  choices: string;
+  /** Random, signed by the phone with the decision: an old signature fits no new request. */
+  challenge: string;
+  /** JSON: what the phone shows (browser, OS, place, time; for a deploy its target and changes). Nothing secret. */
+  description: string;
+  state: ApprovalRequestState;
+  created_at: number;
+  expires_at: number;
+  decided_at: number | null;
+  /** When an approval was spent on what it unlocks: once only. */
+  used_at: number | null;
+  ip: string;
+  user_agent: string;
+}
+
+export type ApprovalRequest = Selectable<ApprovalRequestTable>;
+
+export interface Schema {
+  approver_devices: ApproverDeviceTable;
+  approver_pairings: ApproverPairingTable;
+  approval_requests: ApprovalRequestTable;
+}
+
+/** The factor a person chose to open their second step on (migration 0020); no row: the usual order. */
+export interface DefaultMethodTable {
+  user_id: string;
+  factor_id: string;
+  updated_at: number;
+}
+
+/** An organisation's own settings (migration 0020); no row: every setting at its default. */
+export interface OrganisationSettingsTable {
+  org_id: string;
+  /** 1: new backup codes are also emailed to the person's verified address. Off (0) by default. */
+  email_backup_codes: number;
+  updated_at: number;
+  updated_by: string | null;
+}
+
+export type OrganisationSettings = Selectable<OrganisationSettingsTable>;
+
+export interface Schema {
+  default_methods: DefaultMethodTable;
+  organisation_settings: OrganisationSettingsTable;
 }

@@ -1,10 +1,12 @@
-export type AdminArea = 'users' | 'policy' | 'services' | 'clients';
+export type AdminArea = 'users' | 'roles' | 'policy' | 'services' | 'clients' | 'branding';
 
 const AREAS: ReadonlyArray<{ area: AdminArea; href: string; label: string }> = [
   { area: 'users', href: '/admin/users', label: 'Users' },
+  { area: 'roles', href: '/admin/roles', label: 'Roles and groups' },
   { area: 'policy', href: '/admin/policy', label: 'Policy' },
   { area: 'services', href: '/admin/services', label: 'Services' },
   { area: 'clients', href: '/admin/clients', label: 'Apps' },
+  { area: 'branding', href: '/admin/organisations', label: 'Organisations' },
 ];
 
 /** The admin areas, side by side; `current` is marked for screen readers and styled as selected. */

@@ -1,6 +1,16 @@
 import type { ComponentChildren } from 'preact';
 import { renderToString } from 'preact-render-to-string';
 
+/** The parts of the site the header links to; the current one is marked. */
+export type PageSection = 'account' | 'security' | 'deploys' | 'admin';
+
+const SECTIONS: ReadonlyArray<{ section: PageSection; href: string; label: string; adminOnly?: boolean }> = [
+  { section: 'account', href: '/account', label: 'Account' },
+  { section: 'security', href: '/account/security', label: 'Security' },
+  { section: 'deploys', href: '/deploy', label: 'Deploys' },
+  { section: 'admin', href: '/admin/users', label: 'Admin', adminOnly: true },
+];
+
 export interface PageChrome {
   companyName: string;
   title: string;
@@ -8,8 +18,13 @@ export interface PageChrome {
   userName?: string | undefined;
   /** Shows the admin areas in the header; set by pages that know the viewer is an admin. */
   admin?: boolean | undefined;
+  /** The header section this page belongs to (marked as current), and the page's path. */
+  section?: PageSection | undefined;
+  path?: string | undefined;
   csrf: string;
   assets: { css: string; js: string };
+  /** A page that is its own installable web app (the phone approver): its manifest and its own script. */
+  app?: { manifest: string; script: string } | undefined;
 }
 
 export function Layout(props: PageChrome & { children: ComponentChildren }) {
@@ -22,6 +37,8 @@ export function Layout(props: PageChrome & { children: ComponentChildren }) {
         <link rel="icon" href="data:," />
         <link rel="stylesheet" href={props.assets.css} />
         <script src={props.assets.js} defer />
+        {props.app ? <link rel="manifest" href={props.app.manifest} /> : null}
+        {props.app ? <script src={props.app.script} defer /> : null}
       </head>
       <body>
         <a class="skip" href="#main">Skip to content</a>
@@ -29,10 +46,11 @@ export function Layout(props: PageChrome & { children: ComponentChildren }) {
           <a class="brand" href="/">{props.companyName}</a>
           {props.userName ? (
             <nav aria-label="Account">
-              <a href="/account">Account</a>
-              <a href="/account/security">Security</a>
-              <a href="/deploy">Deploys</a>
-              {props.admin ? <a href="/admin/users">Admin</a> : null}
+              {SECTIONS.filter((s) => !s.adminOnly || props.admin).map((s) => (
+                <a key={s.section} href={s.href} {...(s.section === props.section ? { 'aria-current': props.path === s.href ? 'page' : 'true' } : {})}>
+                  {s.label}
+                </a>
+              ))}
               <form method="post" action="/sign-out" class="inline">
                 <input type="hidden" name="_csrf" value={props.csrf} />
                 <button type="submit" class="link">Sign out</button>
@@ -40,7 +58,10 @@ export function Layout(props: PageChrome & { children: ComponentChildren }) {
             </nav>
           ) : null}
         </header>
-        <main id="main">{props.children}</main>
+        {/* Every admin page has the same width, whatever its content. */}
+        <main id="main" {...(props.section === 'admin' ? { class: 'wide' } : {})}>
+          {props.children}
+        </main>
       </body>
     </html>
   );

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { codeMessage, escapeHtml, passwordResetMessage, securityNotice } from '../../src/delivery/templates.js';
+import { codeMessage, escapeHtml, invitationMessage, passwordResetMessage, securityNotice } from '../../src/delivery/templates.js';
 
 test('sign-in code: short SMS text that starts with the company name and says what the code is for', () => {
   const m = codeMessage({ companyName: 'Acme', code: '123456', minutesValid: 10, purpose: 'sign_in' });
@@ -98,4 +98,17 @@ test('password reset: the link, its lifetime, and reassurance when not requested
   assert.ok(m.text.includes('https://login.acme.test/reset?token=abc'));
   assert.ok(m.text.includes('expires in 30 minutes'));
   assert.ok(m.html.includes('href="https://login.acme.test/reset?token=abc"'));
+});
+
+test('invitation: who invited, the single-use link and its lifetime in days; the inviter is escaped in HTML', () => {
+  const m = invitationMessage({ companyName: 'Acme', link: 'https://login.acme.test/invitation?token=abc', invitedBy: '<admin>@acme.test', daysValid: 7 });
+  assert.equal(m.subject, 'Acme: you are invited to Acme');
+  assert.ok(m.text.includes('<admin>@acme.test added you to Acme'));
+  assert.ok(m.text.includes('https://login.acme.test/invitation?token=abc'));
+  assert.ok(m.text.includes('works once and expires in 7 days'));
+  assert.ok(m.html.includes('href="https://login.acme.test/invitation?token=abc"'));
+  assert.ok(m.html.includes('&lt;admin&gt;@acme.test'));
+  assert.ok(!m.html.includes('<admin>'));
+  assert.throws(() => invitationMessage({ companyName: 'Acme', link: 'not a url', invitedBy: 'a@b.c', daysValid: 7 }));
+  assert.throws(() => invitationMessage({ companyName: 'Acme', link: 'https://x.test/', invitedBy: 'a@b.c', daysValid: 0 }));
 });

@@ -57,6 +57,8 @@ test('an admin requires 2FA in the browser; a member is made to enrol at sign-in
     await admin.page.getByRole('radio', { name: 'Required' }).check();
     await admin.page.getByRole('checkbox', { name: 'Text message' }).uncheck();
     await admin.page.getByRole('checkbox', { name: 'Email', exact: true }).uncheck();
+    await admin.page.getByRole('checkbox', { name: 'Security key or passkey' }).uncheck();
+    await admin.page.getByRole('checkbox', { name: 'Phone approval' }).uncheck();
     await admin.page.getByRole('button', { name: 'Save policy' }).click();
     await admin.page.getByText('The policy was saved').waitFor();
     assert.equal((await admin.page.locator('[data-rule=mode]').textContent())?.replace(/\s+/g, ' ').trim(), `Required — from ${orgName} (organisation)`);

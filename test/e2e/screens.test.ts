@@ -5,6 +5,7 @@ import { totpCodeAt } from '../../src/core/totp.js';
 import { TestClock } from '../helpers/clock.js';
 import type { TestServer } from '../helpers/server.js';
 import { startTestServer } from '../helpers/server.js';
+import { axeViolations } from './axe.js';
 import { DESKTOP, MOBILE, SHOTS_DIR, createMember, cspViolations, launchBrowser, openPage, screenshot, signInWithPassword, signOut } from './browser.js';
 
 const clock = new TestClock(Math.floor(Date.now() / 30_000) * 30_000 + 5_000);
@@ -37,13 +38,22 @@ async function assertTappable(page: Page, name: string): Promise<void> {
 }
 
 for (const [device, viewport] of [['desktop', DESKTOP], ['mobile', MOBILE]] as const) {
-  test(`every page renders cleanly at ${device} width (${viewport.width}px), screenshots in ${SHOTS_DIR}`, async () => {
+  test(`every page renders cleanly at ${device} width (${viewport.width}px), with no axe violations in light or dark, screenshots in ${SHOTS_DIR}`, async () => {
     const email = await createMember(server, `${device}@example.test`);
     const { page, context, problems } = await openPage(browser, server.url, viewport);
+    const inaccessible: string[] = [];
     const shot = async (name: string) => {
       await assertFits(page, name);
       if (device === 'mobile') await assertTappable(page, name);
+      for (const v of await axeViolations(page)) inaccessible.push(`${name}: ${v}`);
       await screenshot(page, `${name}-${device}`);
+      await page.emulateMedia({ colorScheme: 'dark' });
+      // The dark theme really applies: a dark page behind light text (not the light page kept as it was).
+      const colours = await page.evaluate(() => [getComputedStyle(document.documentElement).backgroundColor, getComputedStyle(document.body).color]);
+      const [background, text] = colours.map((c) => (c.match(/\d+/g) ?? []).slice(0, 3).reduce((sum, n) => sum + Number(n), 0) / 3);
+      if (!(background! < 40 && text! > 200)) inaccessible.push(`${name}: dark theme not applied (background ${colours[0]}, text ${colours[1]})`);
+      await screenshot(page, `${name}-${device}-dark`);
+      await page.emulateMedia({ colorScheme: 'light' });
     };
     try {
       await page.goto('/sign-in');
@@ -85,10 +95,20 @@ for (const [device, viewport] of [['desktop', DESKTOP], ['mobile', MOBILE]] as c
       await page.getByLabel('Backup code').fill(backupCode);
       await page.getByLabel(/Trust this browser/).check();
       await page.getByRole('button', { name: 'Verify' }).click();
+      await page.getByRole('heading', { name: 'You signed in with a backup code' }).waitFor();
+      await shot('backup-code-used');
+      await page.getByRole('link', { name: 'Continue' }).click();
       await page.waitForURL('**/account');
       await shot('account-two-step');
       await page.goto('/account/security');
       await shot('security-trusted');
+      // The rest of what a member sees: the security centre and the password page.
+      for (const [name, path] of [['sessions', '/account/security/sessions'], ['devices', '/account/security/devices'], ['activity', '/account/activity'], ['password', '/account/password']] as const) {
+        await page.goto(path);
+        await shot(name);
+      }
+
+      assert.deepEqual(inaccessible, [], 'axe violations (light and dark themes)');
 
       assert.deepEqual(cspViolations(problems), []);
       assert.deepEqual(problems.filter((p) => p.startsWith('pageerror')), []);

@@ -1,26 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import type { TestServer } from '../helpers/server.js';
-import { startTestServer } from '../helpers/server.js';
-import { cspViolations, createMember, launchBrowser, openPage, signInWithPassword, signOut } from './browser.js';
+import { test } from 'node:test';
+import { sharedServerAndBrowser } from '../helpers/browser-world.js';
+import { cspViolations, createMember, openPage, signInWithPassword, signOut } from './browser.js';
 
-let server: TestServer;
-let browser: Browser;
 let email: string;
-
-before(async () => {
-  [server, browser] = await Promise.all([startTestServer(), launchBrowser()]);
+const shared = sharedServerAndBrowser({}, async ({ server }) => {
   email = await createMember(server);
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
 test('password sign-in lands on the account page, and the header button signs out', async () => {
-  const { page, context, problems } = await openPage(browser, server.url);
+  const { page, context, problems } = await openPage(shared.browser, shared.server.url);
   try {
     await signInWithPassword(page, email);
     await page.waitForURL('**/account');
@@ -39,7 +28,7 @@ test('password sign-in lands on the account page, and the header button signs ou
 });
 
 test('a wrong password shows the error on the page and keeps the email', async () => {
-  const { page, context, problems } = await openPage(browser, server.url);
+  const { page, context, problems } = await openPage(shared.browser, shared.server.url);
   try {
     await signInWithPassword(page, email, 'not the right password at all');
     const alert = page.getByRole('alert');

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { totpCodeAt } from '../../src/core/totp.js';
@@ -53,6 +54,14 @@ test('enrol an authenticator in the browser, then sign in with it, trust the bro
     const backupCodes = (await page.locator('[data-backup-code]').allTextContents()).map((c) => c.trim());
     assert.equal(backupCodes.length, 10);
     assert.equal(new Set(backupCodes).size, 10);
+    // The page and the downloaded file say whose codes these are, where they work and since when.
+    assert.match((await page.getByTestId('codes-owner').textContent()) ?? '', new RegExp(`^For ${email} at .+ \\(127\\.0\\.0\\.1:\\d+\\), created \\d{4}-\\d{2}-\\d{2}\\.$`));
+    assert.match((await page.locator('main').textContent()) ?? '', /Each code works once, in place of a code from your authenticator app\./);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download .txt' }).click()]);
+    assert.match(download.suggestedFilename(), /^backup-codes-.+-ada-example-test-\d{4}-\d{2}-\d{2}\.txt$/);
+    const file = readFileSync((await download.path())!, 'utf8');
+    assert.match(file, new RegExp(`^Backup codes for ${email}\nSite: .+\nCreated: \\d{4}-\\d{2}-\\d{2}\n\n${backupCodes[0]}\n`));
+    await page.getByRole('button', { name: 'Copy codes' }).waitFor();
 
     await page.getByRole('link', { name: 'Done' }).click();
     await page.waitForURL('**/account/security');
@@ -93,6 +102,9 @@ test('enrol an authenticator in the browser, then sign in with it, trust the bro
       await other.page.getByRole('link', { name: 'Backup code' }).click();
       await other.page.waitForURL('**/sign-in/second-factor?method=backup_code');
       await submitCode(other.page, backupCodes[3]!);
+      // The person is told what is left of their set before going on.
+      assert.equal((await other.page.getByTestId('backup-codes-left').textContent())?.trim(), 'You have 9 backup codes left. Each code works once.');
+      await other.page.getByRole('link', { name: 'Continue' }).click();
       await other.page.waitForURL('**/account');
       assert.equal(await other.page.getByTestId('account-email').textContent(), email);
       await other.page.goto('/account/security');

@@ -5,6 +5,15 @@ import { withSchemasStable } from './backend.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/**
+ * How to start `twofold` from the repository root: the bundle scripts/run-tests.mjs built for
+ * this run (the same source, compiled once), or else the TypeScript source under tsx.
+ */
+export function cliArgs(...args: string[]): string[] {
+  const bundle = process.env.TWOFOLD_TEST_CLI_BUNDLE;
+  return bundle ? [bundle, ...args] : ['--import', 'tsx', 'src/cli.ts', ...args];
+}
+
 export interface CliResult {
   code: number | null;
   stdout: string;
@@ -18,7 +27,8 @@ export interface CliResult {
  */
 export function runCli(location: TestDatabaseLocation, args: string[], options: { stdin?: string; env?: Record<string, string>; withoutSecretKey?: boolean } = {}): Promise<CliResult> {
   return withSchemasStable(location, () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, TWOFOLD_DATA_DIR: location.dataDir, ...options.env };
+    // The key test servers use (test/helpers/server.ts), so a server and the CLI can share a database.
+    const env: NodeJS.ProcessEnv = { ...process.env, TWOFOLD_SECRET_KEY: 'a'.repeat(64), TWOFOLD_DATA_DIR: location.dataDir, ...options.env };
     delete env.TWOFOLD_DATABASE_URL;
     // Without it the CLI uses (or makes) the key file in the data directory, as a fresh install does.
     if (options.withoutSecretKey) delete env.TWOFOLD_SECRET_KEY;
@@ -28,7 +38,7 @@ export function runCli(location: TestDatabaseLocation, args: string[], options: 
       env.TWOFOLD_DATABASE_URL = url.toString();
     }
     return new Promise<CliResult>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, cliArgs(...args), { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -158,9 +158,10 @@ export async function enrolTotp(client: TestClient, clock: TestClock): Promise<{
   return { secret, factorId: started.json?.id as string, backupCodes: (confirmed.json?.backupCodes as string[] | undefined) ?? [] };
 }
 
-export async function deployWorld(t: { after(fn: () => Promise<void>): void }): Promise<DeployWorld> {
+/** `publicHost`: e.g. 'localhost', which WebAuthn in a browser wants as the relying party id. */
+export async function deployWorld(t: { after(fn: () => Promise<void>): void }, options: { publicHost?: string } = {}): Promise<DeployWorld> {
   const clock = new TestClock();
-  const server = await startTestServer({ clock });
+  const server = await startTestServer({ clock, ...options });
   t.after(() => server.close());
   const agency = await server.services.accounts.createOrganisation('Agency', null, SYSTEM);
   const clientOrg = await server.services.accounts.createOrganisation('Client', agency.id, SYSTEM);

@@ -59,6 +59,11 @@ function post(client: TestClient, page: string, action: string, fields: Record<s
   return hiddenFields(client, page).then((hidden) => postForm(client, action, { ...hidden, ...fields }));
 }
 
+/** A role's toggle, as one of its forms posts it: the page's token and organisation, and only the fields given. */
+function postRoleForm(client: TestClient, page: string, action: string, fields: Record<string, string>) {
+  return hiddenFields(client, page).then(({ requireTwoFactor: _a, requirePhishingResistant: _b, ...shared }) => postForm(client, action, { ...shared, ...fields }));
+}
+
 test('the users page lists members with their methods, marks who must enrol, and filters those without 2FA', async (t) => {
   const tree = await agencyTree(t);
   const enrolled = await addMember(tree.server, tree.clientOrgId);
@@ -167,7 +172,7 @@ test('a role can be made to require 2FA from the policy page, and released again
   assert.match(listed.text, new RegExp(`<li data-role-id="${role.id}">`));
   assert.equal((await tree.server.services.policy.effectiveFor(editor.user)).mode.value, 'optional');
 
-  const on = await post(tree.admin, page, `/admin/policy/roles/${role.id}`, { requireTwoFactor: 'on' });
+  const on = await postRoleForm(tree.admin, page, `/admin/policy/roles/${role.id}`, { requireTwoFactor: 'on' });
   assert.equal(on.status, 200, on.text);
   assert.match(on.text, /2FA required/);
   const effective = await tree.server.services.policy.effectiveFor(editor.user);
@@ -176,11 +181,22 @@ test('a role can be made to require 2FA from the policy page, and released again
   const usersPage = await tree.admin.get(`/admin/users?org=${tree.clientOrgId}`);
   assert.match(textOf(userRows(usersPage.text).get(editor.user.id) ?? ''), /Must enrol/);
 
-  const off = await post(tree.admin, page, `/admin/policy/roles/${role.id}`, { requireTwoFactor: 'off' });
+  // A security key for the role too, by its own button; a bad value changes nothing.
+  const bad = await postRoleForm(tree.admin, page, `/admin/policy/roles/${role.id}`, { requireTwoFactor: 'on', requirePhishingResistant: 'maybe' });
+  assert.equal(bad.status, 400);
+  assert.equal((await tree.server.services.policy.effectiveFor(editor.user)).phishingResistant.value, false);
+  const key = await postRoleForm(tree.admin, page, `/admin/policy/roles/${role.id}`, { requireTwoFactor: 'on', requirePhishingResistant: 'on' });
+  assert.equal(key.status, 200, key.text);
+  assert.match(key.text, /Key required/);
+  assert.match(key.text, /Stop requiring a security key for editor/);
+  assert.deepEqual((await tree.server.services.policy.effectiveFor(editor.user)).phishingResistant.sources, [{ kind: 'role', name: 'editor' }]);
+
+  const off = await postRoleForm(tree.admin, page, `/admin/policy/roles/${role.id}`, { requireTwoFactor: 'off' });
   assert.equal(off.status, 200, off.text);
   assert.equal((await tree.server.services.policy.effectiveFor(editor.user)).mode.value, 'optional');
+  assert.equal((await tree.server.services.policy.effectiveFor(editor.user)).phishingResistant.value, false);
 
-  const unknown = await post(tree.admin, page, '/admin/policy/roles/no-such-role', { requireTwoFactor: 'on' });
+  const unknown = await postRoleForm(tree.admin, page, '/admin/policy/roles/no-such-role', { requireTwoFactor: 'on' });
   assert.equal(unknown.status, 404);
 });
 

@@ -256,7 +256,10 @@ test('admins who hold a factor confirm with the password and a code; the page se
   const _csrf = await csrfOf(admin, '/admin/services');
   assert.equal((await postForm(admin, '/admin/services/providers', { _csrf, org: world.orgId, ...smtpFields(smtp) })).status, 200);
   const providerId = (await servicesOf(world)).providers[0]!.id;
-  assert.equal((await postForm(admin, '/admin/services/channels/email', { _csrf, org: world.orgId, providerId, title: 'Email', allowed: 'on' })).status, 200);
+  assert.equal((await postForm(admin, '/admin/services/channels/email', { _csrf, org: world.orgId, providerId, title: 'Work email', allowed: 'on' })).status, 200);
+  // The channel's title is what people see: in the list of methods and where a code is sent.
+  const methods = await admin.get('/api/v1/methods');
+  assert.equal((methods.json?.methods as Array<{ method: string; title?: string }> | undefined)?.find((m) => m.method === 'email')?.title, 'Work email', methods.text);
 
   const adminEmail = (await adminUser(world)).email;
   const started = await admin.post('/api/v1/factors/email', {});
@@ -278,7 +281,7 @@ test('admins who hold a factor confirm with the password and a code; the page se
   const mailsBefore = smtp.received.length;
   const sent = await postForm(admin, '/reauthenticate/send', { _csrf, next, method: 'email' });
   assert.equal(sent.status, 200, sent.text);
-  assert.match(sent.text, /We sent a code to/);
+  assert.match(sent.text, /We sent a code by Work email to/);
   assert.match(sent.text, /<option value="email" selected>/);
   assert.equal(smtp.received.length, mailsBefore + 1);
   const code = codeFromMail(smtp, adminEmail).code;

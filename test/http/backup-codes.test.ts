@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { backupCodeContext } from '../../src/services/secret-contexts.js';
 import { TestClient } from '../helpers/client.js';
 import type { TestServer } from '../helpers/server.js';
-import { auditTypes, dbOf, passwordStep, serverWithEnrolledMember } from '../helpers/authenticator.js';
+import { PASSWORD, auditTypes, dbOf, passwordStep, serverWithEnrolledMember } from '../helpers/authenticator.js';
+import { hiddenFields, postForm } from '../helpers/forms.js';
 
 const setup = serverWithEnrolledMember;
 
@@ -87,4 +88,19 @@ test('a refused backup code changes nothing', async (t) => {
     assert.equal(res.json?.error?.code, 'code_invalid');
   }
   assert.deepEqual(await dbOf(server).selectFrom('backup_codes').selectAll().orderBy('id').execute(), before);
+});
+
+test('after a backup code at the sign-in page the person sees how many are left, and at 3 or fewer is pushed to make a new set (issue 15)', async (t) => {
+  const { server, member } = await setup(t);
+  for (const code of member.backupCodes.slice(0, 6)) assert.equal((await signInWithBackupCode(server, member.email, code)).res.status, 200);
+  const browser = new TestClient(server.url);
+  const { _csrf } = await hiddenFields(browser, '/sign-in');
+  const step = await postForm(browser, '/sign-in', { _csrf: _csrf!, email: member.email, password: PASSWORD });
+  assert.equal(step.status, 303);
+  const page = await postForm(browser, '/sign-in/second-factor', { _csrf: _csrf!, method: 'backup_code', code: member.backupCodes[6]! });
+  assert.equal(page.status, 200, page.text);
+  assert.match(page.text, /You have 3 backup codes left\./);
+  assert.match(page.text, /You are running out/);
+  assert.match(page.text, /href="\/account\/security\/backup-codes\/new">\s*Make new backup codes/);
+  assert.equal((await browser.get('/api/v1/session')).status, 200, 'signed in already: the page is a stop, not a gate');
 });

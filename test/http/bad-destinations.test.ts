@@ -95,6 +95,9 @@ test('a channel with no provider: 403 method_unavailable for both, /methods says
       ['totp', true],
       ['sms', false],
       ['email', false],
+      // Security keys and phone approvals need no provider.
+      ['webauthn', true],
+      ['push', true],
     ],
   );
   assert.match(methods[1]?.reason ?? '', /not set up a provider/);

@@ -86,7 +86,7 @@ test('a new number gets a code; the old one keeps working until it is confirmed,
     [member.factorId],
   );
   const before = await signInBySms(world, twilio, member, OLD.e164);
-  assert.deepEqual(before.sendTargets, [{ id: member.factorId, type: 'sms', destination: '+1 ••• ••• 2671' }]);
+  assert.deepEqual(before.sendTargets, [{ id: member.factorId, type: 'sms', destination: '+1 ••• ••• 2671', title: 'Text message' }]);
 
   const confirmed = await member.client.post(`/api/v1/factors/sms/${newId}/confirm`, { code });
   assert.equal(confirmed.status, 200, confirmed.text);
@@ -102,7 +102,7 @@ test('a new number gets a code; the old one keeps working until it is confirmed,
 
   const oldTexts = textsTo(twilio, OLD.e164);
   const after = await signInBySms(world, twilio, member, NEW.e164);
-  assert.deepEqual(after.sendTargets, [{ id: newId, type: 'sms', destination: started.json?.sentTo }]);
+  assert.deepEqual(after.sendTargets, [{ id: newId, type: 'sms', destination: started.json?.sentTo, title: 'Text message' }]);
   assert.equal(textsTo(twilio, OLD.e164), oldTexts, 'the old number gets nothing any more');
   // The old backup codes still work.
   const { browser, challenge } = await passwordStepIn(world, member.email);

@@ -55,7 +55,7 @@ test(`the store itself cannot switch the requirement off (${backend})`, async (t
   const target = await world.createTarget({ name: 'Production', timing: 'manual', requireTwoFactor: true });
   const db = world.server.runtime.database.db;
   await deploys.updateTargetSettings(db, target.id, { name: 'Production', timing: 'manual', requireTwoFactor: false });
-  assert.equal((await deploys.findTarget(db, target.id))?.require_two_factor, 1);
+  assert.equal((await deploys.findTarget(db, target.id))?.require_two_factor, true);
   assert.equal((await world.target(target.id)).requireTwoFactor, true);
 });
 

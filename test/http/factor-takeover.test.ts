@@ -44,7 +44,7 @@ async function victim(t: Parameters<typeof deliveryWorld>[0]) {
   const factorId = started.json?.id as string;
   const confirmed = await member.client.post(`/api/v1/factors/totp/${factorId}/confirm`, { code: totpCodeAt(secret, world.clock.now()) });
   assert.equal(confirmed.status, 200, confirmed.text);
-  await waitForMail(smtp, member.email, /Two-factor authentication is on/);
+  await waitForMail(smtp, member.email, /Two-step verification is on/);
   // A full sign-in, password and code, then the cookie is stolen and used a while later.
   const stolen = new TestClient(world.server.url);
   const challenge = await passwordStep(stolen, member.email);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { totpCodeAt } from '../../src/core/totp.js';
 import { TestClient } from '../helpers/client.js';
-import { auditTypes, freshCode, passwordStep, userRow, wrongCode, serverWithEnrolledMember } from '../helpers/authenticator.js';
+import { PASSWORD, auditTypes, freshCode, passwordStep, userRow, wrongCode, serverWithEnrolledMember } from '../helpers/authenticator.js';
 
 const SECOND = 1000;
 
@@ -118,4 +118,15 @@ test('wrong re-authentication codes count toward the same lock', async (t) => {
   for (let i = 0; i < 2; i++) assert.equal((await reauth(wrongCode(member.secret, clock.now()))).status, 401);
   assertLocked(await reauth(freshCode(member.secret, clock)), 30);
   assertLocked(await wrong(), 30);
+});
+
+test('the API says the lock too: a password step while codes are locked names until when (issue 15)', async (t) => {
+  const { server, clock, member, wrong } = await setup(t);
+  const fresh = new TestClient(server.url, { 'user-agent': 'a third browser' });
+  const before = await fresh.post('/api/v1/auth/sign-in', { email: member.email, password: PASSWORD });
+  assert.equal(before.json?.codesLockedUntil, null);
+  for (let i = 0; i < 5; i++) assert.equal((await wrong()).status, 401);
+  const during = await fresh.post('/api/v1/auth/sign-in', { email: member.email, password: PASSWORD });
+  assert.equal(during.status, 200, during.text);
+  assert.equal(during.json?.codesLockedUntil, new Date(clock.now() + 60 * SECOND).toISOString());
 });

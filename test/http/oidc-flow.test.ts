@@ -180,7 +180,7 @@ describe(`OpenID Connect code flow with PKCE (${currentBackend()})`, () => {
     for (const token of [old.id_token!, fresh.id_token!]) await jwtVerify(token, jwks, { issuer: server.url, audience: registered.clientId, currentDate: new Date(Date.now()) });
     // The key is sealed in the database, never stored in the clear.
     const row = await server.runtime.database.db.selectFrom('signing_keys').selectAll().where('kid', '=', rotated.kid).executeTakeFirstOrThrow();
-    assert.match(row.private_jwk_encrypted, /^v1\./);
+    assert.match(row.private_jwk_encrypted, /^v2\.[A-Za-z0-9_-]{8}\./);
     assert.doesNotMatch(row.private_jwk_encrypted, /"d"/);
   });
 });

@@ -188,3 +188,22 @@ test('one link completed twice at the same moment changes the password once', as
   const signIn = await new TestClient(world.server.url).post('/api/v1/auth/sign-in', { email: member.email, password: winner });
   assert.equal(signIn.json?.status, 'signed_in', signIn.text);
 });
+
+test('a completed reset clears the lock that failed passwords put on password sign-in for that account (issue 15)', async (t) => {
+  const { world, smtp } = await resetWorld(t);
+  const member = await newMember(world);
+  const guesser = new TestClient(world.server.url);
+  const statuses: number[] = [];
+  for (let i = 0; i < 10; i++) statuses.push((await guesser.post('/api/v1/auth/sign-in', { email: member.email, password: `wrong guess ${i}` })).status);
+  assert.deepEqual([...new Set(statuses)], [401]);
+  const locked = await new TestClient(world.server.url).post('/api/v1/auth/sign-in', { email: member.email, password: PASSWORD });
+  assert.equal(locked.status, 429, 'even the right password is refused while locked');
+
+  const { token } = await requestLink(world, smtp, member.email);
+  assert.equal((await complete(world, token, NEW_PASSWORD)).status, 200);
+  const after = await new TestClient(world.server.url).post('/api/v1/auth/sign-in', { email: member.email, password: NEW_PASSWORD });
+  assert.equal(after.status, 200, after.text);
+  assert.equal(after.json?.status, 'signed_in');
+  const [event] = await auditEvents(world.server, 'password_reset.completed', { subjectUserId: member.userId });
+  assert.equal(event?.details.clearedSignInLock, true);
+});

@@ -20,7 +20,7 @@ test('an admin sets a policy, reads it back with sources, and an audit event nam
   assert.equal(events.length, 1);
   assert.equal(events[0]!.org_id, tree.agencyId);
   assert.ok(events[0]!.actor_user_id);
-  assert.deepEqual(JSON.parse(events[0]!.details).after, REQUIRED_FOR_SUBS);
+  assert.deepEqual(JSON.parse(events[0]!.details).after, { ...REQUIRED_FOR_SUBS, requirePhishingResistant: false });
 });
 
 test('a sub-organisation cannot loosen what its parent requires', async (t) => {

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { get as httpGet } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { test } from 'node:test';
 import { formatInTimeZone } from '../../src/core/time-zone.js';
+import { EXPORT_PAGE_ROWS } from '../../src/services/activity-log.js';
 import { recordAudit } from '../../src/services/audit-log.js';
 import { PASSWORD, dbOf } from '../helpers/authenticator.js';
 import { TestClock } from '../helpers/clock.js';
@@ -134,6 +137,95 @@ test('CSV export: an attachment whose fields escape commas, quotes and formula-l
   assert.match(page.headers.get('content-disposition') ?? '', /^attachment; filename="security-activity-/);
   assert.equal(parseCsv(page.text).length, 6);
   assert.equal((await w.laptop.get('/api/v1/activity/export?type=nonsense')).status, 400);
+});
+
+/** `count` sign-in failures of the member, oldest first, each naming its number in the User-Agent; some hostile. */
+async function manyEvents(w: Awaited<ReturnType<typeof world>>, count: number): Promise<string[]> {
+  const agents = Array.from({ length: count }, (_, i) => (i % 97 === 0 ? `${HOSTILE[i % HOSTILE.length]} #${i}` : `Agent #${i}`));
+  const db = dbOf(w.server);
+  for (let start = 0; start < count; start += 200) {
+    const batch = agents.slice(start, start + 200).map((ua, j) => ({
+      occurred_at: T0 + 1_000 + (start + j) * 1_000,
+      event_type: 'sign_in.failed',
+      actor_user_id: w.member.id,
+      subject_user_id: w.member.id,
+      org_id: w.org.id,
+      ip: '192.0.2.7',
+      user_agent: ua,
+      details: JSON.stringify({ reason: 'wrong_password' }),
+    }));
+    await db.insertInto('audit_events').values(batch).execute();
+  }
+  return agents;
+}
+
+/** Reads a response up to its first chunk of body, pauses it, and gives back what came so far and a way to read the rest. */
+function pausedAfterFirstChunk(url: string, cookie: string): Promise<{ headers: IncomingHttpHeaders; first: string; rest(): Promise<string> }> {
+  return new Promise((resolve, reject) => {
+    httpGet(url, { headers: { cookie, 'user-agent': UA.chromeMac, 'x-forwarded-for': IP.sanFrancisco } }, (res) => {
+      res.setEncoding('utf8');
+      res.once('data', (first: string) => {
+        res.pause();
+        const rest = () =>
+          new Promise<string>((done, fail) => {
+            let text = '';
+            res.on('data', (chunk: string) => (text += chunk));
+            res.on('end', () => done(text));
+            res.on('error', fail);
+            res.resume();
+          });
+        resolve({ headers: res.headers, first, rest });
+      });
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+test('CSV export streams in keyset pages: every event once, newest first, and other requests are answered while a download is paused mid-way', async (t) => {
+  const w = await world(t);
+  const total = EXPORT_PAGE_ROWS * 3 + 7;
+  const agents = await manyEvents(w, total);
+  const cookie = [...w.laptop.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+
+  const download = await pausedAfterFirstChunk(`${w.server.url}/api/v1/activity/export`, cookie);
+  // Sent as it is made: no length known up front.
+  assert.equal(download.headers['content-length'], undefined);
+  assert.equal(download.headers['transfer-encoding'], 'chunked');
+  // While the download waits, the same node answers a session check and a page of the log.
+  assert.equal((await w.laptop.get('/api/v1/session')).status, 200);
+  assert.equal((await w.laptop.get('/api/v1/activity?limit=5')).status, 200);
+  const text = download.first + (await download.rest());
+
+  const rows = parseCsv(text);
+  assert.deepEqual(rows[0], ['time_utc', 'time_local (UTC)', 'event', 'category', 'description', 'ip_address', 'device', 'user_agent']);
+  const body = rows.slice(1);
+  // Every generated event once, newest first, then the sign-in that opened the laptop's session.
+  assert.equal(body.length, total + 1);
+  const expected = agents.map((ua) => (/^[=+\-@]/.test(ua) ? `'${ua}` : ua)).reverse();
+  assert.deepEqual(body.slice(0, total).map((r) => r[7]), expected);
+  assert.deepEqual(body[total]?.[7], UA.chromeMac);
+  assert.ok(body.every((r) => r.length === 8));
+  assert.equal(body[0]?.[0], new Date(T0 + 1_000 + (total - 1) * 1_000).toISOString());
+  assert.equal(new Set(body.map((r) => `${r[0]}|${r[7]}`)).size, body.length, 'no event twice at a page boundary');
+});
+
+test('CSV export is produced a keyset page at a time: the header, then one chunk per page, only as they are asked for', async (t) => {
+  const w = await world(t);
+  const total = EXPORT_PAGE_ROWS * 2 + 3;
+  await manyEvents(w, total);
+  const user = w.member;
+  const chunks = w.server.services.activity.exportCsv(user)[Symbol.asyncIterator]();
+  const header = await chunks.next();
+  assert.equal(parseCsv(String(header.value)).length, 1);
+  const first = await chunks.next();
+  assert.equal(parseCsv(String(first.value)).length, EXPORT_PAGE_ROWS);
+  // Suspended between pages, the export holds no connection: the node keeps answering.
+  assert.equal((await w.laptop.get('/api/v1/session')).status, 200);
+  const sizes: number[] = [];
+  for (let next = await chunks.next(); !next.done; next = await chunks.next()) sizes.push(parseCsv(next.value).length);
+  assert.deepEqual(sizes, [EXPORT_PAGE_ROWS, 4]);
+  // A bad filter is refused before anything is sent.
+  assert.throws(() => w.server.services.activity.exportCsv(user, ['nonsense']), /activity type/i);
 });
 
 test('time zones on pages: the activity log and account page in UTC, New York and Kolkata, exact UTC on hover', async (t) => {

@@ -6,6 +6,7 @@ import type { TestClient } from '../helpers/client.js';
 import { TestClock } from '../helpers/clock.js';
 import { SYSTEM, auditEvents, bindChannel, deliveryWorld, reauthenticate, smtpConfig, withSmtp } from '../helpers/delivery.js';
 import { GEO_ENV, IP, UA, browserAt, mailsTo, signIn } from '../helpers/security.js';
+import { hiddenFields, postForm } from '../helpers/forms.js';
 
 /** An organisation whose email goes through a real SMTP server, and a member in Asia/Kolkata who signed in from a laptop in San Francisco. */
 async function world(t: { after(fn: () => Promise<void>): void }) {
@@ -167,6 +168,15 @@ test('blocking a location: sessions from there end, any browser there is refused
   assert.equal(self.status, 409);
   assert.equal(self.json?.error?.code, 'location_in_use');
 
+  // Blocking a whole place refuses the owner there too: a stale session cannot do it, and nothing changes.
+  w.clock.advance(w.server.config.reauthMinutes * 60_000 + 1_000);
+  const stale = await w.laptop.post(`/api/v1/locations/${london}/block`);
+  assert.equal(stale.status, 403);
+  assert.equal(stale.json?.error?.code, 'reauthentication_required');
+  assert.equal((await phone.get('/api/v1/session')).status, 200);
+  assert.equal((await auditEvents(w.server, 'location.blocked', { subjectUserId: w.member.id })).length, 0);
+  await reauthenticate(w.laptop);
+
   const blocked = await w.laptop.post(`/api/v1/locations/${london}/block`);
   assert.equal(blocked.status, 200, blocked.text);
   assert.equal(blocked.json?.endedSessions, 2);
@@ -248,4 +258,34 @@ test('devices page: block and unblock by form, and the email settings form', asy
   assert.match(saved.text, /<input type="checkbox" name="newDevice" value="1"\/>/);
   assert.match(saved.text, /<input type="checkbox" name="newLocation" value="1" checked\/>/);
   assert.deepEqual((await w.laptop.get('/api/v1/me/notifications')).json, { newDevice: false, newLocation: true, blockedAttempts: true });
+});
+
+test('blocking a place by its page: outside the re-authentication window the person proves it is them and comes back to the confirmation, which then blocks', async (t) => {
+  const w = await world(t);
+  assert.equal((await signIn(w.at(UA.iphone, IP.london), w.email)).status, 200);
+  const london = await locationIdOf(w.laptop, 'GB/ENG');
+  const confirmPath = `/account/security/locations/${london}/block`;
+  w.clock.advance(w.server.config.reauthMinutes * 60_000 + 1_000);
+
+  // Posting the block straight away changes nothing and asks for the proof, with the confirmation as the way back.
+  const csrf = (await hiddenFields(w.laptop, '/account/security/devices'))._csrf!;
+  const early = await postForm(w.laptop, confirmPath, { _csrf: csrf });
+  assert.equal(early.status, 303);
+  assert.equal(early.headers.get('location'), `/reauthenticate?next=${encodeURIComponent(confirmPath)}`);
+  assert.deepEqual(await auditEvents(w.server, 'location.blocked'), []);
+
+  const asked = await w.laptop.get(confirmPath);
+  assert.equal(asked.status, 303);
+  const fields = await hiddenFields(w.laptop, asked.headers.get('location')!);
+  assert.equal(fields.next, confirmPath);
+  const proved = await postForm(w.laptop, '/reauthenticate', { _csrf: fields._csrf!, next: fields.next!, password: PASSWORD });
+  assert.equal(proved.headers.get('location'), confirmPath);
+
+  const confirmation = await w.laptop.get(confirmPath);
+  assert.equal(confirmation.status, 200);
+  assert.match(confirmation.text, /will be refused, yours included when you are there/);
+  const done = await postForm(w.laptop, confirmPath, (await hiddenFields(w.laptop, confirmPath)) as Record<string, string>);
+  assert.equal(done.status, 200, done.text);
+  assert.match(done.text, /are blocked/);
+  assert.equal((await auditEvents(w.server, 'location.blocked')).length, 1);
 });

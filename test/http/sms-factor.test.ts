@@ -90,7 +90,7 @@ test('sign-in by text message: the code texted for this sign-in gives a session 
 
   const { browser, challenge, body } = await passwordStepIn(world, member.email);
   assert.deepEqual(body.methods, ['sms', 'backup_code']);
-  assert.deepEqual(body.sendTargets, [{ id: member.factorId, type: 'sms', destination: '+1 ••• ••• 2671' }]);
+  assert.deepEqual(body.sendTargets, [{ id: member.factorId, type: 'sms', destination: '+1 ••• ••• 2671', title: 'Text message' }]);
   assert.deepEqual(body.unavailable, []);
 
   // No code is sent until asked for.

@@ -39,6 +39,8 @@ const WATCHED = [
   'api_keys',
   'oidc_clients',
   'deploy_targets',
+  'organisations',
+  'organisation_branding',
 ] as const;
 
 async function snapshot(server: TestServer): Promise<Record<string, string[]>> {
@@ -142,10 +144,17 @@ function adminCases(world: World, f: Awaited<ReturnType<typeof fixtures>>): Admi
   const liveFactors = async () => (await db.selectFrom('factors').select('id').where('user_id', '=', subjectId).where('status', '=', 'active').execute()).length;
   return [
     // UserAdminService
+    // First, while the subject still holds an authenticator (a later case resets it).
+    {
+      name: 'deploys.deployerCandidates',
+      call: (a) => services.deploys.deployerCandidates(a, f.target.id),
+      notFound: 'deploy_target_not_found',
+      works: (r) => assert.ok((r as Array<{ id: string }>).some((c) => c.id === subjectId)),
+    },
     { name: 'userAdmin.list', call: (a) => services.userAdmin.list(a, { orgId: org }), notFound: NO_ORG, works: (r) => assert.ok((r as { users: Array<{ id: string }> }).users.some((u) => u.id === subjectId)) },
     { name: 'userAdmin.get', call: (a) => services.userAdmin.get(a, subjectId), notFound: 'user_not_found', works: (r) => assert.equal((r as { factors: unknown[] }).factors.length, 1) },
     { name: 'userAdmin.viewBackupCodes', call: (a) => services.userAdmin.viewBackupCodes(a, subjectId, meta), notFound: 'user_not_found', works: (r) => assert.equal((r as unknown[]).length, 10) },
-    { name: 'userAdmin.regenerateBackupCodes', call: (a) => services.userAdmin.regenerateBackupCodes(a, subjectId, meta), notFound: 'user_not_found', works: (r) => assert.equal((r as unknown[]).length, 10) },
+    { name: 'userAdmin.regenerateBackupCodes', call: (a) => services.userAdmin.regenerateBackupCodes(a, subjectId, meta), notFound: 'user_not_found', works: (r) => assert.equal((r as { codes: unknown[] }).codes.length, 10) },
     {
       name: 'userAdmin.setDisabled',
       call: (a) => services.userAdmin.setDisabled(a, subjectId, true, meta),
@@ -253,6 +262,20 @@ function adminCases(world: World, f: Awaited<ReturnType<typeof fixtures>>): Admi
       call: (a) => services.deploys.updateTarget(a, f.target.id, { name: 'Staging EU' }, meta),
       notFound: 'deploy_target_not_found',
       works: async () => assert.equal((await db.selectFrom('deploy_targets').select('name').where('id', '=', f.target.id).executeTakeFirstOrThrow()).name, 'Staging EU'),
+    },
+    // Organisation settings: branding and sub-organisations
+    { name: 'branding.get', call: (a) => services.branding.get(a, org), notFound: NO_ORG, works: (r) => assert.equal((r as { companyName: string | null }).companyName, null) },
+    {
+      name: 'branding.set',
+      call: (a) => services.branding.set(a, org, { companyName: 'Client Co' }, meta),
+      notFound: NO_ORG,
+      works: async () => assert.equal(await services.branding.companyNameFor(org), 'Client Co'),
+    },
+    {
+      name: 'organisations.createBelow',
+      call: (a) => services.organisations.createBelow(a, org, { name: 'Client EU' }, meta),
+      notFound: NO_ORG,
+      works: async () => assert.equal((await db.selectFrom('organisations').select('id').where('parent_id', '=', org).execute()).length, 1),
     },
   ];
 }

@@ -42,6 +42,7 @@ function userRow(orgId: string, email: string): User {
     totp_last_step: null,
     second_factor_failures: 0,
     second_factor_locked_until: null,
+    set_up_again_since: null,
   };
 }
 
@@ -119,7 +120,7 @@ describe(`store repositories (${currentBackend()})`, () => {
       expires_at: T0 + 3_600_000,
       ip: '192.0.2.1',
       user_agent: 'test',
-      amr: '["pwd"]',
+      amr: ['pwd'],
       authenticated_at: T0,
       password_at: T0,
       second_factor_at: null,
@@ -166,7 +167,7 @@ describe(`store repositories (${currentBackend()})`, () => {
       org_id: orgId,
       ip: null,
       user_agent: null,
-      details: '{}',
+      details: {},
     });
     for (let i = 0; i < 7; i++) await audit.appendAuditEvent(database.db, event(i % 2 ? 'sign_in.failed' : 'sign_in.succeeded', orgA.id, alice.id));
     await audit.appendAuditEvent(database.db, event('organisation.created', orgA.id, null));

@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import {
   SecretBox,
   constantTimeEqual,
+  keyIdOf,
+  sealedKeyId,
   hmacSha256,
   parseSecretKey,
   randomToken,
@@ -44,7 +46,8 @@ test('constantTimeEqual handles equal, different and different-length inputs', (
 test('SecretBox round trip and format', () => {
   const box = new SecretBox(randomBytes(32));
   const sealed = box.encrypt('JBSWY3DPEHPK3PXP', 'totp:user:1');
-  assert.match(sealed, /^v1\.[A-Za-z0-9_-]+$/);
+  assert.match(sealed, /^v2\.[A-Za-z0-9_-]{8}\.[A-Za-z0-9_-]+$/);
+  assert.equal(sealedKeyId(sealed), box.currentKeyId);
   assert.equal(box.decrypt(sealed, 'totp:user:1'), 'JBSWY3DPEHPK3PXP');
   assert.equal(box.decrypt(box.encrypt('', 'c'), 'c'), '');
   assert.equal(box.decrypt(box.encrypt('ünïcødé ✓', 'c'), 'c'), 'ünïcødé ✓');
@@ -53,13 +56,16 @@ test('SecretBox round trip and format', () => {
 test('SecretBox detects tampering anywhere in the sealed blob', () => {
   const box = new SecretBox(randomBytes(32));
   const sealed = box.encrypt('secret', 'ctx');
-  const raw = Buffer.from(sealed.slice(3), 'base64url');
+  const prefix = `v2.${box.currentKeyId}.`;
+  const raw = Buffer.from(sealed.slice(prefix.length), 'base64url');
   for (let i = 0; i < raw.length; i++) {
     const copy = Buffer.from(raw);
     copy[i] = (copy[i] ?? 0) ^ 0x01;
-    assertCode(() => box.decrypt('v1.' + copy.toString('base64url'), 'ctx'), 'decrypt_failed');
+    assertCode(() => box.decrypt(prefix + copy.toString('base64url'), 'ctx'), 'decrypt_failed');
   }
-  assertCode(() => box.decrypt(sealed.replace('v1.', 'v2.'), 'ctx'), 'decrypt_failed');
+  assertCode(() => box.decrypt(sealed.replace('v2.', 'v3.'), 'ctx'), 'decrypt_failed');
+  assertCode(() => box.decrypt(sealed.replace(prefix, 'v2.AAAAAAAA.'), 'ctx'), 'decrypt_failed');
+  assertCode(() => box.decrypt(prefix, 'ctx'), 'decrypt_failed');
   assertCode(() => box.decrypt('v1.', 'ctx'), 'decrypt_failed');
   assertCode(() => box.decrypt('v1.!!!!', 'ctx'), 'decrypt_failed');
   assertCode(() => box.decrypt(sealed.slice(0, 20), 'ctx'), 'decrypt_failed');
@@ -85,7 +91,7 @@ test('SecretBox uses a fresh IV every time', () => {
   for (let i = 0; i < 200; i++) {
     const sealed = box.encrypt('same', 'same');
     blobs.add(sealed);
-    ivs.add(Buffer.from(sealed.slice(3), 'base64url').subarray(0, 12).toString('hex'));
+    ivs.add(Buffer.from(sealed.slice(sealed.lastIndexOf('.') + 1), 'base64url').subarray(0, 12).toString('hex'));
   }
   assert.equal(ivs.size, 200);
   assert.equal(blobs.size, 200);
@@ -134,4 +140,53 @@ test('parseSecretKey rejects anything else', () => {
   ]) {
     assertCode(() => parseSecretKey(bad), 'secret_key_invalid');
   }
+});
+
+/** A value sealed the way every release before key ids did: `v1.` + iv, body, tag, no key id. */
+function legacySeal(key: Buffer, plaintext: string, context: string): string {
+  const encryptionKey = Buffer.from(hkdfSync('sha256', key, Buffer.from('twofold/hkdf/v1'), Buffer.from('twofold/secretbox/aes-256-gcm'), 32));
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', encryptionKey, iv, { authTagLength: 16 });
+  cipher.setAAD(Buffer.from(context, 'utf8'));
+  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return `v1.${Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')}`;
+}
+
+test('SecretBox still opens legacy v1 values, with the current or an accepted key', () => {
+  const oldKey = randomBytes(32);
+  const newKey = randomBytes(32);
+  const legacy = legacySeal(oldKey, 'JBSWY3DPEHPK3PXP', 'totp:f1');
+  assert.equal(sealedKeyId(legacy), null);
+  assert.equal(new SecretBox(oldKey).decrypt(legacy, 'totp:f1'), 'JBSWY3DPEHPK3PXP');
+  assert.equal(new SecretBox({ current: newKey, accepted: [oldKey] }).decrypt(legacy, 'totp:f1'), 'JBSWY3DPEHPK3PXP');
+  assertCode(() => new SecretBox(newKey).decrypt(legacy, 'totp:f1'), 'decrypt_failed');
+  assertCode(() => new SecretBox(oldKey).decrypt(legacy, 'totp:f2'), 'decrypt_failed');
+});
+
+test('a key ring seals under the current key and opens under any key it holds', () => {
+  const oldKey = randomBytes(32);
+  const newKey = randomBytes(32);
+  const before = new SecretBox(oldKey).encrypt('secret', 'ctx');
+  const ring = new SecretBox({ current: newKey, accepted: [oldKey] });
+  assert.equal(ring.currentKeyId, keyIdOf(newKey));
+  assert.notEqual(keyIdOf(newKey), keyIdOf(oldKey));
+  assert.equal(ring.isCurrent(before), false);
+  assert.equal(ring.decrypt(before, 'ctx'), 'secret');
+  const after = ring.encrypt('secret', 'ctx');
+  assert.equal(ring.isCurrent(after), true);
+  assert.equal(sealedKeyId(after), keyIdOf(newKey));
+  // Once the old key is gone, only what was sealed again opens.
+  const newOnly = new SecretBox(newKey);
+  assert.equal(newOnly.decrypt(after, 'ctx'), 'secret');
+  assertCode(() => newOnly.decrypt(before, 'ctx'), 'decrypt_failed');
+  // The old key alone cannot open what the new key sealed.
+  assertCode(() => new SecretBox(oldKey).decrypt(after, 'ctx'), 'decrypt_failed');
+});
+
+test('derived keys follow the derivation root, not the current key', () => {
+  const oldKey = randomBytes(32);
+  const newKey = randomBytes(32);
+  const pepper = new SecretBox(oldKey).deriveKey('backup-codes');
+  assert.deepEqual(new SecretBox({ current: newKey, derivationRoot: oldKey }).deriveKey('backup-codes'), pepper);
+  assert.notDeepEqual(new SecretBox(newKey).deriveKey('backup-codes'), pepper);
 });

@@ -24,6 +24,8 @@ test('connection failures are recognised in the shapes pg, pg-pool and Node give
     ['pool wait timeout', new Error('timeout exceeded when trying to connect')],
     ['dead client reused', new Error('Client has encountered a connection error and is not queryable')],
     ['wrapped', new Error('query failed', { cause: withCode('x', '57P01') })],
+    // TWOFOLD_DATABASE_STATEMENT_TIMEOUT_MS cancelled it: the database is too busy for this request now (503, not 500).
+    ['statement timeout', withCode('canceling statement due to statement timeout', '57014')],
   ];
   for (const [name, error] of failures) assert.equal(isConnectionFailure(error), true, name);
 });
@@ -34,7 +36,6 @@ test('query errors and everything else are not connection failures', () => {
     ['syntax', withCode('syntax error at or near "selec"', '42601')],
     ['division by zero', withCode('division by zero', '22012')],
     ['serialization', withCode('could not serialize access', '40001')],
-    ['statement timeout', withCode('canceling statement due to statement timeout', '57014')],
     ['type error', new TypeError('x is not a function')],
     ['a string', 'ECONNREFUSED'],
     ['undefined', undefined],

@@ -9,11 +9,10 @@ import type { OidcClientView } from '../../services/oidc-clients.js';
 import type { AuthenticatedSession } from '../../services/sessions.js';
 import { EnrolCodePage } from '../../ui/pages/enrol-code.js';
 import { EnrolTotpPage } from '../../ui/pages/enrol-totp.js';
-import { BackupCodesContinuePage, ConsentPage, ContinuePage, OidcEnrolPage, OidcMessagePage, SCOPE_LABELS } from '../../ui/pages/oidc.js';
-import { assertFormToken } from '../csrf.js';
+import { BackupCodesContinuePage, ConsentPage, ContinuePage, OidcEnrolPage, OidcKeyRequiredPage, OidcMessagePage, SCOPE_LABELS } from '../../ui/pages/oidc.js';
 import type { PageKit } from '../page-kit.js';
 import type { CookieSettings } from '../request-context.js';
-import { requestMeta, setSessionCookie } from '../request-context.js';
+import { clearSessionCookie, requestMeta, setSessionCookie } from '../request-context.js';
 import { pageStatus, userMessage } from '../pages/messages.js';
 import type { OidcProviderHandle } from './mount.js';
 import { OIDC_PATHS } from './provider.js';
@@ -108,7 +107,7 @@ export function oidcInteractionRoutes(app: FastifyInstance, services: Services, 
   async function finish(request: FastifyRequest, reply: FastifyReply, auth: AuthenticatedSession, p: Pending, afterForm: boolean) {
     if (!(await services.oidcSignIn.admits(p.client, auth.user))) return refuseOutsider(request, reply, auth, p, afterForm);
     const { provider } = await handle.current();
-    const login = loginClaims(services.oidcSignIn.proofsOf(auth));
+    const login = loginClaims(services.oidcSignIn.proofsOf(auth), p.request.acrValues);
     const existing = p.details.grantId ? await provider.Grant.find(p.details.grantId) : undefined;
     const grant = existing && existing.accountId === auth.user.id && existing.clientId === p.client.id ? existing : new provider.Grant({ accountId: auth.user.id, clientId: p.client.id });
     grant.addOIDCScope(p.scopes.join(' '));
@@ -144,6 +143,7 @@ export function oidcInteractionRoutes(app: FastifyInstance, services: Services, 
     const step = nextStep(p.request, services.oidcSignIn.proofsOf(auth), holdsFactor, services.clock());
     if (step.step === 'reauthenticate') return reply.redirect(`/reauthenticate?next=${encodeURIComponent(back(p.uid))}&ask=${step.ask}`, 303);
     if (step.step === 'enrol') return renderEnrol(request, reply, p);
+    if (step.step === 'key') return kit.html(reply, <OidcKeyRequiredPage chrome={kit.chrome(request, reply, 'Use a security key or passkey')} appName={p.client.name} action={`${here(p.uid)}/key`} cancelAction={`${here(p.uid)}/cancel`} />);
     if (!(await services.oidcSignIn.consentCovers(auth.user.id, p.client.id, p.scopes))) {
       const view = { appName: p.client.name, account: auth.user.email, scopes: p.scopes.map((scope) => ({ scope, label: SCOPE_LABELS[scope] ?? scope })), action: `${here(p.uid)}/consent` };
       return kit.html(reply, <ConsentPage chrome={kit.chrome(request, reply, `Sign in to ${p.client.name}`)} view={view} />);
@@ -168,7 +168,6 @@ export function oidcInteractionRoutes(app: FastifyInstance, services: Services, 
   );
 
   app.post<{ Params: { uid: string }; Body: Form }>(`${OIDC_PATHS.interaction}/:uid/consent`, { schema: { hide: true, params: uidParams, body: formBody } }, async (request, reply) => {
-    assertFormToken(request, request.body._csrf);
     const p = await pending(request, reply);
     if (!p) return reply;
     const auth = request.auth;
@@ -181,8 +180,19 @@ export function oidcInteractionRoutes(app: FastifyInstance, services: Services, 
     return finish(request, reply, auth, p, true);
   });
 
+  // The app wants a key and this session proved none: the person signs in again, with a key
+  // (a passkey, or password and key), and comes back here to finish.
+  app.post<{ Params: { uid: string }; Body: Form }>(`${OIDC_PATHS.interaction}/:uid/key`, { schema: { hide: true, params: uidParams, body: formBody } }, async (request, reply) => {
+    const p = await pending(request, reply);
+    if (!p) return reply;
+    if (request.auth) {
+      await services.signOut.signOut(request.auth.user, request.auth.session, requestMeta(request));
+      clearSessionCookie(reply, cookies);
+    }
+    return reply.redirect(`/sign-in?return_to=${encodeURIComponent(back(p.uid))}`, 303);
+  });
+
   app.post<{ Params: { uid: string }; Body: Form }>(`${OIDC_PATHS.interaction}/:uid/cancel`, { schema: { hide: true, params: uidParams, body: formBody } }, async (request, reply) => {
-    assertFormToken(request, request.body._csrf);
     const p = await pending(request, reply);
     if (!p) return reply;
     if (!request.auth) return reply.redirect(`/sign-in?return_to=${encodeURIComponent(back(p.uid))}`, 303);
@@ -192,7 +202,6 @@ export function oidcInteractionRoutes(app: FastifyInstance, services: Services, 
   // An app requires a second factor and the person has none: an authenticator is set up here,
   // with the same enrolment service as the security page, and proving it elevates the session.
   app.post<{ Params: { uid: string }; Body: Form }>(`${OIDC_PATHS.interaction}/:uid/enrol/totp`, { schema: { hide: true, params: uidParams, body: formBody } }, async (request, reply) => {
-    assertFormToken(request, request.body._csrf);
     const p = await pending(request, reply);
     if (!p) return reply;
     const auth = request.auth;
@@ -213,7 +222,6 @@ export function oidcInteractionRoutes(app: FastifyInstance, services: Services, 
     `${OIDC_PATHS.interaction}/:uid/enrol/:id/confirm`,
     { schema: { hide: true, params: uidAndIdParams, body: formBody } },
     async (request, reply) => {
-      assertFormToken(request, request.body._csrf);
       const p = await pending(request, reply);
       if (!p) return reply;
       const auth = request.auth;

@@ -91,7 +91,8 @@ export async function mountOidc(app: FastifyInstance, services: Services, kit: P
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
     for (const url of [`/oidc/*`, '/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
-      scope.route({ method: ['GET', 'POST', 'OPTIONS'], url, schema: { hide: true }, helmet, handler });
+      // The provider checks its own writes (client authentication, PKCE, its logout form's xsrf).
+      scope.route({ method: ['GET', 'POST', 'OPTIONS'], url, schema: { hide: true }, config: { formToken: false }, helmet, handler });
     }
   });
   return handle;

@@ -92,8 +92,11 @@ export async function buildProvider(services: Services, options: ProviderOptions
   // Step-up: the 2FA acr was asked for, or the client requires it, and this login lacks it.
   login.checks.add(
     new interactionPolicy.Check('twofold_second_factor', 'a second factor is required', 'login_required', async (ctx) => {
-      if (ctx.oidc.session?.acr === ACR.twoFactor) return false;
       const asked = String(ctx.oidc.params?.acr_values ?? '').split(' ');
+      const acr = ctx.oidc.session?.acr;
+      // The phishing-resistant level is met only by a login that recorded it (a key among the proofs).
+      if (asked.includes(ACR.phishingResistant)) return acr !== ACR.phishingResistant;
+      if (acr === ACR.twoFactor || acr === ACR.phishingResistant) return false;
       if (asked.includes(ACR.twoFactor)) return true;
       const client = await services.oidcClients.find(ctx.oidc.client?.clientId ?? '');
       return client?.requireTwoFactor === true;
@@ -103,7 +106,7 @@ export async function buildProvider(services: Services, options: ProviderOptions
   const configuration: Configuration = {
     adapter: (name: string) => storage.forModel(name) as never,
     jwks: { keys: keys as never },
-    acrValues: [ACR.password, ACR.twoFactor],
+    acrValues: [ACR.password, ACR.twoFactor, ACR.phishingResistant],
     scopes: [...OIDC_SCOPES],
     // How the person signed in (acr, amr, auth_time) is in every ID token, asked for or not: it
     // is what apps come to Twofold for. The provider's default releases them only on request.
@@ -236,7 +239,10 @@ async function followTwofoldSession(provider: Provider, ctx: Parameters<Provider
     await session.destroy();
     return;
   }
-  const login = loginClaims({ passwordAt: auth.session.password_at, secondFactorAt: auth.session.second_factor_at, authenticatedAt: auth.session.authenticated_at, amr: auth.amr });
+  // The phishing-resistant level is given to a request that asks for it, while the session proves a key.
+  const query = (ctx as { query?: Record<string, unknown> }).query ?? {};
+  const asked = String(query.acr_values ?? '').split(' ');
+  const login = loginClaims({ passwordAt: auth.session.password_at, secondFactorAt: auth.session.second_factor_at, authenticatedAt: auth.session.authenticated_at, amr: auth.amr }, asked);
   if (session.loginTs === login.authTime && session.acr === login.acr && JSON.stringify(session.amr ?? []) === JSON.stringify(login.amr)) return;
   session.loginAccount({ accountId: auth.user.id, loginTs: login.authTime, acr: login.acr, amr: login.amr, ...(session.transient ? { transient: true } : {}) });
   await session.persist();

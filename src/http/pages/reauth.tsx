@@ -4,7 +4,7 @@ import type { AuthenticatedSession } from '../../services/sessions.js';
 import type { ReauthView } from '../../ui/pages/reauthenticate.js';
 import { ReauthenticatePage } from '../../ui/pages/reauthenticate.js';
 import type { PageKit } from '../page-kit.js';
-import { safeLocalPath } from '../return-to.js';
+import { safeLocalPath } from '../../core/local-path.js';
 
 export const AFTER_REAUTH_DEFAULT = '/account';
 
@@ -28,38 +28,25 @@ export function reauthAskOf(value: unknown): ReauthAsk | undefined {
   return value === 'all' || value === 'code' ? value : undefined;
 }
 
-/**
- * What to ask for: whatever admin areas still miss (the password, and a current code when the
- * user holds a factor), and both when nothing is missing, unless `ask` names it. The code methods
- * are the held factors whose channel works now, plus backup codes while any are left.
- */
-async function reauthView(services: Services, auth: AuthenticatedSession, next: string, selected?: string, ask?: ReauthAsk): Promise<ReauthView> {
-  const [held, backup, catalogue, missing] = await Promise.all([
-    services.factors.list(auth.user.id),
-    services.backupCodes.status(auth.user.id),
-    services.methods.forUser(auth.user),
-    services.reauth.missingAdminProofs(auth.user, auth.session),
-  ]);
-  const usable = new Set(catalogue.filter((m) => m.available).map((m) => m.method as string));
-  const methods: ReauthView['methods'] = [];
-  const sendable: ReauthView['sendable'] = [];
-  if (held.some((f) => f.type === 'totp')) methods.push({ method: 'totp', label: METHOD_LABELS.totp! });
-  for (const method of ['sms', 'email'] as const) {
-    const factor = held.find((f) => f.type === method);
-    if (!factor || !usable.has(method)) continue;
-    const to = factor.destination ? ` to ${factor.destination}` : '';
-    methods.push({ method, label: `${METHOD_LABELS[method]!}${to}` });
-    sendable.push({ method, label: `${method === 'sms' ? 'text message' : 'email'}${to}` });
-  }
-  if (backup.remaining > 0) methods.push({ method: 'backup_code', label: METHOD_LABELS.backup_code! });
-  const nothingMissing = missing.length === 0;
+/** The step-up view from the service, in words: labels name the method and where its code goes. */
+async function reauthView(services: Services, auth: AuthenticatedSession, next: string, selected?: string, ask?: ReauthAsk, approval?: ReauthView['approval']): Promise<ReauthView> {
+  const step = await services.reauth.stepUp(auth, { returnTo: next, ask });
+  const to = (destination: string | null) => (destination ? ` to ${destination}` : '');
+  // A key and a phone are not typed codes: each has its own form.
+  const typed = step.codeMethods.filter((m) => m.method !== 'webauthn' && m.method !== 'push');
+  const offersKey = step.askCode && step.codeMethods.some((m) => m.method === 'webauthn');
+  // A fresh challenge for this session's step-up; the page left open past it asks again.
+  const options = offersKey ? await services.reauth.webAuthnOptions(auth).catch(() => null) : null;
   return {
     next,
-    askPassword: ask ? ask === 'all' : nothingMissing || missing.includes('password'),
-    askCode: held.length > 0 && (ask !== undefined || nothingMissing || missing.includes('second_factor')),
-    methods,
-    sendable,
+    askPassword: step.askPassword,
+    askCode: step.askCode,
+    methods: typed.map((m) => ({ method: m.method, label: `${METHOD_LABELS[m.method] ?? m.method}${to(m.destination)}` })),
+    sendable: typed.filter((m) => m.sendable).map((m) => ({ method: m.method, label: `${m.method === 'sms' ? 'text message' : 'email'}${to(m.destination)}` })),
     selected,
+    securityKeyOptions: options ? JSON.stringify(options) : undefined,
+    approvers: step.approvers,
+    approval,
   };
 }
 
@@ -71,8 +58,8 @@ export async function renderReauthPage(
   reply: FastifyReply,
   auth: AuthenticatedSession,
   next: string,
-  message: { notice?: string | undefined; error?: string | undefined; selected?: string | undefined; ask?: ReauthAsk | undefined } = {},
+  message: { notice?: string | undefined; error?: string | undefined; selected?: string | undefined; ask?: ReauthAsk | undefined; approval?: ReauthView['approval'] } = {},
 ): Promise<FastifyReply> {
-  const view = await reauthView(services, auth, safeNext(next), message.selected, message.ask);
+  const view = await reauthView(services, auth, safeNext(next), message.selected, message.ask, message.approval);
   return kit.html(reply, <ReauthenticatePage chrome={kit.chrome(request, reply, 'Confirm it is you')} view={view} notice={message.notice} error={message.error} />);
 }

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services/index.js';
-import type { Session } from '../../store/index.js';
 import { requestMeta, requireAuth, requireSessionActor } from '../request-context.js';
 import { str } from '../schemas.js';
 import { PASSWORD_RULE_CODES, SIGNED_IN, auditReply, errorReplies, noContent, sessionReply } from '../response-schemas.js';
+import type { SessionPrincipal } from '../../services/principal.js';
 
-export function sessionView(s: Session, currentId: string) {
+export function sessionView(s: SessionPrincipal, currentId: string) {
   return {
     id: s.id,
     current: s.id === currentId,
@@ -15,14 +15,14 @@ export function sessionView(s: Session, currentId: string) {
     authenticatedAt: new Date(s.authenticated_at).toISOString(),
     ip: s.ip,
     userAgent: s.user_agent,
-    amr: JSON.parse(s.amr) as string[],
+    amr: s.amr,
   };
 }
 
 export function apiAccountRoutes(app: FastifyInstance, services: Services): void {
   app.get('/api/v1/session', { schema: { tags: ['account'], summary: 'The signed-in user and this session', response: { 200: sessionReply, ...errorReplies(SIGNED_IN) } } }, async (request) => {
     const auth = requireAuth(request);
-    return { user: await services.accounts.profile(auth.user), session: sessionView(auth.session, auth.session.id) };
+    return { user: await services.accounts.profile(auth.user, auth.roles), session: sessionView(auth.session, auth.session.id) };
   });
 
   // The session list and ending sessions live with the security centre (api-security.ts).

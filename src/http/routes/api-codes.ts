@@ -62,7 +62,7 @@ export function apiCodeRoutes(app: FastifyInstance, services: Services, cookies:
     async (request, reply) => {
       const { challenge, id, code } = request.body;
       const result = await services.signIn.confirmEnrolment({ challenge, factorId: id, code }, requestMeta(request));
-      return { ...(await signedInAnswer(reply, cookies, services, result)), backupCodes: result.backupCodes };
+      return { ...(await signedInAnswer(reply, cookies, services, result)), backupCodes: result.backupCodes, ...(result.backupCodesEmail ? { backupCodesEmail: result.backupCodesEmail } : {}) };
     },
   );
 

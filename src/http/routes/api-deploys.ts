@@ -5,10 +5,12 @@ import type { DeployActor } from '../../services/deploys/index.js';
 import type { Services } from '../../services/index.js';
 import { requestMeta, requireAuth, requireSessionActor } from '../request-context.js';
 import { idParams, str } from '../schemas.js';
-import { ADMIN_SUDO, CODE_CHECK_CODES, CODE_SEND_CODES, DEPLOY_READER_CODES, apiKeyCreated, apiKeysReply, bundleReply, changeAdded, deployPreview, deployTargetView, deployTargetsReply, deploymentView, deploymentsReply, errorReplies, jwksReply, noContent, notModified, sentCode } from '../response-schemas.js';
+import { WEBAUTHN_CHECK_CODES, approvalStartedReply, approvalStatusReply, deployWebAuthnOptionsReply } from '../response-schemas.js';
+import { ADMIN_SUDO, CODE_CHECK_CODES, CODE_SEND_CODES, DEPLOY_READER_CODES, apiKeyCreated, apiKeysReply, bundleReply, changeAdded, deployPreview, deployerCandidatesReply, deployTargetView, deployTargetsReply, deploymentView, deploymentsReply, errorReplies, jwksReply, noContent, notModified, sentCode } from '../response-schemas.js';
 import { sendableMethod, sentCodeJson } from '../api-kit.js';
 
-const codeFields = { method: { type: 'string', enum: ['totp', 'sms', 'email', 'backup_code'] }, code: str(64) } as const;
+const codeFields = { method: { type: 'string', enum: ['totp', 'sms', 'email', 'backup_code', 'webauthn', 'push'] }, code: str(64) } as const;
+const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * Deploy targets, changes, deployments and API keys. Apps authenticate with
@@ -22,7 +24,8 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
       if (!match?.[1]) throw unauthenticated('api_key_invalid', 'Send the key as "Authorization: Bearer <key>".');
       return { kind: 'api_key', principal: await services.apiKeys.authenticate(match[1]) };
     }
-    return { kind: 'user', user: requireAuth(request).user };
+    const auth = requireAuth(request);
+    return { kind: 'user', user: auth.user, sessionId: auth.session.id };
   }
 
   app.get<{ Params: { id: string } }>('/api/v1/organisations/:id/api-keys', { schema: { tags: ['api-keys'], summary: "An organisation's API keys (admins)", response: { 200: apiKeysReply, ...errorReplies(ADMIN_SUDO, 'organisation_not_found') }, params: idParams } }, async (request) => {
@@ -99,6 +102,12 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
     },
   );
 
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/deploy-targets/:id/deployer-candidates',
+    { schema: { tags: ['deploys'], summary: 'People who may be named deployers: active, with 2FA, able to see the target (admins; needs re-authentication)', response: { 200: deployerCandidatesReply, ...errorReplies(ADMIN_SUDO, 'deploy_target_not_found') }, params: idParams } },
+    async (request) => ({ candidates: await services.deploys.deployerCandidates(requireSessionActor(request), request.params.id) }),
+  );
+
   app.put<{ Params: { id: string }; Body: { userIds: string[]; method?: string; code?: string } }>(
     '/api/v1/deploy-targets/:id/deployers',
     {
@@ -145,21 +154,80 @@ export function apiDeployRoutes(app: FastifyInstance, services: Services): void 
     deployments: await services.deploys.history(await actorOf(request), request.params.id),
   }));
 
-  app.post<{ Params: { id: string }; Body: { digest: string; method?: string; code?: string; rollbackTo?: string } }>(
+  app.post<{ Params: { id: string }; Body: { digest: string; method?: string; code?: string; rollbackTo?: string; assertion?: Record<string, unknown>; nonce?: string } }>(
     '/api/v1/deploy-targets/:id/deployments',
     {
       schema: {
         tags: ['deploys'],
         summary:
-          'Deploy the reviewed bundle (digest from the preview), or roll back to an earlier deployment; protected targets need a person with a current code, other targets also take an API key with deployments:write', response: { 201: deploymentView, ...errorReplies(DEPLOY_READER_CODES, 'not_deployer', 'person_required', 'deployer_not_enrolled', 'code_required', 'deployment_not_found', 'bundle_changed', 'deploy_conflict', CODE_CHECK_CODES) },
+          'Deploy the reviewed bundle (digest from the preview), or roll back to an earlier deployment; protected targets need a person with a current code, other targets also take an API key with deployments:write', response: { 201: deploymentView, ...errorReplies(DEPLOY_READER_CODES, 'not_deployer', 'person_required', 'deployer_not_enrolled', 'code_required', 'deployment_not_found', 'bundle_changed', 'deploy_conflict', CODE_CHECK_CODES, WEBAUTHN_CHECK_CODES) },
         params: idParams,
-        body: { type: 'object', required: ['digest'], additionalProperties: false, properties: { digest: str(80), rollbackTo: str(64), ...codeFields } },
+        body: {
+          type: 'object',
+          required: ['digest'],
+          additionalProperties: false,
+          properties: {
+            digest: str(80),
+            rollbackTo: str(64),
+            ...codeFields,
+            assertion: { type: 'object', description: 'Method `webauthn`: AuthenticationResponseJSON for the options of /deployments/webauthn/options' },
+            nonce: { ...str(64), description: 'Method `webauthn`: the nonce from /deployments/webauthn/options' },
+          },
+        },
       },
     },
     async (request, reply) => {
       const actor = await actorOf(request);
-      return reply.code(201).send(await services.deploys.deploy(actor, request.params.id, request.body, requestMeta(request)));
+      const { assertion, ...input } = request.body;
+      const code = input.code ?? (assertion !== undefined ? JSON.stringify(assertion) : undefined);
+      return reply.code(201).send(await services.deploys.deploy(actor, request.params.id, { ...input, code }, requestMeta(request)));
     },
+  );
+
+  app.post<{ Params: { id: string }; Body: { digest: string; rollbackTo?: string } }>(
+    '/api/v1/deploy-targets/:id/deployments/webauthn/options',
+    {
+      schema: {
+        tags: ['deploys'],
+        summary:
+          'Approve with a security key: options for navigator.credentials.get() whose challenge is SHA-256(nonce || target id || digest), single use, for this session; send the assertion and the nonce to /deployments with method `webauthn`',
+        response: { 200: deployWebAuthnOptionsReply, ...errorReplies(DEPLOY_READER_CODES, 'not_deployer', 'person_required', 'deployer_not_enrolled', 'code_not_required', 'method_not_allowed', 'method_unavailable', 'factor_not_found', 'deployment_not_found', 'bundle_changed', 'deploy_conflict') },
+        params: idParams,
+        body: { type: 'object', required: ['digest'], additionalProperties: false, properties: { digest: str(80), rollbackTo: str(64) } },
+      },
+    },
+    async (request) => services.deploys.webAuthnOptions(await actorOf(request), request.params.id, request.body),
+  );
+
+  app.post<{ Params: { id: string }; Body: { digest: string; approverId: string; rollbackTo?: string } }>(
+    '/api/v1/deploy-targets/:id/deployments/approvals',
+    {
+      schema: {
+        tags: ['deploys'],
+        summary: 'Approve on a phone: the phone shows the target and the number of changes and signs a request bound to this digest; when approved, deploy with method `push` and code = requestId',
+        response: { 201: approvalStartedReply, ...errorReplies(DEPLOY_READER_CODES, 'not_deployer', 'person_required', 'deployer_not_enrolled', 'code_not_required', 'method_not_allowed', 'method_unavailable', 'deployment_not_found', 'bundle_changed', 'deploy_conflict', 'approver_not_found', 'approval_pending', 'push_paused', 'too_many_pushes') },
+        params: idParams,
+        body: { type: 'object', required: ['digest', 'approverId'], additionalProperties: false, properties: { digest: str(80), approverId: str(64), rollbackTo: str(64) } },
+      },
+    },
+    async (request, reply) => {
+      const started = await services.deploys.requestApproval(await actorOf(request), request.params.id, request.body, requestMeta(request));
+      return reply.code(201).send({ requestId: started.requestId, number: started.number, expiresAt: iso(started.expiresAt), approver: started.deviceName, pushed: started.pushed });
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { digest: string; requestId: string; rollbackTo?: string } }>(
+    '/api/v1/deploy-targets/:id/deployments/approvals/status',
+    {
+      schema: {
+        tags: ['deploys'],
+        summary: "Whether the phone has answered this deploy's request (for the reviewed digest)",
+        response: { 200: approvalStatusReply, ...errorReplies(DEPLOY_READER_CODES, 'not_deployer', 'person_required', 'deployer_not_enrolled', 'code_not_required', 'deployment_not_found', 'bundle_changed', 'deploy_conflict', 'approval_not_found') },
+        params: idParams,
+        body: { type: 'object', required: ['digest', 'requestId'], additionalProperties: false, properties: { digest: str(80), requestId: str(64), rollbackTo: str(64) } },
+      },
+    },
+    async (request) => ({ state: await services.deploys.approvalStatus(await actorOf(request), request.params.id, request.body) }),
   );
 
   app.post<{ Params: { id: string }; Body: { digest: string; method: 'sms' | 'email'; rollbackTo?: string } }>(

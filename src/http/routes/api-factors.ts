@@ -4,7 +4,8 @@ import { sessionActor } from '../../services/index.js';
 import type { CookieSettings } from '../request-context.js';
 import { requestMeta, requireAuth, setSessionCookie } from '../request-context.js';
 import { idParams, str } from '../schemas.js';
-import { CODE_CHECK_CODES, CODE_SEND_CODES, DESTINATION_CODES, PENDING_FACTOR_CODES, SIGNED_IN, backupCodeStatus, backupCodesReply, deliveredEnrolment, enrolmentResult, errorReplies, factorsReply, methodsReply, noContent, sentCode, totpEnrolment, trustedBrowsersReply } from '../response-schemas.js';
+import { CODE_CHECK_CODES, CODE_SEND_CODES, DESTINATION_CODES, PENDING_FACTOR_CODES, SIGNED_IN, backupCodeStatus, deliveredEnrolment, enrolmentResult, errorReplies, factorsReply, methodsReply, noContent, regeneratedBackupCodes, sentCode, totpEnrolment, trustedBrowsersReply } from '../response-schemas.js';
+import { WEBAUTHN_REGISTRATION_CODES, renamedFactorReply, webAuthnCreationReply } from '../response-schemas.js';
 import { deliveredEnrolmentJson, destinationBody, destinationFrom, sentCodeJson } from '../api-kit.js';
 
 export function apiFactorRoutes(app: FastifyInstance, services: Services, cookies: CookieSettings): void {
@@ -47,6 +48,46 @@ export function apiFactorRoutes(app: FastifyInstance, services: Services, cookie
     },
   );
 
+  app.post('/api/v1/factors/webauthn/options', { schema: { tags: ['factors'], summary: 'Start registering a security key or passkey: options for navigator.credentials.create() (needs recent re-authentication)', response: { 200: webAuthnCreationReply, ...errorReplies(SIGNED_IN, 'reauthentication_required', 'too_many_factors') } } }, async (request) => {
+    const auth = requireAuth(request);
+    return { options: await services.securityKeys.registrationOptions(sessionActor(auth)) };
+  });
+
+  app.post<{ Body: { response: Record<string, unknown>; name?: string } }>(
+    '/api/v1/factors/webauthn',
+    {
+      schema: {
+        tags: ['factors'],
+        summary: 'Register a security key or passkey with the answer of navigator.credentials.create(); the first method returns backup codes once',
+        response: { 201: enrolmentResult, ...errorReplies(SIGNED_IN, 'reauthentication_required', WEBAUTHN_REGISTRATION_CODES) },
+        body: { type: 'object', required: ['response'], additionalProperties: false, properties: { response: { type: 'object', description: 'RegistrationResponseJSON' }, name: str(64, 0) } },
+      },
+    },
+    async (request, reply) => {
+      const auth = requireAuth(request);
+      const { sessionToken, ...result } = await services.factors.confirmInSession(auth, (done) => services.securityKeys.register(sessionActor(auth), request.body.response, request.body.name, requestMeta(request), done));
+      setSessionCookie(reply, cookies, sessionToken);
+      return reply.code(201).send(result);
+    },
+  );
+
+  app.patch<{ Params: { id: string }; Body: { name: string } }>(
+    '/api/v1/factors/:id',
+    {
+      schema: {
+        tags: ['factors'],
+        summary: 'Rename one of your methods (a security key, an authenticator app, a phone): 1 to 64 characters; sign-in records keep the name used then',
+        response: { 200: renamedFactorReply, ...errorReplies(SIGNED_IN, 'label_invalid', 'factor_not_found') },
+        params: idParams,
+        body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: str(256, 0) } },
+      },
+    },
+    async (request) => {
+      const auth = requireAuth(request);
+      return { factor: await services.factors.rename(sessionActor(auth), request.params.id, request.body.name, requestMeta(request)) };
+    },
+  );
+
   app.delete<{ Params: { id: string } }>(
     '/api/v1/factors/:id',
     { schema: { tags: ['factors'], summary: 'Remove a factor (needs recent re-authentication)', response: { 204: noContent, ...errorReplies(SIGNED_IN, 'reauthentication_required', 'factor_not_found', 'factor_required_by_policy') }, params: idParams } },
@@ -57,15 +98,24 @@ export function apiFactorRoutes(app: FastifyInstance, services: Services, cookie
     },
   );
 
+  app.put<{ Params: { id: string } }>(
+    '/api/v1/factors/:id/default',
+    { schema: { tags: ['factors'], summary: 'Make a method your default: the second step opens on it, and a text or email one sends its code by itself', response: { 200: factorsReply, ...errorReplies(SIGNED_IN, 'factor_not_found') }, params: idParams } },
+    async (request) => {
+      const auth = requireAuth(request);
+      return { factors: await services.factors.chooseDefault(sessionActor(auth), request.params.id, requestMeta(request)), backupCodes: await services.backupCodes.status(auth.user.id) };
+    },
+  );
+
   app.get('/api/v1/backup-codes', { schema: { tags: ['factors'], summary: 'How many backup codes remain', response: { 200: backupCodeStatus, ...errorReplies(SIGNED_IN) } } }, async (request) => {
     const auth = requireAuth(request);
     return services.backupCodes.status(auth.user.id);
   });
 
-  app.post('/api/v1/backup-codes', { schema: { tags: ['factors'], summary: 'Regenerate backup codes (needs recent re-authentication); old codes stop working', response: { 200: backupCodesReply, ...errorReplies(SIGNED_IN, 'reauthentication_required', 'no_factor') } } }, async (request) => {
+  app.post('/api/v1/backup-codes', { schema: { tags: ['factors'], summary: 'Regenerate backup codes (needs recent re-authentication); old codes stop working; a copy is emailed when the organisation asks for it', response: { 200: regeneratedBackupCodes, ...errorReplies(SIGNED_IN, 'reauthentication_required', 'no_factor') } } }, async (request) => {
     const auth = requireAuth(request);
     services.reauth.requireRecentReauth(auth.session);
-    return { codes: await services.backupCodes.regenerate(auth.user, requestMeta(request)) };
+    return services.backupCodes.regenerate(auth.user, requestMeta(request));
   });
 
   app.get('/api/v1/trusted-browsers', { schema: { tags: ['factors'], summary: 'Browsers that skip the second step', response: { 200: trustedBrowsersReply, ...errorReplies(SIGNED_IN) } } }, async (request) => {

@@ -16,6 +16,7 @@ const policyBody = {
     triggers: { type: 'array', minItems: 1, maxItems: CHALLENGE_TRIGGERS.length, uniqueItems: true, items: { type: 'string', enum: [...CHALLENGE_TRIGGERS] } },
     allowedMethods: { type: 'array', minItems: 1, maxItems: POLICY_METHODS.length, uniqueItems: true, items: { type: 'string', enum: [...POLICY_METHODS] } },
     trustBrowserDays: { type: 'integer', minimum: 0, maximum: MAX_TRUST_BROWSER_DAYS },
+    requirePhishingResistant: { type: 'boolean', description: 'Codes (app, text, email, phone approval) no longer finish the second step; a security key or passkey does. Needs mode "required" and "webauthn" allowed. Members without a key enrol one at sign-in; backup codes still recover. Absent: false.' },
   },
 } as const;
 
@@ -42,18 +43,20 @@ export function apiPolicyRoutes(app: FastifyInstance, services: Services): void 
     },
   );
 
-  app.put<{ Params: { id: string }; Body: { requireTwoFactor: boolean } }>(
+  app.put<{ Params: { id: string }; Body: { requireTwoFactor: boolean; requirePhishingResistant?: boolean } }>(
     '/api/v1/roles/:id/policy',
     {
       schema: {
         tags: ['policy'],
-        summary: 'Require two-factor authentication for everyone holding a role (admins; needs recent re-authentication)', response: { 200: rolePolicyReply, ...errorReplies(ADMIN_SUDO, 'role_not_found') },
+        summary: 'Require two-factor authentication, and optionally a security key or passkey, for everyone holding a role (admins; needs recent re-authentication)',
+        response: { 200: rolePolicyReply, ...errorReplies(ADMIN_SUDO, 'role_not_found', 'mode_invalid') },
         params: idParams,
-        body: { type: 'object', required: ['requireTwoFactor'], additionalProperties: false, properties: { requireTwoFactor: { type: 'boolean' } } },
+        body: { type: 'object', required: ['requireTwoFactor'], additionalProperties: false, properties: { requireTwoFactor: { type: 'boolean' }, requirePhishingResistant: { type: 'boolean' } } },
       },
     },
     async (request) => {
-      return services.policy.setRoleRequirement(requireSessionActor(request), request.params.id, request.body.requireTwoFactor, requestMeta(request));
+      const { requireTwoFactor, requirePhishingResistant } = request.body;
+      return services.policy.setRoleRequirement(requireSessionActor(request), request.params.id, requireTwoFactor, requestMeta(request), { requirePhishingResistant });
     },
   );
 }

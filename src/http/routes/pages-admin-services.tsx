@@ -12,7 +12,6 @@ import { KIND_LABELS, PROVIDER_FORM_FIELDS, ProviderFormPage, channelField } fro
 import type { ChannelItem, ServicesView } from '../../ui/pages/admin-services.js';
 import { AdminServicesPage, CHANNEL_NAMES, configSummary, providerChannels } from '../../ui/pages/admin-services.js';
 import { MessagePage } from '../../ui/pages/message.js';
-import { assertFormToken } from '../csrf.js';
 import { describeError } from '../errors.js';
 import type { PageKit } from '../page-kit.js';
 import { requestMeta } from '../request-context.js';
@@ -136,7 +135,6 @@ export function adminServicesPageRoutes(app: FastifyInstance, services: Services
   const adminRoute =
     <P,>(returnTo: (request: FastifyRequest<Route<P>>) => string, run: Handler<P>) =>
     async (request: FastifyRequest<Route<P>>, reply: FastifyReply) => {
-      if (request.method === 'POST') assertFormToken(request, request.body._csrf);
       const auth = await guard(request, reply, returnTo(request));
       if (!auth) return reply;
       try {

@@ -4,7 +4,6 @@ import type { Services } from '../../services/index.js';
 import { RESET_LINK_MS } from '../../services/password-reset.js';
 import { ForgotPasswordPage, ResetLinkSentPage } from '../../ui/pages/forgot-password.js';
 import { PasswordChangedPage, ResetLinkInvalidPage, ResetPasswordPage } from '../../ui/pages/reset-password.js';
-import { assertFormToken } from '../csrf.js';
 import type { PageKit } from '../page-kit.js';
 import { requestMeta } from '../request-context.js';
 import { pageStatus, userMessage } from '../pages/messages.js';
@@ -22,7 +21,6 @@ export function passwordPageRoutes(app: FastifyInstance, services: Services, kit
   );
 
   app.post<{ Body: Form }>('/forgot-password', { schema: { hide: true, body: formBody } }, async (request, reply) => {
-    assertFormToken(request, request.body._csrf);
     const email = request.body.email ?? '';
     try {
       // The mail goes out after the answer (the service does not wait for it), so neither the
@@ -51,7 +49,6 @@ export function passwordPageRoutes(app: FastifyInstance, services: Services, kit
   );
 
   app.post<{ Body: Form }>('/reset-password', { schema: { hide: true, body: formBody } }, async (request, reply) => {
-    assertFormToken(request, request.body._csrf);
     const token = request.body.token ?? '';
     const password = request.body.password ?? '';
     const showForm = async (status: number, error: string) => {

@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../services/index.js';
 import type { ReauthProof } from '../../services/reauthentication.js';
 import type { AuthenticatedSession } from '../../services/sessions.js';
-import { assertFormToken } from '../csrf.js';
 import { describeError } from '../errors.js';
 import type { PageKit } from '../page-kit.js';
 import type { CookieSettings } from '../request-context.js';
@@ -31,7 +30,6 @@ export function reauthPageRoutes(app: FastifyInstance, services: Services, cooki
   );
 
   app.post<{ Body: Form }>('/reauthenticate', { schema: { hide: true, body: formBody } }, async (request, reply) => {
-    assertFormToken(request, request.body._csrf);
     const auth = signedIn(request, reply);
     if (!auth) return reply;
     const body = request.body;
@@ -54,14 +52,13 @@ export function reauthPageRoutes(app: FastifyInstance, services: Services, cooki
   });
 
   app.post<{ Body: Form }>('/reauthenticate/send', { schema: { hide: true, body: formBody } }, async (request, reply) => {
-    assertFormToken(request, request.body._csrf);
     const auth = signedIn(request, reply);
     if (!auth) return reply;
     const method = request.body.method ?? '';
     const next = safeNext(request.body.next);
     try {
       const sent = await services.reauth.sendCode(auth, method, requestMeta(request));
-      return renderReauthPage(services, kit, request, reply, auth, next, { notice: `We sent a code to ${sent.sentTo}. Enter it below.`, selected: method });
+      return renderReauthPage(services, kit, request, reply, auth, next, { notice: `We sent a code by ${sent.title} to ${sent.sentTo}. Enter it below.`, selected: method });
     } catch (error) {
       const text = userMessage(error);
       const { status, retryAfter } = describeError(error);
@@ -69,4 +66,33 @@ export function reauthPageRoutes(app: FastifyInstance, services: Services, cooki
       return renderReauthPage(services, kit, request, reply.code(status), auth, next, { error: text, selected: method });
     }
   });
+
+  /** Sends the step-up to one of the person's phones; the page then shows the number to pick there. */
+  app.post<{ Body: Form }>('/reauthenticate/approve', { schema: { hide: true, body: formBody } }, async (request, reply) => {
+    const auth = signedIn(request, reply);
+    if (!auth) return reply;
+    const next = safeNext(request.body.next);
+    try {
+      const started = await services.reauth.requestApproval(auth, request.body.approverId ?? '', requestMeta(request));
+      const approval = { requestId: started.requestId, number: started.number, approver: started.deviceName, pushed: started.pushed };
+      return renderReauthPage(services, kit, request, reply, auth, next, { approval });
+    } catch (error) {
+      const { status, retryAfter } = describeError(error);
+      if (retryAfter !== undefined) reply.header('Retry-After', String(retryAfter));
+      return renderReauthPage(services, kit, request, reply.code(status), auth, next, { error: userMessage(error) });
+    }
+  });
+
+  /** What the waiting page asks: has the phone answered this session's step-up request? */
+  app.get<{ Querystring: { request?: string } }>(
+    '/reauthenticate/approval',
+    { schema: { hide: true, querystring: { type: 'object', properties: { request: { type: 'string', maxLength: 64 } } } } },
+    async (request, reply) => {
+      const auth = request.auth;
+      if (!auth) return reply.code(401).send({ state: 'expired' });
+      // Anything but an answer for this session's own request reads as expired.
+      const state = await services.reauth.approvalStatus(auth, request.query.request ?? '').catch(() => 'expired' as const);
+      return reply.header('Cache-Control', 'no-store').send({ state });
+    },
+  );
 }

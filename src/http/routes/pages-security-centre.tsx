@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sessionActor } from '../../services/actor.js';
 import { isTwofoldError } from '../../core/errors.js';
 import { formatInTimeZone } from '../../core/time-zone.js';
 import { ACTIVITY_CATEGORIES } from '../../services/activity-log.js';
@@ -6,14 +7,14 @@ import type { Services } from '../../services/index.js';
 import type { AuthenticatedSession } from '../../services/sessions.js';
 import { ActivityPage } from '../../ui/pages/activity.js';
 import type { ActivityView } from '../../ui/pages/activity.js';
+import { ConfirmActionPage } from '../../ui/pages/confirm-action.js';
 import { DevicesPage } from '../../ui/pages/devices.js';
 import { SessionsPage } from '../../ui/pages/sessions.js';
 import type { Stamp } from '../../ui/security-nav.js';
-import { assertFormToken } from '../csrf.js';
 import type { PageKit } from '../page-kit.js';
 import { COOKIE, requestMeta } from '../request-context.js';
 import { idParams } from '../schemas.js';
-import { exportFileName } from '../api-kit.js';
+import { exportFileName, sendCsvDownload } from '../api-kit.js';
 import { pageStatus, userMessage } from '../pages/messages.js';
 
 type Form = Record<string, string | undefined>;
@@ -102,9 +103,8 @@ export function securityCentrePageRoutes(app: FastifyInstance, services: Service
 
   /** A form action; a refusal re-renders the page with the reason, and a stale confirmation sends the user to confirm first. */
   const action =
-    (render: Render, back: string, run: (request: FastifyRequest<{ Body: Form; Params: { id: string } }>, auth: AuthenticatedSession) => Promise<string>) =>
+    (render: Render, back: string | ((request: FastifyRequest<{ Body: Form; Params: { id: string } }>) => string), run: (request: FastifyRequest<{ Body: Form; Params: { id: string } }>, auth: AuthenticatedSession) => Promise<string>) =>
     async (request: FastifyRequest<{ Body: Form; Params: { id: string } }>, reply: FastifyReply) => {
-      assertFormToken(request, request.body._csrf);
       const auth = signedIn(request, reply);
       if (!auth) return reply;
       let notice: string;
@@ -112,7 +112,7 @@ export function securityCentrePageRoutes(app: FastifyInstance, services: Service
         notice = await run(request, auth);
       } catch (error) {
         if (isTwofoldError(error) && error.code === 'reauthentication_required') {
-          return reply.redirect(`/reauthenticate?next=${encodeURIComponent(back)}`, 303);
+          return reply.redirect(`/reauthenticate?next=${encodeURIComponent(typeof back === 'string' ? back : back(request))}`, 303);
         }
         return render(request, reply.code(pageStatus(error)), auth, { error: userMessage(error) });
       }
@@ -167,17 +167,45 @@ export function securityCentrePageRoutes(app: FastifyInstance, services: Service
     '/account/security/devices/:id/unblock',
     { schema: { hide: true, body: formBody, params: idParams } },
     action(renderDevices, '/account/security/devices', async (request, auth) => {
-      services.reauth.requireRecentReauth(auth.session);
-      const device = await centre.unblockDevice(auth.user, request.params.id, requestMeta(request));
+      const device = await centre.unblockDevice(sessionActor(auth), request.params.id, requestMeta(request));
       return `${device.device.label} may sign in again.`;
     }),
   );
 
+  // Blocking a place shuts out everyone signing in from it, the owner too when they travel: a
+  // step of its own that says so before the form that does it.
+  app.get<{ Params: { id: string } }>('/account/security/locations/:id/block', { schema: { hide: true, params: idParams } }, async (request, reply) => {
+    const auth = signedIn(request, reply);
+    if (!auth) return reply;
+    // Shutting a whole place out (the owner too) is asked of a person who proved it is them just now: outside the window, first that, then back here.
+    const confirmPath = `/account/security/locations/${encodeURIComponent(request.params.id)}/block`;
+    try {
+      services.reauth.requireRecentReauth(auth.session);
+    } catch {
+      return reply.redirect(`/reauthenticate?next=${encodeURIComponent(confirmPath)}`, 303);
+    }
+    const place = (await centre.locations(auth.user, requestMeta(request))).find((l) => l.id === request.params.id);
+    if (!place) return renderDevices(request, reply.code(404), auth, { error: 'That location is no longer on your list.' });
+    if (place.blockedAt !== null) return reply.redirect('/account/security/devices', 303);
+    const view = {
+      heading: `Block sign-ins from ${place.label}?`,
+      lines: [
+        `Every sign-in to your account from ${place.label} will be refused, yours included when you are there, until you unblock it. Attempts are emailed to you.`,
+        ...(place.current ? [] : ['Sessions signed in from there are signed out now.']),
+      ],
+      action: `/account/security/locations/${encodeURIComponent(place.id)}/block`,
+      submitLabel: `Block ${place.label}`,
+      destructive: true,
+      cancelHref: '/account/security/devices',
+    };
+    return kit.html(reply, <ConfirmActionPage chrome={kit.chrome(request, reply, view.heading)} view={view} />);
+  });
+
   app.post<{ Body: Form; Params: { id: string } }>(
     '/account/security/locations/:id/block',
     { schema: { hide: true, body: formBody, params: idParams } },
-    action(renderDevices, '/account/security/devices', async (request, auth) => {
-      const result = await centre.blockLocation(auth.user, request.params.id, requestMeta(request));
+    action(renderDevices, (request) => `/account/security/locations/${encodeURIComponent(request.params.id)}/block`, async (request, auth) => {
+      const result = await centre.blockLocation(sessionActor(auth), request.params.id, requestMeta(request));
       return `Sign-ins from ${result.location.label} are blocked.${ended(result.endedSessions)}`;
     }),
   );
@@ -186,8 +214,7 @@ export function securityCentrePageRoutes(app: FastifyInstance, services: Service
     '/account/security/locations/:id/unblock',
     { schema: { hide: true, body: formBody, params: idParams } },
     action(renderDevices, '/account/security/devices', async (request, auth) => {
-      services.reauth.requireRecentReauth(auth.session);
-      const location = await centre.unblockLocation(auth.user, request.params.id, requestMeta(request));
+      const location = await centre.unblockLocation(sessionActor(auth), request.params.id, requestMeta(request));
       return `Sign-ins from ${location.label} are allowed again.`;
     }),
   );
@@ -233,12 +260,8 @@ export function securityCentrePageRoutes(app: FastifyInstance, services: Service
     async (request, reply) => {
       const auth = signedIn(request, reply);
       if (!auth) return reply;
-      const csv = await services.activity.exportCsv(auth.user, request.query.type ? [request.query.type] : undefined);
-      return reply
-        .type('text/csv; charset=utf-8')
-        .header('Cache-Control', 'no-store')
-        .header('Content-Disposition', `attachment; filename="${exportFileName(services.clock(), auth.user.time_zone)}"`)
-        .send(csv);
+      const chunks = services.activity.exportCsv(auth.user, request.query.type ? [request.query.type] : undefined);
+      return sendCsvDownload(reply, chunks, exportFileName(services.clock(), auth.user.time_zone));
     },
   );
 }

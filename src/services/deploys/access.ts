@@ -1,11 +1,12 @@
 import { forbidden, notFound } from '../../core/errors.js';
-import type { DeployTarget, Executor, User } from '../../store/index.js';
+import type { DeployTarget, Executor } from '../../store/index.js';
 import { deploys, factors, organisations, users } from '../../store/index.js';
 import { holdsAdminRole } from '../accounts.js';
 import type { ServiceDeps } from '../context.js';
 import { isWithinTree, requireInTree } from '../tenancy.js';
 import type { DeployActor, TargetView } from './types.js';
 import { NO_TARGET, toDeploymentView } from './types.js';
+import type { Principal } from '../principal.js';
 
 /**
  * Who may see, change and administer a target, and the target as the API shows it. Every part
@@ -24,13 +25,13 @@ export class DeployAccess {
     return (await organisations.ancestorIds(this.db, target.org_id)).includes(actor.principal.orgId);
   }
 
-  async mayChange(user: User, target: DeployTarget): Promise<boolean> {
+  async mayChange(user: Principal, target: DeployTarget): Promise<boolean> {
     if (await holdsAdminRole(this.db, user.id)) return true;
     return (await deploys.listDeployers(this.db, target.id)).includes(user.id);
   }
 
   /** A target in the admin's tree, for an admin already checked (requireSudoAdmin, before the transaction); 404 otherwise. */
-  async adminTarget(db: Executor, admin: User, targetId: string): Promise<DeployTarget> {
+  async adminTarget(db: Executor, admin: Principal, targetId: string): Promise<DeployTarget> {
     const target = targetId.length <= 64 ? await deploys.findTarget(db, targetId) : undefined;
     if (!target) throw notFound(NO_TARGET.code, NO_TARGET.message);
     await requireInTree(db, admin, target.org_id, NO_TARGET);
@@ -65,7 +66,7 @@ export class DeployAccess {
     const deployers: TargetView['deployers'] = [];
     for (const id of ids) {
       const user = await users.findUser(db, id);
-      if (user) deployers.push({ id, email: user.email, enrolled: (await factors.countActiveFactors(db, id)) > 0 });
+      if (user) deployers.push({ id, email: user.email, enrolled: (await factors.countHeldFactors(db, id)) > 0 });
     }
     const current = target.current_deployment_id ? await deploys.findDeployment(db, target.current_deployment_id) : undefined;
     return {
@@ -73,7 +74,7 @@ export class DeployAccess {
       orgId: target.org_id,
       name: target.name,
       timing: target.timing,
-      requireTwoFactor: target.require_two_factor === 1,
+      requireTwoFactor: target.require_two_factor,
       bundleUrl: `${this.deps.settings.publicUrl}/deploy/${target.public_key}/bundle`,
       deployers,
       currentDeployment: current ? toDeploymentView(current) : null,

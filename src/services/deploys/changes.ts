@@ -7,7 +7,7 @@ import type { RequestMeta, ServiceDeps } from '../context.js';
 import type { DeployAccess } from './access.js';
 import type { DeployApprovals } from './approval.js';
 import type { Deployments } from './deploy.js';
-import type { DeployActor, DeployPreview, DeploymentView } from './types.js';
+import type { DeployActor, DeployPreview, DeploymentView, PendingChangeView } from './types.js';
 import { NO_TARGET, actorRef } from './types.js';
 
 /** The pending bundle: changes added to it, and the preview of what Deploy Now would send. */
@@ -35,7 +35,7 @@ export class DeployChanges {
     for (let attempt = 0; attempt < 10; attempt++) {
       const current = await deploys.findTarget(this.db, targetId);
       if (!current) throw notFound(NO_TARGET.code, NO_TARGET.message);
-      const next = applyChange(JSON.parse(current.pending_bundle) as Bundle, input.key, value);
+      const next = applyChange(current.pending_bundle, input.key, value);
       const serialised = canonicalJson(next);
       if (Buffer.byteLength(serialised) > MAX_BUNDLE_BYTES) throw invalidInput('bundle_too_large', 'The bundle would exceed 1 MiB.');
       const digest = bundleDigest(next);
@@ -45,9 +45,9 @@ export class DeployChanges {
       // a recorded change behind with a refused deployment.
       const approval = current.timing === 'automatic' ? await this.approvals.prepare(current, digest, user, 'none', author) : null;
       const applied = await this.db.transaction().execute(async (trx) => {
-        if (!(await deploys.swapPendingBundle(trx, targetId, current.pending_version, serialised))) return null;
+        if (!(await deploys.swapPendingBundle(trx, targetId, current.pending_version, next))) return null;
         const now = this.deps.clock();
-        await deploys.insertChange(trx, { target_id: targetId, entry_key: input.key, value: value === null ? null : canonicalJson(value), summary, author, created_at: now, deployment_id: null });
+        await deploys.insertChange(trx, { target_id: targetId, entry_key: input.key, value, summary, author, created_at: now, deployment_id: null });
         await recordAudit(trx, now, { type: 'deploy_change.added', actorUserId: user?.id ?? null, orgId: target.org_id, meta, details: { targetId, key: input.key, summary, author } });
         if (!approval) return { deployment: null };
         const live = await deploys.findTarget(trx, targetId);
@@ -63,11 +63,18 @@ export class DeployChanges {
   async preview(actor: DeployActor, targetId: string): Promise<DeployPreview> {
     const target = await this.access.readableTarget(actor, targetId, 'deployments:read');
     const changes = await deploys.pendingChanges(this.db, targetId);
-    const digest = bundleDigest(JSON.parse(target.pending_bundle) as Bundle);
+    const digest = bundleDigest(target.pending_bundle);
     const current = target.current_deployment_id ? await deploys.findDeployment(this.db, target.current_deployment_id) : undefined;
+    // Replay the pending changes over what is live, so each shows the value it replaces.
+    let bundle: Bundle = current ? current.bundle : {};
+    const views: PendingChangeView[] = changes.map((c) => {
+      const before = Object.hasOwn(bundle, c.entry_key) ? canonicalJson(bundle[c.entry_key]) : null;
+      bundle = applyChange(bundle, c.entry_key, c.value);
+      return { id: c.id, key: c.entry_key, summary: c.summary, author: c.author, createdAt: new Date(c.created_at).toISOString(), oldValue: before, newValue: c.value === null ? null : canonicalJson(c.value) };
+    });
     return {
       target: await this.access.view(this.db, target),
-      changes: changes.map((c) => ({ id: c.id, key: c.entry_key, summary: c.summary, author: c.author, createdAt: new Date(c.created_at).toISOString() })),
+      changes: views,
       digest,
       pendingVersion: target.pending_version,
       unchanged: current?.digest === digest,

@@ -1,7 +1,7 @@
-import type { Bundle, BundleValue } from '../../core/bundle.js';
+import type { Bundle } from '../../core/bundle.js';
 import { applyChange, canonicalJson } from '../../core/bundle.js';
 import { conflict, notFound } from '../../core/errors.js';
-import type { DeployTarget, Deployment, Executor, User } from '../../store/index.js';
+import type { DeployTarget, Deployment, Executor } from '../../store/index.js';
 import { deploys, users } from '../../store/index.js';
 import { recordAudit } from '../audit-log.js';
 import type { RequestMeta, ServiceDeps } from '../context.js';
@@ -10,6 +10,7 @@ import type { DeployApprovals } from './approval.js';
 import { reviewDeploy } from './review.js';
 import type { ApprovalDraft, DeployActor, DeployInput, DeploymentView, Expected } from './types.js';
 import { NO_TARGET, actorRef, toDeploymentView } from './types.js';
+import type { Principal } from '../principal.js';
 
 /** Going live, rolling back, and what has been deployed: the history, its labels, the public bundle. */
 export class Deployments {
@@ -49,7 +50,8 @@ export class Deployments {
     if (!user) {
       return this.goLive(target, expected, bundle, actorRef(actor), 'none', rollbackOf, actor.kind === 'user' ? actor.user : null, meta);
     }
-    return this.approvals.approve(user, reviewed, input, meta, (trx, approval, method) => this.commit(trx, target.id, expected, bundle, `user:${user.id}`, method, rollbackOf, approval, meta, user));
+    const sessionId = actor.kind === 'user' ? actor.sessionId : undefined;
+    return this.approvals.approve(user, reviewed, input, meta, (trx, approval, method) => this.commit(trx, target.id, expected, bundle, `user:${user.id}`, method, rollbackOf, approval, meta, user), sessionId);
   }
 
   async history(actor: DeployActor, targetId: string, limit = 50): Promise<DeploymentView[]> {
@@ -77,10 +79,11 @@ export class Deployments {
     const target = await deploys.findTargetByPublicKey(this.db, publicKey);
     if (!target?.current_deployment_id) return null;
     const deployment = await deploys.findDeployment(this.db, target.current_deployment_id);
-    return deployment ? { body: deployment.bundle, digest: deployment.digest, approval: deployment.approval, deploymentId: deployment.id } : null;
+    // Canonical JSON: the very bytes the digest was taken over (and that were stored).
+    return deployment ? { body: canonicalJson(deployment.bundle), digest: deployment.digest, approval: deployment.approval, deploymentId: deployment.id } : null;
   }
 
-  private async goLive(target: DeployTarget, expected: Expected, bundle: Bundle, approver: string, method: string, rollbackOf: string | null, user: User | null, meta: RequestMeta | null): Promise<DeploymentView> {
+  private async goLive(target: DeployTarget, expected: Expected, bundle: Bundle, approver: string, method: string, rollbackOf: string | null, user: Principal | null, meta: RequestMeta | null): Promise<DeploymentView> {
     const approval = await this.approvals.prepare(target, expected.digest, user, method, approver);
     return this.db.transaction().execute((trx) => this.commit(trx, target.id, expected, bundle, approver, method, rollbackOf, approval, meta, user));
   }
@@ -96,7 +99,7 @@ export class Deployments {
     rollbackOf: string | null,
     approval: ApprovalDraft,
     meta: RequestMeta | null,
-    user: User | null,
+    user: Principal | null,
   ): Promise<DeploymentView> {
     const target = await deploys.findTarget(trx, targetId);
     if (!target) throw notFound(NO_TARGET.code, NO_TARGET.message);
@@ -112,8 +115,8 @@ export class Deployments {
       // Pending stays "what is live plus the changes not yet deployed", so the next summary is
       // exactly what would go out: the rolled-back changes leave the pending bundle too.
       let rebuilt = bundle;
-      for (const c of pending) rebuilt = applyChange(rebuilt, c.entry_key, c.value === null ? null : (JSON.parse(c.value) as BundleValue));
-      if (!(await deploys.swapPendingBundle(trx, targetId, target.pending_version, canonicalJson(rebuilt)))) {
+      for (const c of pending) rebuilt = applyChange(rebuilt, c.entry_key, c.value);
+      if (!(await deploys.swapPendingBundle(trx, targetId, target.pending_version, rebuilt))) {
         throw conflict('bundle_changed', 'What is pending changed while rolling back. Review and try again.');
       }
     }
@@ -122,9 +125,9 @@ export class Deployments {
     const deployment: Deployment = {
       id: approval.id,
       target_id: targetId,
-      bundle: canonicalJson(bundle),
+      bundle,
       digest: expected.digest,
-      summary: JSON.stringify(summary),
+      summary,
       approver,
       method,
       approval: approval.token,

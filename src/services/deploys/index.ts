@@ -1,18 +1,22 @@
-import type { DeployTiming, Session, User } from '../../store/index.js';
+import type { DeployTiming } from '../../store/index.js';
 import type { Actor } from '../actor.js';
 import type { RequestMeta, ServiceDeps } from '../context.js';
 import type { CodeSender, SentCode } from '../messaging/code-sender.js';
 import type { MethodCatalogue } from '../methods.js';
 import type { SecondFactorVerifier } from '../second-factor/verifier.js';
 import type { SigningKeyService } from '../signing-keys.js';
+import type { SecurityKeyService } from '../security-keys.js';
+import type { ApprovalService, ApprovalStatus, StartedApproval } from '../approvals/approvals.js';
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { DeployAccess } from './access.js';
 import { DeployApprovals } from './approval.js';
 import { DeployChanges } from './changes.js';
 import { Deployments } from './deploy.js';
 import { DeployTargets } from './targets.js';
-import type { DeployActor, DeployInput, DeployPreview, DeploymentView, TargetView } from './types.js';
+import type { DeployActor, DeployInput, DeployPreview, DeployerCandidate, DeploymentView, TargetView } from './types.js';
+import type { Principal, SessionPrincipal } from '../principal.js';
 
-export type { DeployActor, DeployInput, DeployPreview, DeploymentView, TargetView } from './types.js';
+export type { DeployActor, DeployInput, DeployPreview, DeployerCandidate, DeploymentView, PendingChangeView, TargetView } from './types.js';
 export { APPROVAL_TYP } from './types.js';
 
 /**
@@ -29,10 +33,10 @@ export class DeployService {
   private readonly approvals: DeployApprovals;
   private readonly deployments: Deployments;
 
-  constructor(deps: ServiceDeps, verifier: SecondFactorVerifier, signingKeys: SigningKeyService, codes: CodeSender, methods: MethodCatalogue) {
+  constructor(deps: ServiceDeps, verifier: SecondFactorVerifier, signingKeys: SigningKeyService, codes: CodeSender, methods: MethodCatalogue, securityKeys: SecurityKeyService, approvals: ApprovalService) {
     const access = new DeployAccess(deps);
     this.targets = new DeployTargets(deps, access, verifier);
-    this.approvals = new DeployApprovals(deps, access, verifier, signingKeys, codes, methods);
+    this.approvals = new DeployApprovals(deps, access, verifier, signingKeys, codes, methods, securityKeys, approvals);
     this.deployments = new Deployments(deps, access, this.approvals);
     this.changes = new DeployChanges(deps, access, this.approvals, this.deployments);
   }
@@ -54,8 +58,13 @@ export class DeployService {
     return this.targets.getTarget(actor, targetId);
   }
 
+  /** People an admin may name as deployers of a target (active, with 2FA, able to see it). */
+  deployerCandidates(actor: Actor, targetId: string): Promise<DeployerCandidate[]> {
+    return this.targets.deployerCandidates(actor, targetId);
+  }
+
   /** For a protected target the editor proves a current code; a sent one is their session's "confirm it is you" code. */
-  setDeployers(editor: { user: User; session: Session }, targetId: string, input: { userIds: readonly string[]; method?: string | undefined; code?: string | undefined }, meta: RequestMeta): Promise<TargetView> {
+  setDeployers(editor: { user: Principal; session: SessionPrincipal }, targetId: string, input: { userIds: readonly string[]; method?: string | undefined; code?: string | undefined }, meta: RequestMeta): Promise<TargetView> {
     return this.targets.setDeployers(editor, targetId, input, meta);
   }
 
@@ -70,6 +79,20 @@ export class DeployService {
   /** Sends a code that approves exactly this deploy: this target, this digest (see approval.ts). */
   sendApprovalCode(actor: DeployActor, targetId: string, input: { digest: string; method: string; rollbackTo?: string | undefined }, meta: RequestMeta): Promise<SentCode> {
     return this.approvals.sendCode(actor, targetId, input, meta);
+  }
+
+  /** Options for the security key that approves exactly this deploy (challenge derived from target and digest). */
+  webAuthnOptions(actor: DeployActor, targetId: string, input: { digest: string; rollbackTo?: string | undefined }): Promise<{ options: PublicKeyCredentialRequestOptionsJSON; nonce: string }> {
+    return this.approvals.webAuthnOptions(actor, targetId, input);
+  }
+
+  /** Sends this deploy (target, number of changes; bound to the digest) to one of the approver's phones. */
+  requestApproval(actor: DeployActor, targetId: string, input: { digest: string; approverId: string; rollbackTo?: string | undefined }, meta: RequestMeta): Promise<StartedApproval> {
+    return this.approvals.requestApproval(actor, targetId, input, meta);
+  }
+
+  approvalStatus(actor: DeployActor, targetId: string, input: { digest: string; requestId: string; rollbackTo?: string | undefined }): Promise<ApprovalStatus> {
+    return this.approvals.approvalStatus(actor, targetId, input);
   }
 
   /** Deploy Now, or a roll back (see deploy.ts). */

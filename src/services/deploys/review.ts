@@ -1,11 +1,12 @@
 import type { Bundle } from '../../core/bundle.js';
 import { bundleDigest } from '../../core/bundle.js';
 import { conflict, forbidden, notFound } from '../../core/errors.js';
-import type { DeployTarget, User } from '../../store/index.js';
+import type { DeployTarget } from '../../store/index.js';
 import { deploys, factors } from '../../store/index.js';
 import { holdsAdminRole } from '../accounts.js';
 import type { DeployAccess } from './access.js';
 import type { DeployActor, Expected } from './types.js';
+import type { Principal } from '../principal.js';
 
 /** A deploy as reviewed, checked and ready to go live (or to be approved with a code first). */
 export interface Reviewed {
@@ -14,7 +15,7 @@ export interface Reviewed {
   expected: Expected;
   rollbackOf: string | null;
   /** The person who must enter a fresh code, or null when the target goes live without one. */
-  approver: User | null;
+  approver: Principal | null;
 }
 
 /**
@@ -26,7 +27,7 @@ export interface Reviewed {
 export async function reviewDeploy(access: DeployAccess, actor: DeployActor, targetId: string, input: { digest: string; rollbackTo?: string | undefined }): Promise<Reviewed> {
   const db = access.db;
   const target = await access.readableTarget(actor, targetId, 'deployments:write');
-  const protectedTarget = target.require_two_factor === 1;
+  const protectedTarget = target.require_two_factor;
   if (actor.kind === 'api_key') {
     // A key is something an app holds, not someone who can prove a fresh code.
     if (protectedTarget) throw forbidden('person_required', 'This target needs an authorised person to confirm each deploy with a current code; an API key cannot.');
@@ -35,7 +36,7 @@ export async function reviewDeploy(access: DeployAccess, actor: DeployActor, tar
     const deployers = await deploys.listDeployers(db, targetId);
     if (protectedTarget) {
       if (!deployers.includes(user.id)) throw forbidden('not_deployer', 'You are not an authorised deployer of this target.');
-      if ((await factors.countActiveFactors(db, user.id)) === 0) throw forbidden('deployer_not_enrolled', 'Set up two-factor authentication again before you deploy.');
+      if ((await factors.countHeldFactors(db, user.id)) === 0) throw forbidden('deployer_not_enrolled', 'Set up two-factor authentication again before you deploy.');
     } else if (!deployers.includes(user.id) && !(await holdsAdminRole(db, user.id))) {
       throw forbidden('not_deployer', 'Only admins and deployers of this target can deploy.');
     }
@@ -47,10 +48,10 @@ export async function reviewDeploy(access: DeployAccess, actor: DeployActor, tar
   if (input.rollbackTo !== undefined) {
     const earlier = input.rollbackTo.length <= 64 ? await deploys.findDeployment(db, input.rollbackTo) : undefined;
     if (!earlier || earlier.target_id !== targetId) throw notFound('deployment_not_found', 'No such deployment of this target.');
-    bundle = JSON.parse(earlier.bundle) as Bundle;
+    bundle = earlier.bundle;
     expected = { digest: earlier.digest, pendingVersion: null, ...seen };
   } else {
-    bundle = JSON.parse(target.pending_bundle) as Bundle;
+    bundle = target.pending_bundle;
     expected = { digest: bundleDigest(bundle), pendingVersion: target.pending_version, ...seen };
   }
   if (input.digest !== expected.digest) throw conflict('bundle_changed', 'What is pending changed after you reviewed it. Review the new summary and deploy again.');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { randomToken } from '../../core/crypto.js';
 import { conflict, forbidden, invalidInput, isTwofoldError } from '../../core/errors.js';
-import type { DeployTarget, DeployTiming, Executor, Session, User } from '../../store/index.js';
+import type { DeployTarget, DeployTiming, Executor } from '../../store/index.js';
 import { deploys, factors, organisations, users } from '../../store/index.js';
 import { recordAudit } from '../audit-log.js';
 import type { RequestMeta, ServiceDeps } from '../context.js';
@@ -9,9 +9,10 @@ import { reauthCodeScope } from '../second-factor/delivered-code-strategy.js';
 import type { SecondFactorVerifier } from '../second-factor/verifier.js';
 import { isWithinTree, requireInTree } from '../tenancy.js';
 import type { DeployAccess } from './access.js';
-import type { DeployActor, TargetView } from './types.js';
+import type { DeployActor, DeployerCandidate, TargetView } from './types.js';
 import type { Actor } from '../actor.js';
 import { requireSudoAdmin } from '../step-up.js';
+import type { Principal, SessionPrincipal } from '../principal.js';
 
 const IRREVERSIBLE = 'Two-factor approval can never be switched off for a target. Create a new target instead.';
 
@@ -41,8 +42,8 @@ export class DeployTargets {
         public_key: randomToken(18),
         name,
         timing: input.timing,
-        require_two_factor: requireTwoFactor ? 1 : 0,
-        pending_bundle: '{}',
+        require_two_factor: requireTwoFactor,
+        pending_bundle: {},
         pending_version: 0,
         current_deployment_id: null,
         created_at: now,
@@ -66,10 +67,10 @@ export class DeployTargets {
     }
   }
 
-  private async changeSettings(actor: User, targetId: string, input: { name?: string | undefined; timing?: DeployTiming | undefined; requireTwoFactor?: boolean | undefined }, meta: RequestMeta): Promise<TargetView> {
+  private async changeSettings(actor: Principal, targetId: string, input: { name?: string | undefined; timing?: DeployTiming | undefined; requireTwoFactor?: boolean | undefined }, meta: RequestMeta): Promise<TargetView> {
     return this.db.transaction().execute(async (trx) => {
       const target = await this.access.adminTarget(trx, actor, targetId);
-      const protectedNow = target.require_two_factor === 1;
+      const protectedNow = target.require_two_factor;
       const timing = input.timing ?? target.timing;
       const requireTwoFactor = input.requireTwoFactor ?? protectedNow;
       if (protectedNow && (!requireTwoFactor || timing !== 'manual')) {
@@ -85,12 +86,12 @@ export class DeployTargets {
         meta,
         details: { targetId, before: { name: target.name, timing: target.timing, requireTwoFactor: protectedNow }, after: { name, timing, requireTwoFactor } },
       });
-      return this.access.view(trx, { ...target, name, timing, require_two_factor: requireTwoFactor ? 1 : 0 });
+      return this.access.view(trx, { ...target, name, timing, require_two_factor: requireTwoFactor });
     });
   }
 
   /** Audits a refused attempt to weaken a protected target (the refusal itself rolled back with its transaction). */
-  private async recordRefusal(actor: User, targetId: string, reason: string, meta: RequestMeta): Promise<void> {
+  private async recordRefusal(actor: Principal, targetId: string, reason: string, meta: RequestMeta): Promise<void> {
     const target = await deploys.findTarget(this.db, targetId);
     if (!target) return;
     await recordAudit(this.db, this.deps.clock(), { type: 'deploy_target.refused', actorUserId: actor.id, orgId: target.org_id, meta, details: { targetId, reason } });
@@ -110,12 +111,31 @@ export class DeployTargets {
   }
 
   /**
+   * The people an admin may pick as deployers: active, holding a second factor, in the target's
+   * organisation or one above it (so they can see the target), and within the admin's own tree.
+   * The same rules setDeployers enforces; this is the list the picker offers.
+   */
+  async deployerCandidates(by: Actor, targetId: string): Promise<DeployerCandidate[]> {
+    const actor = await requireSudoAdmin(this.deps, by);
+    const target = await this.access.adminTarget(this.db, actor, targetId);
+    const reachable = new Set(await organisations.subtreeIds(this.db, actor.org_id));
+    const orgIds = (await organisations.ancestorIds(this.db, target.org_id)).filter((id) => reachable.has(id));
+    const people = await users.listUsers(this.db, { orgIds, limit: 500 });
+    const candidates: DeployerCandidate[] = [];
+    for (const person of people) {
+      if (person.status !== 'active' || (await factors.countHeldFactors(this.db, person.id)) === 0) continue;
+      candidates.push({ id: person.id, email: person.email, displayName: person.display_name });
+    }
+    return candidates;
+  }
+
+  /**
    * Only people with 2FA enrolled can be picked; for a protected target the editor proves a
    * current code from their own device, checked like any sign-in code. A text or email code
    * here is one the editor asked for to confirm it is them, in this session.
    */
   async setDeployers(
-    editor: { user: User; session: Session },
+    editor: { user: Principal; session: SessionPrincipal },
     targetId: string,
     input: { userIds: readonly string[]; method?: string | undefined; code?: string | undefined },
     meta: RequestMeta,
@@ -133,7 +153,7 @@ export class DeployTargets {
       if (!(await isWithinTree(this.db, user, target.org_id))) {
         throw invalidInput('deployer_outside_organisation', `${user.email} is not in this target's organisation or one above it.`);
       }
-      if (user.status !== 'active' || (await factors.countActiveFactors(this.db, user.id)) === 0) {
+      if (user.status !== 'active' || (await factors.countHeldFactors(this.db, user.id)) === 0) {
         throw invalidInput('deployer_without_two_factor', `${user.email} has no two-factor method; only enrolled people can deploy.`);
       }
     }
@@ -142,7 +162,7 @@ export class DeployTargets {
       await recordAudit(trx, this.deps.clock(), { type: 'deploy_target.deployers_changed', actorUserId: actor.id, orgId: target.org_id, meta, details: { targetId, deployers: userIds, method } });
       return this.access.view(trx, target);
     };
-    if (target.require_two_factor !== 1) return this.db.transaction().execute((trx) => save(trx, 'none'));
+    if (!target.require_two_factor) return this.db.transaction().execute((trx) => save(trx, 'none'));
     if (!input.method || !input.code) throw forbidden('code_required', 'Enter a current code from your own device to change who may deploy.');
     if (input.method === 'backup_code') throw invalidInput('method_not_allowed', 'Use a code from your device, not a backup code.');
     return this.verifier.verify(actor, input.method, input.code, meta, 'deploy', (trx, proof) => save(trx, proof.method), (channel) => reauthCodeScope(editor.session.id, channel));

@@ -1,7 +1,9 @@
-import type { DeployTiming, Deployment, User } from '../../store/index.js';
+import type { DeployTiming, Deployment } from '../../store/index.js';
 import type { ApiPrincipal } from '../api-keys.js';
+import type { Principal } from '../principal.js';
 
-export type DeployActor = { kind: 'user'; user: User } | { kind: 'api_key'; principal: ApiPrincipal };
+/** `sessionId`: the person's session, when known, so a security-key challenge for a deploy is good in that session only. */
+export type DeployActor = { kind: 'user'; user: Principal; sessionId?: string | undefined } | { kind: 'api_key'; principal: ApiPrincipal };
 
 export interface TargetView {
   id: string;
@@ -29,10 +31,32 @@ export interface DeploymentView {
 export interface DeployPreview {
   target: TargetView;
   /** What would go out: pending changes since the current deployment, oldest first. */
-  changes: Array<{ id: number; key: string; summary: string; author: string; createdAt: string }>;
+  changes: PendingChangeView[];
   digest: string;
   pendingVersion: number;
   unchanged: boolean;
+}
+
+/**
+ * One pending change with the values it swaps: `oldValue` is the entry as it stands before this
+ * change (what is live, or what the earlier pending changes made it), `newValue` what it becomes.
+ * Both are canonical JSON text, or null when the entry is absent (added, or removed).
+ */
+export interface PendingChangeView {
+  id: number;
+  key: string;
+  summary: string;
+  author: string;
+  createdAt: string;
+  oldValue: string | null;
+  newValue: string | null;
+}
+
+/** Someone an admin may name as a deployer: active, holding a second factor, able to see the target. */
+export interface DeployerCandidate {
+  id: string;
+  email: string;
+  displayName: string;
 }
 
 export interface DeployInput {
@@ -42,6 +66,8 @@ export interface DeployInput {
   code?: string | undefined;
   /** Roll back: the earlier deployment whose bundle goes live again. */
   rollbackTo?: string | undefined;
+  /** With a security key: the server nonce the WebAuthn challenge was derived from (see core/webauthn.ts). */
+  nonce?: string | undefined;
 }
 
 /** What a deployer reviewed: the bundle digest, the pending version it came from (null for a roll back) and what was live. */
@@ -69,7 +95,7 @@ export function toDeploymentView(d: Deployment): DeploymentView {
   return {
     id: d.id,
     digest: d.digest,
-    summary: JSON.parse(d.summary) as string[],
+    summary: [...d.summary],
     approver: d.approver,
     method: d.method,
     approval: d.approval,

@@ -25,7 +25,7 @@ export async function channelStatus(db: Executor, orgId: string, channel: Channe
   const entries = await deliveryProviders.listChannelEntries(db, chain);
   const entry = chain.map((id) => entries.find((e) => e.org_id === id && e.channel === channel)).find((e) => e !== undefined) ?? null;
   if (!entry || entry.provider_id === null) return { channel, available: false, reason: 'not_configured', entry };
-  if (entry.allowed !== 1) return { channel, available: false, reason: 'not_allowed', entry };
+  if (!entry.allowed) return { channel, available: false, reason: 'not_allowed', entry };
   return { channel, available: true, entry };
 }
 

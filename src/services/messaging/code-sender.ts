@@ -4,15 +4,18 @@ import { rateLimited } from '../../core/errors.js';
 import { generateNumericCode } from '../../core/one-time-code.js';
 import type { Channel, CodeAction } from '../../delivery/index.js';
 import { codeMessage } from '../../delivery/index.js';
-import type { Executor, Factor, OneTimeCodePurpose, User } from '../../store/index.js';
+import type { Executor, Factor, OneTimeCodePurpose } from '../../store/index.js';
 import { oneTimeCodes, rateLimits, users } from '../../store/index.js';
 import { recordAudit } from '../audit-log.js';
 import type { RequestMeta, ServiceDeps } from '../context.js';
+import { companyNameFor } from '../branding.js';
+import { CHANNEL_LABELS, channelStatus } from './channels.js';
 import type { AttemptLimiter, Limit } from '../rate-limiter.js';
 import { factorDestinationContext } from '../secret-contexts.js';
 import { lockoutRetryAfterMs } from '../second-factor/lockout.js';
 import type { MessageSender } from './sender.js';
 import { deliveryFailedForUser, deliveryFailureDetails } from './sender.js';
+import type { Principal } from '../principal.js';
 
 /**
  * Sends are limited three ways: per user (one account cannot be made to spam its owner), per
@@ -28,7 +31,7 @@ function resendTooSoon(waitMs: number) {
 }
 
 export interface CodeTarget {
-  user: User;
+  user: Principal;
   factor: Factor;
   purpose: OneTimeCodePurpose;
   /** What the code is good for within its purpose: the flow, the enrolment, the session, the deploy (see delivered-code-strategy.ts). */
@@ -52,6 +55,8 @@ function actionOf(target: CodeTarget, channel: Channel): CodeAction {
 
 export interface SentCode {
   channel: Channel;
+  /** The channel's title as the organisation named it (Services, channel entries), e.g. "Text message to your phone". */
+  title: string;
   sentTo: string;
   expiresAt: number;
   /** When the user may ask for another code. */
@@ -131,14 +136,17 @@ export class CodeSender {
     const codeId = randomUUID();
     const rendered = codeMessage({
       ...actionOf(target, channel),
-      companyName: settings.companyName,
+      companyName: await companyNameFor(this.deps, user.org_id),
       code,
       minutesValid: Math.round(settings.codeValidityMs / 60_000),
-      host: new URL(settings.publicUrl).hostname,
+      // The origin-bound autofill line (`@host #code`) is for text messages only: in an email it is noise.
+      ...(channel === 'sms' ? { host: new URL(settings.publicUrl).hostname } : {}),
     });
     const auditBase = { actorUserId: user.id, subjectUserId: user.id, orgId: user.org_id, meta };
     const masked = factor.destination_masked ?? '';
     let sent;
+    // Wall-clock time of the hand-over (all attempts): the delivery-latency metric reads it from the event.
+    const sendStarted = performance.now();
     try {
       // Subject and HTML are email-only (OutgoingMessage): a webhook would otherwise pass a subject along with a text message.
       const message = channel === 'email' ? { channel, to: destination, subject: rendered.subject, text: rendered.text, html: rendered.html } : { channel, to: destination, text: rendered.text };
@@ -147,11 +155,12 @@ export class CodeSender {
       await recordAudit(db, this.deps.clock(), {
         ...auditBase,
         type: 'code.send_failed',
-        details: { channel, to: masked, purpose, factorId: factor.id, ...deliveryFailureDetails(error) },
+        details: { channel, to: masked, purpose, factorId: factor.id, ...deliveryFailureDetails(error), elapsedMs: Math.round(performance.now() - sendStarted) },
       });
       throw deliveryFailedForUser(channel, error);
     }
 
+    const elapsedMs = Math.round(performance.now() - sendStarted);
     const now = this.deps.clock();
     const expiresAt = now + settings.codeValidityMs;
     await db.transaction().execute(async (trx: Executor) => {
@@ -174,9 +183,10 @@ export class CodeSender {
       await recordAudit(trx, now, {
         ...auditBase,
         type: 'code.sent',
-        details: { channel, to: masked, purpose, factorId: factor.id, providerId: sent.providerId, provider: sent.providerKind, attempts: sent.attempts, providerMessageId: sent.providerMessageId ?? null },
+        details: { channel, to: masked, purpose, factorId: factor.id, providerId: sent.providerId, provider: sent.providerKind, attempts: sent.attempts, providerMessageId: sent.providerMessageId ?? null, elapsedMs },
       });
     });
-    return { channel, sentTo: masked, expiresAt, resendAt: now + settings.codeResendMs };
+    const title = (await channelStatus(db, user.org_id, channel)).entry?.title ?? CHANNEL_LABELS[channel];
+    return { channel, title, sentTo: masked, expiresAt, resendAt: now + settings.codeResendMs };
   }
 }

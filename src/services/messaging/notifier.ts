@@ -1,16 +1,21 @@
 import { formatInTimeZone } from '../../core/time-zone.js';
 import { securityNotice } from '../../delivery/index.js';
-import type { User } from '../../store/index.js';
 import { recordAudit } from '../audit-log.js';
 import type { RequestMeta, ServiceDeps } from '../context.js';
+import { companyNameFor } from '../branding.js';
 import type { MessageSender } from './sender.js';
 import { deliveryFailureDetails } from './sender.js';
+import type { Principal } from '../principal.js';
 
 export interface Notice {
   /** One line, e.g. "Your password was changed". */
   title: string;
   /** Label/value rows beyond the time and place, which are added here. */
   lines?: ReadonlyArray<readonly [string, string]>;
+  /** Where the link leads on this site, and what it says: the security page unless the notice needs another (e.g. the password form). */
+  link?: { path: string; label: string };
+  /** What to do if it was not them, when the general advice is not precise enough. */
+  advice?: string;
 }
 
 /**
@@ -23,15 +28,17 @@ export class Notifier {
     private readonly sender: MessageSender,
   ) {}
 
-  async notify(user: User, notice: Notice, meta?: RequestMeta | null): Promise<boolean> {
+  async notify(user: Principal, notice: Notice, meta?: RequestMeta | null): Promise<boolean> {
     const now = this.deps.clock();
     const lines: Array<readonly [string, string]> = [['Time', formatInTimeZone(now, user.time_zone)], ...(notice.lines ?? [])];
     if (meta) lines.push(['IP address', meta.ip]);
     const rendered = securityNotice({
-      companyName: this.deps.settings.companyName,
+      companyName: await companyNameFor(this.deps, user.org_id),
       title: notice.title,
       lines,
-      link: `${this.deps.settings.publicUrl}/account/security`,
+      link: `${this.deps.settings.publicUrl}${notice.link?.path ?? '/account/security'}`,
+      ...(notice.link ? { linkLabel: notice.link.label } : {}),
+      ...(notice.advice ? { advice: notice.advice } : {}),
     });
     const db = this.deps.database.db;
     try {

@@ -12,16 +12,18 @@ import {
   redactProviderConfig,
   redactSecret,
 } from '../../delivery/index.js';
-import type { ChannelEntry, DeliveryProviderRow, Executor, User } from '../../store/index.js';
+import type { ChannelEntry, DeliveryProviderRow, Executor } from '../../store/index.js';
 import { deliveryProviders, organisations } from '../../store/index.js';
 import type { Actor } from '../actor.js';
 import { recordAudit } from '../audit-log.js';
 import type { RequestMeta, ServiceDeps } from '../context.js';
+import { companyNameFor } from '../branding.js';
 import { requireSudoAdmin } from '../step-up.js';
 import { requireInTree } from '../tenancy.js';
 import { CHANNEL_LABELS, channelStatus } from './channels.js';
 import type { MessageSender } from './sender.js';
 import { deliveryFailureDetails } from './sender.js';
+import type { Principal } from '../principal.js';
 
 export interface ProviderView {
   id: string;
@@ -164,7 +166,7 @@ export class ProviderAdminService {
     const admin = await requireSudoAdmin(this.deps, actor);
     const row = await this.ownedProvider(this.db, admin, providerId);
     const to = input.channel === 'sms' ? parsePhoneNumber('', input.to).e164 : parseEmailAddress(input.to);
-    const company = this.deps.settings.companyName;
+    const company = await companyNameFor(this.deps, row.org_id);
     const base = { actorUserId: admin.id, orgId: row.org_id, meta };
     let result: RetryResult;
     try {
@@ -203,15 +205,15 @@ export class ProviderAdminService {
       }
       const before = await deliveryProviders.findChannelEntry(trx, orgId, channel);
       const now = this.deps.clock();
-      const row: ChannelEntry = { org_id: orgId, channel, provider_id: input.providerId, title, allowed: input.allowed ? 1 : 0, updated_at: now, updated_by: admin.id };
+      const row: ChannelEntry = { org_id: orgId, channel, provider_id: input.providerId, title, allowed: input.allowed, updated_at: now, updated_by: admin.id };
       await deliveryProviders.upsertChannelEntry(trx, row);
       const base = { actorUserId: admin.id, orgId, meta };
       await recordAudit(trx, now, {
         ...base,
         type: 'channel.changed',
-        details: { channel, before: before ? { providerId: before.provider_id, title: before.title, allowed: before.allowed === 1 } : null, after: { providerId: input.providerId, title, allowed: input.allowed } },
+        details: { channel, before: before ? { providerId: before.provider_id, title: before.title, allowed: before.allowed } : null, after: { providerId: input.providerId, title, allowed: input.allowed } },
       });
-      if ((before?.allowed === 1) !== input.allowed) await recordAudit(trx, now, { ...base, type: input.allowed ? 'channel.allowed' : 'channel.disallowed', details: { channel } });
+      if ((before?.allowed ?? false) !== input.allowed) await recordAudit(trx, now, { ...base, type: input.allowed ? 'channel.allowed' : 'channel.disallowed', details: { channel } });
       return this.channelView(trx, orgId, channel, [row]);
     });
   }
@@ -221,7 +223,7 @@ export class ProviderAdminService {
     const status = await channelStatus(db, orgId, channel);
     return {
       channel,
-      own: mine ? { providerId: mine.provider_id, title: mine.title, allowed: mine.allowed === 1, updatedAt: new Date(mine.updated_at).toISOString() } : null,
+      own: mine ? { providerId: mine.provider_id, title: mine.title, allowed: mine.allowed, updatedAt: new Date(mine.updated_at).toISOString() } : null,
       effective: {
         available: status.available,
         reason: status.reason ?? null,
@@ -233,7 +235,7 @@ export class ProviderAdminService {
   }
 
   /** The provider, if the (already checked) admin manages its organisation; otherwise 404. */
-  private async ownedProvider(db: Executor, admin: User, providerId: string): Promise<DeliveryProviderRow> {
+  private async ownedProvider(db: Executor, admin: Principal, providerId: string): Promise<DeliveryProviderRow> {
     const row = await deliveryProviders.findProvider(db, providerId);
     if (!row) throw notFound(NO_PROVIDER.code, NO_PROVIDER.message);
     await requireInTree(db, admin, row.org_id, NO_PROVIDER);

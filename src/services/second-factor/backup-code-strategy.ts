@@ -1,9 +1,10 @@
 import { normaliseBackupCode } from '../../core/backup-codes.js';
-import type { Executor, User } from '../../store/index.js';
+import type { Executor } from '../../store/index.js';
 import { backupCodes } from '../../store/index.js';
 import type { BackupCodeService } from '../backup-codes.js';
 import type { ServiceDeps } from '../context.js';
 import type { SecondFactorStrategy, VerificationResult } from './strategy.js';
+import type { Principal } from '../principal.js';
 
 export class BackupCodeStrategy implements SecondFactorStrategy {
   readonly method = 'backup_code' as const;
@@ -16,7 +17,7 @@ export class BackupCodeStrategy implements SecondFactorStrategy {
     private readonly codes: BackupCodeService,
   ) {}
 
-  async verify(db: Executor, user: User, code: string): Promise<VerificationResult> {
+  async verify(db: Executor, user: Principal, code: string): Promise<VerificationResult> {
     const normalised = normaliseBackupCode(code);
     if (!normalised) return { ok: false, failureCode: 'code_invalid' };
     const spent = await backupCodes.spendBackupCode(db, user.id, this.codes.hashCode(normalised), this.deps.clock());

@@ -1,11 +1,12 @@
 import { constantTimeEqual } from '../../core/crypto.js';
 import { MAX_ATTEMPTS_PER_CODE, normaliseNumericCode } from '../../core/one-time-code.js';
 import type { Channel } from '../../delivery/index.js';
-import type { Executor, OneTimeCodePurpose, User } from '../../store/index.js';
+import type { Executor, OneTimeCodePurpose } from '../../store/index.js';
 import { factors, oneTimeCodes } from '../../store/index.js';
 import type { ServiceDeps } from '../context.js';
 import type { CodeSender } from '../messaging/code-sender.js';
 import type { SecondFactorStrategy, VerificationResult, VerifyOptions } from './strategy.js';
+import type { Principal } from '../principal.js';
 
 /** RFC 8176: `sms` for a text message; email has no value of its own, so it is a one-time code. */
 const AMR: Record<Channel, readonly string[]> = { sms: ['sms'], email: ['otp'] };
@@ -64,7 +65,7 @@ export class DeliveredCodeStrategy implements SecondFactorStrategy {
     this.gatedByLockout = ref.purpose !== 'enrolment';
   }
 
-  async verify(db: Executor, user: User, code: string, options: VerifyOptions = {}): Promise<VerificationResult> {
+  async verify(db: Executor, user: Principal, code: string, options: VerifyOptions = {}): Promise<VerificationResult> {
     const now = this.deps.clock();
     const where = { userId: user.id, ...this.ref };
     const live = await this.settled(db, user.id, await oneTimeCodes.liveCodes(db, where, now), options.confirmedBefore);

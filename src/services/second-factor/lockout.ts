@@ -1,8 +1,9 @@
 import type { LockoutState } from '../../core/second-factor-lockout.js';
-import { checkLockout, forgive, recordFailure } from '../../core/second-factor-lockout.js';
+import { checkLockout, forgive, lockoutOutlook, recordFailure } from '../../core/second-factor-lockout.js';
 import { rateLimited } from '../../core/errors.js';
-import type { Executor, User } from '../../store/index.js';
+import type { Executor } from '../../store/index.js';
 import { users } from '../../store/index.js';
+import type { Principal } from '../principal.js';
 
 const MAX_SWAP_ATTEMPTS = 20;
 
@@ -44,7 +45,7 @@ async function swapLockout(db: Executor, userId: string, rule: (state: LockoutSt
   throw lockedError(1000);
 }
 
-export function lockoutRetryAfterMs(user: User, nowMs: number): number {
+export function lockoutRetryAfterMs(user: Principal, nowMs: number): number {
   const gate = checkLockout({ failures: user.second_factor_failures, lockedUntilMs: user.second_factor_locked_until }, nowMs);
   return gate.allowed ? 0 : gate.retryAfterMs;
 }
@@ -55,4 +56,26 @@ function lockedError(retryAfterMs: number) {
     'Too many wrong codes. Wait before trying again, or use a backup code.',
     Math.max(1, Math.ceil(retryAfterMs / 1000)),
   );
+}
+
+/** A lock's length in words: "1 minute", "16 minutes", "about 4 hours", "about 3 days". */
+export function lockLengthInWords(ms: number): string {
+  const minutes = Math.max(1, Math.ceil(ms / 60_000));
+  if (minutes < 60) return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return hours === 1 ? 'about 1 hour' : `about ${hours} hours`;
+  return `about ${Math.round(hours / 24)} days`;
+}
+
+/**
+ * The sentence added to "That code is not correct." after a counted failure, so a lock never
+ * comes as a surprise: how many tries are left before it (once only a few are), or that it has
+ * begun and for how long. `state` is the lockout after this failure was counted.
+ */
+export function wrongCodeWarning(state: LockoutState, nowMs: number): string | null {
+  const outlook = lockoutOutlook(state, nowMs);
+  if (outlook.locked) return `Too many wrong codes: codes are locked for ${lockLengthInWords(outlook.retryAfterMs)}. Wait, or use a backup code.`;
+  if (outlook.triesBeforeLock > 3) return null; // a typo or two needs no warning
+  const lock = lockLengthInWords(outlook.nextLockMs);
+  return outlook.triesBeforeLock === 1 ? `One more wrong code locks codes for ${lock}.` : `${outlook.triesBeforeLock} more wrong codes lock codes for ${lock}.`;
 }

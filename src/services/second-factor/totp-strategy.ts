@@ -1,9 +1,10 @@
 import { matchTotpCode } from '../../core/totp.js';
-import type { Executor, Factor, User } from '../../store/index.js';
+import type { Executor, Factor } from '../../store/index.js';
 import { factors, users } from '../../store/index.js';
 import type { ServiceDeps } from '../context.js';
 import { totpSecretContext } from '../secret-contexts.js';
 import type { SecondFactorStrategy, VerificationResult, VerifyOptions } from './strategy.js';
+import type { Principal } from '../principal.js';
 
 /**
  * Checks a code against the user's active authenticators or, while enrolling, against the
@@ -23,7 +24,7 @@ export class TotpStrategy implements SecondFactorStrategy {
     this.gatedByLockout = pendingFactorId === undefined;
   }
 
-  async verify(db: Executor, user: User, code: string, options: VerifyOptions = {}): Promise<VerificationResult> {
+  async verify(db: Executor, user: Principal, code: string, options: VerifyOptions = {}): Promise<VerificationResult> {
     const now = this.deps.clock();
     const cutoff = options.confirmedBefore;
     const active = (await this.candidates(db, user.id)).filter((f) => cutoff === undefined || (f.confirmed_at ?? 0) <= cutoff);

@@ -1,8 +1,8 @@
 import { SAME_DEVICE_FORGIVENESS_MS } from '../../core/second-factor-lockout.js';
 import { sha256 } from '../../core/crypto.js';
 import { invalidInput, unauthenticated } from '../../core/errors.js';
-import type { SecondFactorMethod } from '../../core/sign-in-flow.js';
-import type { Executor, User } from '../../store/index.js';
+import type { SecondFactorMethod } from '../../core/flows/sign-in.js';
+import type { Executor } from '../../store/index.js';
 import { factors, rateLimits } from '../../store/index.js';
 import { recordAudit } from '../audit-log.js';
 import type { RequestMeta, ServiceDeps } from '../context.js';
@@ -11,8 +11,11 @@ import type { AttemptLimiter, LimitedKey } from '../rate-limiter.js';
 import { BACKUP_CODE_PER_ACCOUNT, SECOND_FACTOR_PER_IP } from '../rate-limiter.js';
 import type { CodeBinding } from './delivered-code-strategy.js';
 import { DeliveredCodeStrategy } from './delivered-code-strategy.js';
-import { forgiveSecondFactorFailures, reserveSecondFactorAttempt } from './lockout.js';
-import type { SecondFactorStrategy, VerifyOptions } from './strategy.js';
+import { forgiveSecondFactorFailures, lockLengthInWords, reserveSecondFactorAttempt, wrongCodeWarning } from './lockout.js';
+import type { Notifier } from '../messaging/notifier.js';
+import type { SecondFactorStrategy, VerifyOptions, WebAuthnFailure } from './strategy.js';
+import { isWebAuthnFailure } from './strategy.js';
+import type { Principal } from '../principal.js';
 
 export interface SecondFactorProof {
   method: SecondFactorMethod;
@@ -37,6 +40,18 @@ const FAILURE_MESSAGES = {
   code_expired: 'That code has expired or was replaced by a newer one. Ask for a new code.',
 } as const;
 
+/** A security key's refusals are told as they are: an assertion cannot be guessed, and the reason helps the owner. */
+export const WEBAUTHN_MESSAGES: Record<WebAuthnFailure, string> = {
+  webauthn_assertion_invalid: 'Your security key could not be verified. Try again.',
+  webauthn_credential_unknown: 'That security key or passkey is not one of yours here. Use another method or key.',
+  webauthn_origin_mismatch: 'This security key answer was made for another website. Sign in only at this address.',
+  webauthn_rp_id_mismatch: 'This security key answer was made for another website. Sign in only at this address.',
+  webauthn_challenge_invalid: 'This security key request has ended or was replaced by a newer one. Try again.',
+  webauthn_challenge_expired: 'This security key request took too long and has expired. Try again.',
+  webauthn_challenge_used: 'This security key answer was already used. Try again.',
+  webauthn_counter_regressed: 'This security key looks like a copy of another and was refused. Use another method and tell your administrator.',
+};
+
 /**
  * The single place a second-factor code is judged: per-IP limit, per-account lockout, the
  * method's strategy, and the audit trail. Every limit is reserved before the code is looked
@@ -55,6 +70,8 @@ export class SecondFactorVerifier {
     strategies: SecondFactorStrategy[],
     private readonly limiter: AttemptLimiter,
     private readonly codes: CodeSender,
+    /** Tells the owner when their codes lock (someone who knows the password is guessing). */
+    private readonly notifier?: Notifier,
   ) {
     this.strategies = new Map(strategies.filter((s) => !isDeliveredMethod(s.method)).map((s) => [s.method, s]));
   }
@@ -64,7 +81,7 @@ export class SecondFactorVerifier {
    * (`method_not_allowed`), never checked against some other purpose's codes.
    */
   async verify<T>(
-    user: User,
+    user: Principal,
     method: string,
     code: string,
     meta: RequestMeta,
@@ -87,7 +104,7 @@ export class SecondFactorVerifier {
 
   async verifyWith<T>(
     strategy: SecondFactorStrategy,
-    user: User,
+    user: Principal,
     code: string,
     meta: RequestMeta,
     purpose: string,
@@ -123,14 +140,14 @@ export class SecondFactorVerifier {
       if (isDeliveredMethod(method)) {
         await recordAudit(trx, this.deps.clock(), { type: 'code.verified', actorUserId: user.id, subjectUserId: user.id, orgId: user.org_id, meta, details: { channel: method, purpose, ...result.details } });
       }
-      const proof: SecondFactorProof = { method: strategy.method, amr: strategy.amr, details: result.details ?? {} };
+      const proof: SecondFactorProof = { method: strategy.method, amr: result.amr ?? strategy.amr, details: result.details ?? {} };
       return { ok: true as const, value: await onSuccess(trx, proof) };
     });
     if (outcome.ok) return outcome.value;
 
     // A spent code carried twice (two tabs, a double click, parallel requests) is not a guess
     // of a new code: it is given back, so one correct code sent in parallel cannot lock its owner.
-    const replay = outcome.failureCode === 'code_already_used';
+    const replay = outcome.failureCode === 'code_already_used' || outcome.failureCode === 'webauthn_challenge_used';
     await db.transaction().execute(async (trx) => {
       const now = this.deps.clock();
       if (replay) {
@@ -142,20 +159,49 @@ export class SecondFactorVerifier {
       const base = { actorUserId: user.id, subjectUserId: user.id, orgId: user.org_id, meta };
       await recordAudit(trx, now, {
         ...base,
-        type: 'second_factor.failed',
-        details: { method, purpose, reason: outcome.failureCode, failures: replay ? null : (reservation?.failures ?? null) },
+        // A typo while adding a method is an enrolment event of its own, not a failed sign-in step.
+        type: purpose === 'enrolment' ? 'factor.enrolment_failed' : 'second_factor.failed',
+        details: { method, purpose, reason: outcome.failureCode, failures: replay ? null : (reservation?.failures ?? null), ...(isWebAuthnFailure(outcome.failureCode) ? outcome.details : {}) },
       });
       if (isDeliveredMethod(method)) await recordAudit(trx, now, { ...base, type: 'code.failed', details: { channel: method, purpose, reason: outcome.failureCode } });
+      // A counter that went backwards means two copies of one key exist: worth its own record.
+      if (outcome.failureCode === 'webauthn_counter_regressed') await recordAudit(trx, now, { ...base, type: 'webauthn.counter_regressed', details: { purpose, ...outcome.details } });
       if (!replay && reservation?.lockedUntil && reservation.lockedUntil > now) {
         await recordAudit(trx, now, { ...base, type: 'second_factor.locked_out', details: { until: new Date(reservation.lockedUntil).toISOString(), failures: reservation.failures } });
       }
     });
+    const now = this.deps.clock();
+    const lockedNow = !replay && reservation?.lockedUntil != null && reservation.lockedUntil > now;
+    if (lockedNow && reservation?.lockedUntil != null) await this.tellOwnerOfLock(user, purpose, reservation.failures, reservation.lockedUntil - now, meta);
+    if (isWebAuthnFailure(outcome.failureCode)) throw unauthenticated(outcome.failureCode, WEBAUTHN_MESSAGES[outcome.failureCode]);
     const shown = outcome.failureCode === 'code_expired' ? 'code_expired' : 'code_invalid';
-    throw unauthenticated(shown, FAILURE_MESSAGES[shown]);
+    // How many tries are left, or that the lock began. A replay is told as if it counted: a
+    // different answer would tell a guesser that their code was right once.
+    const warning = reservation ? wrongCodeWarning({ failures: reservation.failures, lockedUntilMs: reservation.lockedUntil }, now) : null;
+    throw unauthenticated(shown, warning ? `${FAILURE_MESSAGES[shown]} ${warning}` : FAILURE_MESSAGES[shown]);
+  }
+
+  /** The owner's email when a lock begins: after the password, only someone who knows it can type codes at sign-in. */
+  private async tellOwnerOfLock(user: Principal, purpose: string, failures: number, lockMs: number, meta: RequestMeta): Promise<void> {
+    if (!this.notifier) return;
+    const atSignIn = purpose === 'sign_in';
+    await this.notifier.notify(
+      user,
+      {
+        title: 'Your sign-in codes are locked',
+        lines: [
+          ['What happened', `${failures} wrong codes were entered${atSignIn ? ' after your password was accepted' : ''}. Codes are locked for ${lockLengthInWords(lockMs)}.`],
+          ...(atSignIn ? ([['What it means', 'Someone has your password. If it was not you, change your password now.']] as const) : []),
+        ],
+        link: atSignIn ? { path: '/account', label: 'Change your password' } : { path: '/account/security', label: 'Review your account security' },
+        advice: atSignIn ? "If this wasn't you, change your password now: the codes kept them out, but they know your password." : undefined,
+      },
+      meta,
+    );
   }
 
   /** Sensitive purposes skip factors still settling, unless the person holds no older one. */
-  private async verifyOptions(user: User, purpose: string): Promise<VerifyOptions> {
+  private async verifyOptions(user: Principal, purpose: string): Promise<VerifyOptions> {
     if (!SETTLING_PURPOSES.has(purpose)) return {};
     const settledBefore = this.deps.clock() - NEW_FACTOR_SETTLING_MS;
     const active = await factors.listActiveFactors(this.deps.database.db, user.id);

@@ -1,9 +1,11 @@
 import { hostname } from 'node:os';
-import pg from 'pg';
+import type pg from 'pg';
 import { Kysely, sql } from 'kysely';
 import type { Database } from '../database.js';
 import type { Schema } from '../schema.js';
+import { CommittedAuditFeed, watchAuditCommits } from '../committed-audit.js';
 import { GuardedPostgresDialect } from './guarded-dialect.js';
+import { pgDriver } from './pg-module.js';
 
 const INT8_OID = 20;
 
@@ -15,7 +17,13 @@ export interface PostgresOptions {
   /** Schema to use instead of public (tests isolate themselves this way). */
   schema?: string;
   maxConnections?: number;
+  /** How long a query waits for a connection, new or free (pg-pool's connectionTimeoutMillis): then 503. */
   connectTimeoutMs?: number;
+  /**
+   * The server cancels any statement running longer (SQLSTATE 57014, answered 503), so a few slow
+   * requests cannot hold every connection; 0 turns it off. Migrations lift it for their own transaction.
+   */
+  statementTimeoutMs?: number;
   /**
    * Told about connections the server dropped while nobody was waiting on them (a restart, a
    * failover, an idle timeout). The pool discards them and connects again when next asked.
@@ -25,26 +33,31 @@ export interface PostgresOptions {
 }
 
 export function connectPostgres(options: PostgresOptions): Database {
-  const pool = new pg.Pool({
+  const driver = pgDriver();
+  const pool = new driver.Pool({
     connectionString: options.url,
     max: options.maxConnections ?? 10,
     // Fail fast while the database is away instead of queueing requests behind a dead server.
     connectionTimeoutMillis: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
     // Notice a peer that vanished without closing the connection (a failover, a dropped network).
     keepAlive: true,
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     // Epoch-millisecond columns are bigint; they fit in a double, so read them as numbers.
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+        oid === INT8_OID ? (value: string) => Number(value) : driver.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
     },
   });
   watchConnectionErrors(pool, options.onConnectionError ?? logConnectionError);
-  const db = new Kysely<Schema>({ dialect: new GuardedPostgresDialect({ pool }) });
+  const committedAudit = new CommittedAuditFeed();
+  const db = new Kysely<Schema>({ dialect: watchAuditCommits(new GuardedPostgresDialect({ pool }), committedAudit) });
   const safeUrl = new URL(options.url);
   safeUrl.password = '';
   return {
     db,
+    committedAudit,
+    poolUse: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max }),
     dialect: 'postgres',
     describe: safeUrl.toString(),
     async ping() {

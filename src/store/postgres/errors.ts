@@ -10,8 +10,12 @@ import { TwofoldError } from '../../core/errors.js';
 /** Node socket errors on connect, read or write. */
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH', 'ENETDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'ENOENT']);
 
-/** SQLSTATEs: admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections. Class 08 is handled apart. */
-const SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+/**
+ * SQLSTATEs: admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections, and
+ * query_canceled (57014: statement_timeout cancelled it; the database is too busy for this request
+ * right now, which a client should hear as 503, not 500). Class 08 is handled apart.
+ */
+const SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '57014']);
 
 /** What pg and pg-pool say when a connection ends or cannot be had (they carry no code). */
 const MESSAGES = [

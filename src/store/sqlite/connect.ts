@@ -2,6 +2,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, sql } from 'kysely';
 import type { DatabaseConnection, Driver, SqliteDatabase } from 'kysely';
 import type { Database } from '../database.js';
+import { CommittedAuditFeed, watchAuditCommits } from '../committed-audit.js';
 import type { Schema } from '../schema.js';
 
 /** How long a statement waits for another connection's write lock before giving up. */
@@ -86,16 +87,46 @@ class SharedFileSqliteDialect extends SqliteDialect {
 
 export function connectSqlite(file: string): Database {
   const native = new BetterSqlite3(file);
-  // WAL lets readers run beside the writer. Lock waits are handled by the driver above.
-  native.pragma('busy_timeout = 0');
+  // Opening is the one place SQLite's own blocking wait is right: another process closing the
+  // file (its checkpoint) or opening it (WAL recovery) holds a lock for a moment, and with no
+  // wait the journal_mode pragma fails at once with SQLITE_BUSY. Nothing else runs on this
+  // connection yet, so blocking here holds up no transaction of ours.
+  native.pragma(`busy_timeout = ${BUSY_WAIT_MS}`);
+  // WAL lets readers run beside the writer.
   native.pragma('journal_mode = WAL');
+  native.prepare('select count(*) from sqlite_master').get();
+  // From here lock waits are handled by the driver above.
+  native.pragma('busy_timeout = 0');
   native.pragma('foreign_keys = ON');
   native.pragma('synchronous = NORMAL');
-  const db = new Kysely<Schema>({ dialect: new SharedFileSqliteDialect(native) });
+  const committedAudit = new CommittedAuditFeed();
+  const db = new Kysely<Schema>({ dialect: watchAuditCommits(new SharedFileSqliteDialect(native), committedAudit) });
+  const readStatements = new Map<string, BetterSqlite3.Statement>();
   return {
     db,
+    committedAudit,
     dialect: 'sqlite',
     describe: file,
+    // better-sqlite3 is synchronous, so a statement run here cannot interleave with another of
+    // ours; only an open transaction (which holds the connection across awaits, uncommitted) can
+    // be in the way, and then the caller waits its turn through Kysely like any other query.
+    readNow(sqlText, parameters) {
+      if (native.inTransaction) return undefined;
+      let statement = readStatements.get(sqlText);
+      if (!statement) {
+        if (readStatements.size >= STATEMENT_CACHE_LIMIT) readStatements.clear();
+        statement = native.prepare(sqlText);
+        if (!statement.reader) throw new Error('readNow runs reads only');
+        readStatements.set(sqlText, statement);
+      }
+      try {
+        return statement.all(...parameters) as Record<string, unknown>[];
+      } catch (error) {
+        // Another process's lock (WAL recovery, a checkpoint): Kysely's path waits for it.
+        if (isBusy(error)) return undefined;
+        throw error;
+      }
+    },
     async ping() {
       await sql`select 1`.execute(db);
     },

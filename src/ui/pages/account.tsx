@@ -15,6 +15,35 @@ export interface AccountView {
   localNow: string;
 }
 
+/** The first run's next steps for an admin; the card goes once every step is done. */
+export interface ChecklistItem {
+  label: string;
+  done: boolean;
+  href: string;
+}
+
+function Checklist(props: { items: ChecklistItem[] }) {
+  return (
+    <section class="card" aria-labelledby="checklist-title" data-testid="first-run-checklist">
+      <h2 id="checklist-title">Getting started</h2>
+      <p class="muted">A few steps to make this server useful and safe. This list goes away once they are done.</p>
+      <ol class="checklist">
+        {props.items.map((item) => (
+          <li key={item.label} data-done={item.done ? 'yes' : 'no'}>
+            {item.done ? (
+              <>
+                <span class="badge ok">Done</span> {item.label}
+              </>
+            ) : (
+              <a href={item.href}>{item.label}</a>
+            )}
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+
 const METHOD_NAMES: Record<string, string> = { pwd: 'password', otp: 'one-time code', sms: 'text message', hwk: 'security key' };
 
 /** "password + one-time code" rather than RFC 8176 codes; `mfa` only restates the others. */
@@ -25,10 +54,18 @@ function describeMethods(amr: string[]): string {
     .join(' + ');
 }
 
-export function AccountPage(props: { chrome: PageChrome; account: AccountView; notice?: string | undefined; error?: string | undefined; timeZoneError?: string | undefined }) {
+export function AccountPage(props: {
+  chrome: PageChrome;
+  account: AccountView;
+  notice?: string | undefined;
+  error?: string | undefined;
+  timeZoneError?: string | undefined;
+  checklist?: ChecklistItem[] | undefined;
+}) {
   const a = props.account;
   return (
     <Layout {...props.chrome}>
+      {props.checklist && props.checklist.some((item) => !item.done) ? <Checklist items={props.checklist} /> : null}
       <section class="card" aria-labelledby="account-title">
         <h1 id="account-title">Signed in as {a.displayName}</h1>
         {props.notice ? <Alert kind="info">{props.notice}</Alert> : null}
@@ -66,6 +103,15 @@ export function AccountPage(props: { chrome: PageChrome; account: AccountView; n
               </option>
             ))}
           </select>
+          {a.timeZone === 'UTC' ? (
+            // Still the default: the page script offers the browser's own zone, when it knows one we list.
+            <p class="hint" data-browser-zone hidden>
+              Your browser is set to <strong data-browser-zone-name></strong>.{' '}
+              <button type="button" class="link" data-action="use-browser-zone">
+                Use it
+              </button>
+            </p>
+          ) : null}
           <button type="submit" class="secondary">
             Save time zone
           </button>

@@ -61,7 +61,8 @@ export function ActivityPage(props: { chrome: PageChrome; view: ActivityView; er
           {v.rows.length === 0 ? (
             <p class="muted">Nothing to show.</p>
           ) : (
-            <div class="table-wrap">
+            // Focusable, so keyboard users can scroll the table sideways on a narrow screen.
+            <div class="table-wrap" tabindex={0} role="region" aria-label="Activity table">
               <table class="activity">
                 <thead>
                   <tr>

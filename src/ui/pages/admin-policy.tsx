@@ -25,6 +25,7 @@ export interface PolicyFormValues {
   triggers: string[];
   allowedMethods: string[];
   trustBrowserDays: string;
+  requirePhishingResistant?: boolean | undefined;
 }
 
 export interface AdminPolicyView {
@@ -37,7 +38,7 @@ export interface AdminPolicyView {
   updated: string | null;
   form: PolicyFormValues;
   effective: EffectivePolicy;
-  roles: Array<{ id: string; name: string; requireTwoFactor: boolean }>;
+  roles: Array<{ id: string; name: string; requireTwoFactor: boolean; requirePhishingResistant: boolean }>;
 }
 
 function sourceName(source: PolicySource): string {
@@ -93,6 +94,7 @@ export function AdminPolicyPage(props: { chrome: PageChrome; view: AdminPolicyVi
             <EffectiveRule id="triggers" term="Ask for a code on" value={list(e.triggers.value, (t) => TRIGGER_LABELS[t] ?? t)} sources={e.triggers.sources} />
             <EffectiveRule id="allowedMethods" term="Allowed methods" value={list(e.allowedMethods.value, factorTypeLabel)} sources={e.allowedMethods.sources} />
             <EffectiveRule id="trustBrowserDays" term="Trust a browser for" value={days(e.trustBrowserDays.value)} sources={e.trustBrowserDays.sources} />
+            <EffectiveRule id="phishingResistant" term="Security key or passkey required" value={e.phishingResistant.value ? 'Yes' : 'No'} sources={e.phishingResistant.sources} />
           </dl>
         </section>
 
@@ -138,6 +140,12 @@ export function AdminPolicyPage(props: { chrome: PageChrome; view: AdminPolicyVi
               ))}
               <p class="hint">Backup codes come with every method.</p>
             </fieldset>
+            <label class="check">
+              <input type="checkbox" name="requirePhishingResistant" value="on" checked={f.requirePhishingResistant === true} aria-describedby="phishing-resistant-help" /> Require a phishing-resistant method (a hardware or platform key, not codes)
+            </label>
+            <p class="hint" id="phishing-resistant-help">
+              Codes no longer finish the second step. Members without a key are asked to add one at their next sign-in; backup codes still let someone in who lost their key. Needs “Required” and security keys allowed.
+            </p>
             <label for="trust-days">Trust a browser for (days)</label>
             <input id="trust-days" class="days" name="trustBrowserDays" type="number" min={0} max={MAX_TRUST_BROWSER_DAYS} step={1} required value={f.trustBrowserDays} />
             <p class="hint">0 means “Trust this browser” is not offered. At most {MAX_TRUST_BROWSER_DAYS}.</p>
@@ -157,7 +165,8 @@ export function AdminPolicyPage(props: { chrome: PageChrome; view: AdminPolicyVi
                   <li key={r.id} data-role-id={r.id}>
                     <div>
                       <div class="name">
-                        {r.name} {r.requireTwoFactor ? <span class="badge ok">2FA required</span> : null}
+                        {r.name} {r.requireTwoFactor ? <span class="badge ok">2FA required</span> : null}{' '}
+                        {r.requirePhishingResistant ? <span class="badge ok">Key required</span> : null}
                       </div>
                     </div>
                     <form method="post" action={`/admin/policy/roles/${encodeURIComponent(r.id)}`} class="inline">
@@ -166,6 +175,15 @@ export function AdminPolicyPage(props: { chrome: PageChrome; view: AdminPolicyVi
                       <input type="hidden" name="requireTwoFactor" value={r.requireTwoFactor ? 'off' : 'on'} />
                       <button type="submit" class="link">
                         {r.requireTwoFactor ? `Stop requiring 2FA for ${r.name}` : `Require 2FA for ${r.name}`}
+                      </button>
+                    </form>
+                    <form method="post" action={`/admin/policy/roles/${encodeURIComponent(r.id)}`} class="inline">
+                      {csrf}
+                      <input type="hidden" name="org" value={v.orgId} />
+                      <input type="hidden" name="requireTwoFactor" value={r.requirePhishingResistant ? (r.requireTwoFactor ? 'on' : 'off') : 'on'} />
+                      <input type="hidden" name="requirePhishingResistant" value={r.requirePhishingResistant ? 'off' : 'on'} />
+                      <button type="submit" class="link">
+                        {r.requirePhishingResistant ? `Stop requiring a security key for ${r.name}` : `Require a security key for ${r.name}`}
                       </button>
                     </form>
                   </li>

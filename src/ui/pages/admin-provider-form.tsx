@@ -1,6 +1,8 @@
 import type { Channel, ProviderKind } from '../../delivery/index.js';
+import { AdminNav } from '../admin-nav.js';
 import type { PageChrome } from '../layout.js';
 import { Alert, CsrfField, Layout } from '../layout.js';
+import { ProviderInstructions } from './provider-instructions.js';
 
 export interface ProviderFormField {
   /** The configuration field this input fills. */
@@ -107,11 +109,13 @@ export function ProviderFormPage(props: { chrome: PageChrome; view: ProviderForm
   const back = `/admin/services?org=${encodeURIComponent(v.orgId)}`;
   return (
     <Layout {...props.chrome}>
+      <AdminNav current="services" />
       <section class="card" aria-labelledby="provider-form-title">
         <h1 id="provider-form-title">{editing ? `Edit ${v.name}` : `New ${KIND_LABELS[v.kind]} provider`}</h1>
         <p class="lead">
           {KIND_DESCRIPTIONS[v.kind]} For {v.orgName}.
         </p>
+        <ProviderInstructions kind={v.kind} />
         {props.error ? <Alert kind="error">{props.error}</Alert> : null}
         <form method="post" action={action} autocomplete="off">
           <CsrfField token={props.chrome.csrf} />

@@ -1,3 +1,4 @@
+import type { ManagedOrganisation } from '../admin-nav.js';
 import { AdminNav } from '../admin-nav.js';
 import type { PageChrome } from '../layout.js';
 import { Alert, CsrfField, Layout } from '../layout.js';
@@ -16,6 +17,72 @@ export interface AdminUserView {
   lastUsedAt: string | null;
   backupCodesLeft: number;
   factors: Array<{ id: string; type: string; label: string; destination: string | null; lastUsedAt: string | null }>;
+  /** Added by invitation and not accepted yet: no password, cannot sign in. */
+  invited?: boolean | undefined;
+  /** What the edit form offers; absent, the page shows no edit form. */
+  edit?: UserEditChoices | undefined;
+}
+
+export interface UserEditChoices {
+  orgId: string;
+  organisations: ManagedOrganisation[];
+  /** Roles and groups of the person's organisation, with whether they hold each directly. */
+  roles: Array<{ id: string; name: string; held: boolean }>;
+  groups: Array<{ id: string; name: string; held: boolean }>;
+}
+
+/** Name, organisation, roles and groups. Moving someone to another organisation drops the roles and groups of the old one. */
+function EditCard(props: { csrf: string; base: string; displayName: string; choices: UserEditChoices }) {
+  const c = props.choices;
+  return (
+    <section class="card" aria-labelledby="edit-title">
+      <h2 id="edit-title">Name, organisation, roles and groups</h2>
+      <form method="post" action={`${props.base}/edit`}>
+        <CsrfField token={props.csrf} />
+        <label for="edit-name">Name</label>
+        <input id="edit-name" name="displayName" type="text" required maxLength={200} value={props.displayName} />
+        {c.organisations.length > 1 ? (
+          <>
+            <label for="edit-org">Organisation</label>
+            <select id="edit-org" name="org" aria-describedby="edit-org-help">
+              {c.organisations.map((o) => (
+                <option key={o.id} value={o.id} selected={o.id === c.orgId}>
+                  {`${'\u2003'.repeat(o.depth)}${o.name}`}
+                </option>
+              ))}
+            </select>
+            <p class="hint" id="edit-org-help">
+              Moving them removes the roles and groups of their current organisation.
+            </p>
+          </>
+        ) : (
+          <input type="hidden" name="org" value={c.orgId} />
+        )}
+        <fieldset>
+          <legend>Roles</legend>
+          {c.roles.length === 0 ? <p class="muted">This organisation has no roles yet.</p> : null}
+          {c.roles.map((r) => (
+            <label key={r.id} class="check">
+              <input type="checkbox" name={`role_${r.id}`} value="on" checked={r.held} /> {r.name}
+            </label>
+          ))}
+        </fieldset>
+        <fieldset>
+          <legend>Groups</legend>
+          {c.groups.length === 0 ? <p class="muted">This organisation has no groups yet.</p> : null}
+          {c.groups.map((g) => (
+            <label key={g.id} class="check">
+              <input type="checkbox" name={`group_${g.id}`} value="on" checked={g.held} /> {g.name}
+            </label>
+          ))}
+        </fieldset>
+        <button type="submit">Save changes</button>
+      </form>
+      <p class="hint">
+        <a href={`/admin/roles?org=${encodeURIComponent(c.orgId)}`}>Manage roles and groups</a>
+      </p>
+    </section>
+  );
 }
 
 /** Backup codes on show after an action: the stored set (with used ones marked) or a fresh set, shown once. */
@@ -88,7 +155,7 @@ export function AdminUserPage(props: {
             <dt>Organisation</dt>
             <dd>{v.orgName}</dd>
             <dt>Account</dt>
-            <dd data-testid="user-status">{v.disabled ? <span class="badge danger">Disabled</span> : 'Active'}</dd>
+            <dd data-testid="user-status">{v.disabled ? <span class="badge danger">Disabled</span> : v.invited ? <span class="badge warn">Invited</span> : 'Active'}</dd>
             <dt>Two-step verification</dt>
             <dd data-testid="user-2fa">
               {hasFactor ? <span class="badge ok">On</span> : <span class="badge">Off</span>}
@@ -120,14 +187,45 @@ export function AdminUserPage(props: {
                       {f.destination ? `${f.destination} · ` : ''}last used {f.lastUsedAt ?? 'never'}
                     </div>
                   </div>
+                  {v.self ? null : (
+                    <form method="post" action={`${base}/factors/${encodeURIComponent(f.id)}/remove`} class="inline">
+                      {csrf}
+                      <button type="submit" class="secondary">
+                        Switch off {f.label}
+                      </button>
+                    </form>
+                  )}
                 </li>
               ))}
             </ul>
           ) : (
             <p class="muted">No method is set up.</p>
           )}
-          <p class="hint">Only the user can set up a method, so that nobody else ever holds their secret. You can take methods away, not add them.</p>
+          <p class="hint">Only the user can set up a method, so that nobody else ever holds their secret. You can take methods away, not add them. Switching one off signs them out everywhere and emails them.</p>
         </section>
+
+        {v.invited && !v.self ? (
+          <section class="card" aria-labelledby="invitation-title">
+            <h2 id="invitation-title">Invitation</h2>
+            <p class="muted">{v.displayName} has not chosen a password yet. Send a new link (the old one stops working), or withdraw the invitation (the pending account is removed).</p>
+            <div class="actions">
+              <form method="post" action={`${base}/invitation/resend`} class="inline">
+                {csrf}
+                <button type="submit" class="secondary">
+                  Send a new invitation
+                </button>
+              </form>
+              <form method="post" action={`${base}/invitation/revoke`} class="inline">
+                {csrf}
+                <button type="submit" class="danger">
+                  Withdraw invitation
+                </button>
+              </form>
+            </div>
+          </section>
+        ) : null}
+
+        {v.edit ? <EditCard csrf={props.chrome.csrf} base={base} displayName={v.displayName} choices={v.edit} /> : null}
 
         {v.self ? (
           <section class="card">
@@ -158,9 +256,10 @@ export function AdminUserPage(props: {
               </section>
             ) : null}
 
+            {v.invited ? null : (
             <section class="card danger-zone" aria-labelledby="reset-title">
               <h2 id="reset-title">Reset factors</h2>
-              <p>For a lost phone: removes every sign-in method, backup code and trusted browser of {v.displayName}, and signs them out everywhere. They set up a new method at their next sign-in.</p>
+              <p>For a lost phone: removes every sign-in method, backup code and trusted browser of {v.displayName}, and signs them out everywhere. Their next sign-in with the password asks them to set up a new method: before they get in where policy requires two-step verification, otherwise with the choice to skip it. They are emailed what happened and what comes next.</p>
               <form method="post" action={`${base}/reset-factors`}>
                 {csrf}
                 <label class="check">
@@ -171,7 +270,23 @@ export function AdminUserPage(props: {
                 </button>
               </form>
             </section>
+            )}
 
+            <section class="card danger-zone" aria-labelledby="delete-title">
+              <h2 id="delete-title">Delete account</h2>
+              <p>Removes {v.displayName} with their sessions, sign-in methods, backup codes, trusted browsers and devices. The audit log keeps their id and email.</p>
+              <form method="post" action={`${base}/delete`}>
+                {csrf}
+                <label class="check">
+                  <input type="checkbox" name="confirm" value="yes" required /> I understand that the account is deleted for good
+                </label>
+                <button type="submit" class="danger">
+                  Delete account
+                </button>
+              </form>
+            </section>
+
+            {v.invited ? null : (
             <section class="card" aria-labelledby="status-title">
               <h2 id="status-title">{v.disabled ? 'Enable account' : 'Disable account'}</h2>
               <p class="muted">
@@ -184,6 +299,7 @@ export function AdminUserPage(props: {
                 </button>
               </form>
             </section>
+            )}
           </>
         )}
       </div>

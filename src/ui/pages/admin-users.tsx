@@ -1,11 +1,11 @@
 import type { ManagedOrganisation } from '../admin-nav.js';
 import { AdminNav } from '../admin-nav.js';
 import type { PageChrome } from '../layout.js';
-import { Alert, Layout } from '../layout.js';
+import { Alert, CsrfField, Layout } from '../layout.js';
+import { METHOD_LABELS } from './enrol-code.js';
 
-export const FACTOR_TYPE_LABELS: Record<string, string> = { totp: 'Authenticator app', sms: 'Text message', email: 'Email' };
-
-export const factorTypeLabel = (type: string) => FACTOR_TYPE_LABELS[type] ?? type;
+/** One set of names for the methods, the same the person sees on their own pages. */
+export const factorTypeLabel = (type: string) => METHOD_LABELS[type] ?? type;
 
 export interface AdminUserRow {
   id: string;
@@ -13,6 +13,8 @@ export interface AdminUserRow {
   displayName: string;
   orgName: string;
   disabled: boolean;
+  /** Added by invitation and not accepted yet. */
+  invited?: boolean | undefined;
   /** Kinds of active factors, as stored ("totp", "sms", "email"). */
   methods: string[];
   /** Already formatted in the viewer's time zone. */
@@ -32,6 +34,49 @@ export interface AdminUsersView {
   nextHref: string | null;
   /** Link back to the first page, when this is a later one. */
   firstHref: string | null;
+}
+
+/** What the invite form shows again after a refusal. */
+export interface InviteForm {
+  email?: string | undefined;
+  displayName?: string | undefined;
+  orgId?: string | undefined;
+  error?: string | undefined;
+}
+
+/** Invites a person: they get an email with a link to choose their password. */
+function InviteCard(props: { csrf: string; organisations: ManagedOrganisation[]; orgId: string; form: InviteForm }) {
+  const f = props.form;
+  const selected = f.orgId ?? props.orgId;
+  return (
+    <section class="card" aria-labelledby="invite-title">
+      <h2 id="invite-title">Invite a person</h2>
+      <p class="muted">They get an email with a link to choose their password (it works once, for 7 days), then sign in; if policy requires it they set up two-step verification then.</p>
+      {f.error ? <Alert kind="error">{f.error}</Alert> : null}
+      <form method="post" action="/admin/users/invite" class="single">
+        <CsrfField token={props.csrf} />
+        <label for="invite-email">Email</label>
+        <input id="invite-email" name="email" type="email" required maxLength={254} autocomplete="off" value={f.email ?? ''} />
+        <label for="invite-name">Name (optional)</label>
+        <input id="invite-name" name="displayName" type="text" maxLength={200} autocomplete="off" value={f.displayName ?? ''} />
+        {props.organisations.length > 1 ? (
+          <>
+            <label for="invite-org">Organisation</label>
+            <select id="invite-org" name="org">
+              {props.organisations.map((o) => (
+                <option key={o.id} value={o.id} selected={o.id === selected}>
+                  {`${'\u2003'.repeat(o.depth)}${o.name}`}
+                </option>
+              ))}
+            </select>
+          </>
+        ) : (
+          <input type="hidden" name="org" value={selected} />
+        )}
+        <button type="submit">Send invitation</button>
+      </form>
+    </section>
+  );
 }
 
 /** The status cell: which methods a user holds, or that they hold none (and whether policy will make them enrol). */
@@ -63,7 +108,7 @@ function TwoFactorCell(props: { user: AdminUserRow }) {
   );
 }
 
-export function AdminUsersPage(props: { chrome: PageChrome; view: AdminUsersView }) {
+export function AdminUsersPage(props: { chrome: PageChrome; view: AdminUsersView; invite?: InviteForm | undefined }) {
   const v = props.view;
   const manyOrgs = v.organisations.length > 1;
   return (
@@ -95,6 +140,8 @@ export function AdminUsersPage(props: { chrome: PageChrome; view: AdminUsersView
           </label>
           <button type="submit">Show users</button>
         </form>
+
+        <InviteCard csrf={props.chrome.csrf} organisations={v.organisations} orgId={v.orgId} form={props.invite ?? {}} />
 
         <section class="card" aria-labelledby="users-title">
           <h2 id="users-title">{v.noTwoFactor ? 'Users without two-step verification' : 'All users'}</h2>
@@ -128,7 +175,7 @@ export function AdminUsersPage(props: { chrome: PageChrome; view: AdminUsersView
                       </td>
                       <td>{u.lastUsedAt ?? <span class="muted">never</span>}</td>
                       <td>{u.methods.length === 0 && u.backupCodesLeft === 0 ? <span class="muted">—</span> : u.backupCodesLeft}</td>
-                      <td>{u.disabled ? <span class="badge danger">Disabled</span> : <span class="muted">Active</span>}</td>
+                      <td>{u.disabled ? <span class="badge danger">Disabled</span> : u.invited ? <span class="badge warn">Invited</span> : <span class="muted">Active</span>}</td>
                     </tr>
                   ))}
                 </tbody>

@@ -3,6 +3,10 @@ import { Alert, CsrfField, Layout } from '../layout.js';
 import type { PendingChangeRow } from './deploy-target.js';
 import { PendingChangeList } from './deploy-target.js';
 import { TargetBadges } from './deploys.js';
+import { MethodSelect, SendCodeForms } from '../code-form.js';
+import { SecurityKeyForm } from './security-key.js';
+import type { PendingApproval } from '../approval-prompt.js';
+import { ApprovalPrompt, ApproveOnPhoneButtons } from '../approval-prompt.js';
 
 export interface DeployNowView {
   targetId: string;
@@ -25,6 +29,11 @@ export interface DeployNowView {
   /** Methods whose code is sent on request. */
   sendable: Array<{ method: string; label: string }>;
   selected?: string | undefined;
+  /** The viewer's security key: options whose challenge is derived from this digest and target, and the nonce it came from. */
+  securityKey?: { options: string; nonce: string } | undefined;
+  /** The viewer's paired phones, and the request just sent to one (its number is shown here, picked on the phone). */
+  approvers?: Array<{ id: string; name: string }> | undefined;
+  approval?: PendingApproval | undefined;
 }
 
 export function DeployNowPage(props: { chrome: PageChrome; view: DeployNowView; notice?: string | undefined; error?: string | undefined }) {
@@ -71,7 +80,7 @@ export function DeployNowPage(props: { chrome: PageChrome; view: DeployNowView; 
           ) : (
             <>
               <p class="lead">{v.changes.length === 1 ? 'This change goes live:' : `These ${v.changes.length} changes go live:`}</p>
-              <PendingChangeList changes={v.changes} testId="deploy-changes" />
+              <PendingChangeList changes={v.changes} testId="deploy-changes" values />
             </>
           )}
 
@@ -97,25 +106,31 @@ export function DeployNowPage(props: { chrome: PageChrome; view: DeployNowView; 
           {v.nothingToDeploy ? <Alert kind="info">What would go out is exactly what is live already. There is nothing to deploy.</Alert> : null}
           {v.blocked ? <Alert kind="warn">{v.blocked}</Alert> : null}
 
-          {showForm ? (
+          {showForm && needsCode && v.securityKey ? (
+            <SecurityKeyForm kind="get" action={`${base}/deploy`} csrf={props.chrome.csrf} options={v.securityKey.options} field="code" button={v.rollback ? 'Roll back with security key' : 'Deploy with security key'}>
+              <input type="hidden" name="digest" value={v.digest} />
+              {v.rollback ? <input type="hidden" name="rollbackTo" value={v.rollback.id} /> : null}
+              <input type="hidden" name="method" value="webauthn" />
+              <input type="hidden" name="nonce" value={v.securityKey.nonce} />
+              <p class="hint">Your key signs this exact bundle (its digest) for this target.</p>
+            </SecurityKeyForm>
+          ) : null}
+          {showForm && needsCode && !v.approval ? <ApproveOnPhoneButtons approvers={v.approvers ?? []} action={`${base}/deploy/approve`} fields={hidden} secondary /> : null}
+          {showForm && needsCode && v.approval ? (
+            <form method="post" action={`${base}/deploy`} data-approval-request={v.approval.requestId} data-approval-status={`${base}/deploy/approval?digest=${encodeURIComponent(v.digest)}${v.rollback ? `&rollback=${encodeURIComponent(v.rollback.id)}` : ''}`}>
+              {hidden}
+              <ApprovalPrompt approval={v.approval} sent="We sent the deploy to your phone." />
+              <button type="submit" class="secondary">
+                I approved it on my phone
+              </button>
+            </form>
+          ) : null}
+          {showForm && (!needsCode || v.methods.length > 0) ? (
             <form method="post" action={`${base}/deploy`} class="deploy-confirm">
               {hidden}
               {needsCode ? (
                 <>
-                  {v.methods.length > 1 ? (
-                    <>
-                      <label for="deploy-method">Method</label>
-                      <select id="deploy-method" name="method">
-                        {v.methods.map((m) => (
-                          <option key={m.method} value={m.method} selected={m.method === v.selected}>
-                            {m.label}
-                          </option>
-                        ))}
-                      </select>
-                    </>
-                  ) : (
-                    <input type="hidden" name="method" value={v.methods[0]?.method ?? 'totp'} />
-                  )}
+                  <MethodSelect id="deploy-method" methods={v.methods} selected={v.selected} />
                   <label for="deploy-code">Current code from your device</label>
                   <input
                     id="deploy-code"
@@ -145,17 +160,7 @@ export function DeployNowPage(props: { chrome: PageChrome; view: DeployNowView; 
               </div>
             </form>
           ) : null}
-          {showForm && needsCode
-            ? v.sendable.map((m) => (
-                <form method="post" action={`${base}/deploy/send-code`} class="send-code" key={m.method}>
-                  {hidden}
-                  <input type="hidden" name="method" value={m.method} />
-                  <button type="submit" class="secondary">
-                    Send me a code by {m.label}
-                  </button>
-                </form>
-              ))
-            : null}
+          {showForm && needsCode ? <SendCodeForms action={`${base}/deploy/send-code`} methods={v.sendable} fields={hidden} /> : null}
         </section>
       </div>
     </Layout>

@@ -8,6 +8,38 @@ export interface PendingChangeRow {
   summary: string;
   author: string;
   at: string;
+  /** The entry before and after the change (canonical JSON; null when absent), shown on Deploy Now. */
+  oldValue?: string | null | undefined;
+  newValue?: string | null | undefined;
+}
+
+/** Values longer than this are folded: the start shows, the whole value opens on request. */
+const FOLD_AT = 120;
+
+/** A JSON value as text: escaped by the renderer, folded when long, "absent" when there is none. */
+export function JsonValue(props: { value: string | null | undefined; testId: string }) {
+  if (props.value === null || props.value === undefined) {
+    return (
+      <span class="muted" data-testid={props.testId}>
+        (absent)
+      </span>
+    );
+  }
+  if (props.value.length <= FOLD_AT) {
+    return (
+      <code class="json" data-testid={props.testId}>
+        {props.value}
+      </code>
+    );
+  }
+  return (
+    <details class="json-fold" data-testid={props.testId}>
+      <summary>
+        <code class="json">{`${props.value.slice(0, FOLD_AT)}…`}</code> <span class="muted">({props.value.length} characters, show all)</span>
+      </summary>
+      <pre class="json">{props.value}</pre>
+    </details>
+  );
 }
 
 export interface DeploymentRow {
@@ -35,19 +67,33 @@ export interface DeployTargetView {
   deployers: Array<{ email: string; enrolled: boolean }>;
   /** Why the viewer cannot deploy, or null when they can. */
   blocked: string | null;
+  /** The viewer is an admin: settings and deployers are theirs to change. */
+  canManage?: boolean | undefined;
 }
 
-/** Pending changes, oldest first: summary, entry key, author and time. */
-export function PendingChangeList(props: { changes: readonly PendingChangeRow[]; testId?: string }) {
+/** Pending changes, oldest first: summary, entry key, author and time; with `values`, what each entry was and becomes. */
+export function PendingChangeList(props: { changes: readonly PendingChangeRow[]; testId?: string; values?: boolean }) {
   return (
     <ul class="items changes" {...(props.testId ? { 'data-testid': props.testId } : {})}>
       {props.changes.map((c) => (
-        <li key={c.id}>
+        <li key={c.id} data-change-key={c.key}>
           <div class="grow">
             <div class="name">{c.summary}</div>
             <div class="meta">
               <code>{c.key}</code> · {c.author} · {c.at}
             </div>
+            {props.values ? (
+              <dl class="change-values">
+                <dt>Old value</dt>
+                <dd>
+                  <JsonValue value={c.oldValue} testId="old-value" />
+                </dd>
+                <dt>New value</dt>
+                <dd>
+                  <JsonValue value={c.newValue} testId="new-value" />
+                </dd>
+              </dl>
+            ) : null}
           </div>
         </li>
       ))}
@@ -180,6 +226,11 @@ export function DeployTargetPage(props: { chrome: PageChrome; view: DeployTarget
 
         <section class="card" aria-labelledby="deployers-title">
           <h2 id="deployers-title">Who may deploy</h2>
+          {v.canManage ? (
+            <p>
+              <a href={`${base}/settings`}>Settings and deployers</a>
+            </p>
+          ) : null}
           {v.deployers.length === 0 ? (
             <p class="muted">{v.requireTwoFactor ? 'Nobody yet. An administrator picks people who have two-step verification.' : 'Administrators. An administrator may also name deployers.'}</p>
           ) : (

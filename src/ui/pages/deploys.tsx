@@ -26,7 +26,7 @@ export function shortDigest(digest: string): string {
   return digest.replace(/^sha256:/, '').slice(0, 12);
 }
 
-export function DeploysPage(props: { chrome: PageChrome; targets: DeployTargetRow[]; error?: string | undefined }) {
+export function DeploysPage(props: { chrome: PageChrome; targets: DeployTargetRow[]; canCreate?: boolean | undefined; error?: string | undefined }) {
   return (
     <Layout {...props.chrome}>
       <section class="card deploy-wide" aria-labelledby="deploys-title">
@@ -34,7 +34,7 @@ export function DeploysPage(props: { chrome: PageChrome; targets: DeployTargetRo
         <p class="lead">What each target serves now, and what is waiting to go out.</p>
         {props.error ? <Alert kind="error">{props.error}</Alert> : null}
         {props.targets.length === 0 ? (
-          <p class="muted">There are no deploy targets in your organisation yet. An administrator creates them.</p>
+          <p class="muted">{props.canCreate ? 'There are no deploy targets in your organisation yet.' : 'There are no deploy targets in your organisation yet. An administrator creates them.'}</p>
         ) : (
           <ul class="items targets">
             {props.targets.map((t) => (
@@ -67,6 +67,16 @@ export function DeploysPage(props: { chrome: PageChrome; targets: DeployTargetRo
             ))}
           </ul>
         )}
+        {props.canCreate ? (
+          <div class="actions">
+            <a class="button" href="/deploy/new">
+              New target
+            </a>
+            <a class="button secondary" href="/deploy/api-keys">
+              API keys
+            </a>
+          </div>
+        ) : null}
       </section>
     </Layout>
   );

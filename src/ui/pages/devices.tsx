@@ -53,6 +53,14 @@ function SeenLine(props: { firstSeenAt: Stamp; lastSeenAt: Stamp; blockedAt: Sta
 }
 
 function BlockForm(props: { kind: 'devices' | 'locations'; id: string; blocked: boolean; name: string; csrf: string }) {
+  // Blocking a whole place is confirmed on a page of its own, which says what it shuts out.
+  if (props.kind === 'locations' && !props.blocked) {
+    return (
+      <a href={`/account/security/locations/${props.id}/block`} aria-label={`Block ${props.name}`}>
+        Block
+      </a>
+    );
+  }
   return (
     <form method="post" action={`/account/security/${props.kind}/${props.id}/${props.blocked ? 'unblock' : 'block'}`} class="inline">
       <CsrfField token={props.csrf} />

@@ -1,9 +1,10 @@
 import { getCountries, getCountryCallingCode } from 'libphonenumber-js/max';
+import type { ComponentChildren } from 'preact';
 import type { PageChrome } from '../layout.js';
 import { Alert, CodeInput, CsrfField, Layout } from '../layout.js';
 
 /** What each method is called on every page, so the sign-in step, enrolment and security agree. */
-export const METHOD_LABELS: Record<string, string> = { totp: 'Authenticator app', sms: 'Text message', email: 'Email', backup_code: 'Backup code' };
+export const METHOD_LABELS: Record<string, string> = { totp: 'Authenticator app', sms: 'Text message', email: 'Email', backup_code: 'Backup code', webauthn: 'Security key or passkey', push: 'Phone approval' };
 
 const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
 
@@ -70,8 +71,22 @@ export function codeFieldLabel(channel: string): string {
   return 'Code from your authenticator app';
 }
 
-export function resendHint(seconds: number | undefined): string {
-  return seconds && seconds > 0 ? `You can ask for a new code in ${seconds} seconds.` : 'You can ask for a new code now.';
+/**
+ * When another code may be asked for, counting down in the page, so the hint and the button never
+ * disagree. Unknown (the code went out on an earlier page) says what to do rather than "now".
+ */
+export function resendHint(seconds: number | undefined): ComponentChildren {
+  if (seconds === undefined) return 'If it has not arrived within a minute, ask for a new code.';
+  if (seconds <= 0) return 'You can ask for a new code now.';
+  return (
+    <>
+      You can ask for a new code in{' '}
+      <span data-countdown={String(seconds)} data-countdown-unit="seconds" data-countdown-done="Nothing arrived? You can ask for a new code now.">
+        {seconds} seconds
+      </span>
+      .
+    </>
+  );
 }
 
 /** Confirms a factor being added with the code sent to it (or, for an authenticator, the code it shows). */
@@ -83,7 +98,6 @@ export function EnrolCodePage(props: { chrome: PageChrome; view: EnrolCodeView; 
       <section class="card narrow" aria-labelledby="enrol-code-title">
         <h1 id="enrol-code-title">{v.heading}</h1>
         {props.notice ? <Alert kind="info">{props.notice}</Alert> : null}
-        {props.error ? <Alert kind="error">{props.error}</Alert> : null}
         <p class="lead" id="enrol-code-help">
           {leadFor(v)}
         </p>
@@ -91,7 +105,13 @@ export function EnrolCodePage(props: { chrome: PageChrome; view: EnrolCodeView; 
           <CsrfField token={props.chrome.csrf} />
           {hidden}
           <label for="code">{codeFieldLabel(v.channel)}</label>
-          <CodeInput invalid={Boolean(props.error)} describedBy="enrol-code-help" />
+          {/* The refusal sits by the field it is about; the page, its code and its destination stay. */}
+          {props.error ? (
+            <p class="field-error" id="code-error" role="alert">
+              {props.error}
+            </p>
+          ) : null}
+          <CodeInput invalid={Boolean(props.error)} describedBy={props.error ? 'code-error enrol-code-help' : 'enrol-code-help'} />
           <button type="submit">{v.submitLabel}</button>
         </form>
         <div class="alt muted">

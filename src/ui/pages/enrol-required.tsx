@@ -23,9 +23,20 @@ export function EnrolRequiredPage(props: { chrome: PageChrome; view: EnrolRequir
         {props.error ? <Alert kind="error">{props.error}</Alert> : null}
         {v.methods.length === 0 ? (
           <Alert kind="warn">Your organisation requires two-step verification, but none of the methods it allows can be used right now. Ask your administrator for help.</Alert>
+        ) : v.methods.length === 1 && v.methods[0] === 'webauthn' ? (
+          <p class="lead">Your organisation requires a security key or passkey at sign-in: codes are not enough. Add one now; you are signed in once it works.</p>
         ) : (
           <p class="lead">Your organisation requires a second step at sign-in. Choose how you want to get your codes; you are signed in once it works.</p>
         )}
+        {v.methods.includes('webauthn') ? (
+          <div class="choice" aria-labelledby="enrol-webauthn-title">
+            <h2 id="enrol-webauthn-title">Security key or passkey</h2>
+            <p class="muted">A USB or NFC key, this device's fingerprint, face or PIN, or a passkey on your phone.</p>
+            <form method="get" action="/sign-in/enrol/webauthn">
+              <button type="submit">Add a security key or passkey</button>
+            </form>
+          </div>
+        ) : null}
         {v.methods.includes('totp') ? (
           <div class="choice" aria-labelledby="enrol-totp-title">
             <h2 id="enrol-totp-title">Authenticator app</h2>

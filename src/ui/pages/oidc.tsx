@@ -87,12 +87,24 @@ export function OidcEnrolPage(props: { chrome: PageChrome; appName: string; acti
           <CsrfField token={props.chrome.csrf} />
           <button type="submit">Use an authenticator app</button>
         </form>
-        <form method="post" action={props.cancelAction} class="alt">
+        <CancelToApp action={props.cancelAction} csrf={props.chrome.csrf} appName={props.appName} />
+      </section>
+    </Layout>
+  );
+}
+
+/** The app asked for the phishing-resistant level: this sign-in used no key, so the person signs in again with one. */
+export function OidcKeyRequiredPage(props: { chrome: PageChrome; appName: string; action: string; cancelAction: string }) {
+  return (
+    <Layout {...props.chrome}>
+      <section class="card narrow" aria-labelledby="oidc-key-title">
+        <h1 id="oidc-key-title">Use a security key or passkey</h1>
+        <p class="lead">{props.appName} asks for a sign-in with a security key or passkey, which a look-alike site cannot reuse. This sign-in used a code or a password only.</p>
+        <form method="post" action={props.action}>
           <CsrfField token={props.chrome.csrf} />
-          <button type="submit" class="link">
-            Cancel and go back to {props.appName}
-          </button>
+          <button type="submit">Sign in again with a key</button>
         </form>
+        <CancelToApp action={props.cancelAction} csrf={props.chrome.csrf} appName={props.appName} />
       </section>
     </Layout>
   );
@@ -134,5 +146,17 @@ export function OidcMessagePage(props: { chrome: PageChrome; heading: string; te
         {props.link ? <a href={props.link.href}>{props.link.label}</a> : null}
       </section>
     </Layout>
+  );
+}
+
+/** The way back to the app without signing in: the app is told the person cancelled. */
+function CancelToApp(props: { action: string; csrf: string; appName: string }) {
+  return (
+    <form method="post" action={props.action} class="alt">
+      <CsrfField token={props.csrf} />
+      <button type="submit" class="link">
+        Cancel and go back to {props.appName}
+      </button>
+    </form>
   );
 }

@@ -5,7 +5,7 @@ import { describeUserAgent } from '../user-agent.js';
 import { METHOD_LABELS, PhoneFields } from './enrol-code.js';
 
 export interface SecurityView {
-  factors: Array<{ id: string; label: string; type: string; destination?: string | undefined; createdAt: string; lastUsedAt: string | null }>;
+  factors: Array<{ id: string; label: string; type: string; destination?: string | undefined; createdAt: string; lastUsedAt: string | null; default?: boolean }>;
   backupCodes: { remaining: number; total: number; low: boolean };
   trustedBrowsers: Array<{ id: string; userAgent: string; ip: string; createdAt: string; expiresAt: string }>;
   /** Whether sensitive actions are unlocked right now (recent re-authentication). */
@@ -61,6 +61,7 @@ export function SecurityPage(props: { chrome: PageChrome; view: SecurityView; no
   const totp = method('totp');
   const sms = method('sms');
   const email = method('email');
+  const securityKey = method('webauthn');
   return (
     <Layout {...props.chrome}>
       <SecurityNav current="factors" />
@@ -81,19 +82,40 @@ export function SecurityPage(props: { chrome: PageChrome; view: SecurityView; no
                 <div>
                   <div class="name">
                     {f.label} <span class="badge ok">On</span>
+                    {f.default && v.factors.length > 1 ? <> <span class="badge">Default</span></> : null}
                   </div>
                   <div class="meta">
                     {METHOD_LABELS[f.type] ?? f.type}
                     {f.destination ? <> · <span data-destination>{f.destination}</span></> : null} · added {f.createdAt} · last used {f.lastUsedAt ?? 'never'}
                   </div>
                   {f.type === 'sms' || f.type === 'email' ? <ChangeDestination factor={f} csrf={props.chrome.csrf} country={v.values.country} /> : null}
+                  {f.type === 'webauthn' ? (
+                    <details class="rename">
+                      <summary>Rename</summary>
+                      <form method="post" action={`/account/security/factors/${f.id}/rename`}>
+                        {csrf}
+                        <label for={`rename-${f.id}`}>New name for {f.label}</label>
+                        <input id={`rename-${f.id}`} name="name" type="text" maxLength={64} required value={f.label} />
+                        <button type="submit" class="small">
+                          Save name
+                        </button>
+                      </form>
+                    </details>
+                  ) : null}
+                  {/* With several methods the person picks the one sign-in opens on (text and email then send their code by themselves). */}
+                  {v.factors.length > 1 && !f.default ? (
+                    <form method="post" action={`/account/security/factors/${f.id}/default`} class="make-default">
+                      {csrf}
+                      <button type="submit" class="link" aria-label={`Make default: ${f.label}`}>
+                        Make default
+                      </button>
+                    </form>
+                  ) : null}
                 </div>
-                <form method="post" action={`/account/security/factors/${f.id}/remove`} class="inline">
-                  {csrf}
-                  <button type="submit" class="link" aria-label={`Remove ${f.label}`}>
-                    Remove
-                  </button>
-                </form>
+                {/* A step of its own: the next page says what removing it does (and asks to confirm it is you when needed). */}
+                <a href={`/account/security/factors/${f.id}/remove`} aria-label={`Remove ${f.label}`}>
+                  Remove
+                </a>
               </li>
             ))}
           </ul>
@@ -112,6 +134,22 @@ export function SecurityPage(props: { chrome: PageChrome; view: SecurityView; no
             </form>
           ) : (
             <Unavailable reason={totp.reason} />
+          )}
+        </div>
+
+        <div class="add-method" aria-labelledby="add-key-title">
+          <h3 id="add-key-title">Security key or passkey</h3>
+          {securityKey.available ? (
+            <form method="post" action="/account/security/webauthn">
+              {csrf}
+              <label for="key-label">
+                New key name <span class="optional">(optional)</span>
+              </label>
+              <input id="key-label" name="name" type="text" maxLength={64} placeholder="Security key" />
+              <button type="submit">Add security key</button>
+            </form>
+          ) : (
+            <Unavailable reason={securityKey.reason} />
           )}
         </div>
 
@@ -146,6 +184,16 @@ export function SecurityPage(props: { chrome: PageChrome; view: SecurityView; no
         </div>
       </section>
 
+      <section class="card" aria-labelledby="approvers-title">
+        <h2 id="approvers-title">Approve on your phone</h2>
+        <p>Get a prompt on your phone and tap the number shown on the screen you sign in on. No app store needed.</p>
+        <p>
+          <a class="button secondary" href="/account/security/approvers">
+            Phones for approvals
+          </a>
+        </p>
+      </section>
+
       {v.hasFactor ? (
         <section class="card" aria-labelledby="backup-title">
           <h2 id="backup-title">Backup codes</h2>
@@ -153,12 +201,11 @@ export function SecurityPage(props: { chrome: PageChrome; view: SecurityView; no
             {v.backupCodes.remaining} of {v.backupCodes.total} backup codes left.
           </p>
           {v.backupCodes.low ? <Alert kind="warn">You are running out of backup codes. Create a new set and keep it safe.</Alert> : null}
-          <form method="post" action="/account/security/backup-codes" class="single">
-            {csrf}
-            <button type="submit" class="secondary">
+          <p>
+            <a class="button secondary" href="/account/security/backup-codes/new">
               Create new backup codes
-            </button>
-          </form>
+            </a>
+          </p>
         </section>
       ) : null}
 

@@ -16,6 +16,7 @@ header.top .brand { font-weight: 700; font-size: 1.0625rem; text-decoration: non
 header.top nav { display: flex; flex-wrap: wrap; gap: .25rem 1.25rem; align-items: center; }
 header.top nav a, header.top nav button.link { color: var(--ink); text-decoration: none; font-weight: 500; }
 header.top nav a:hover, header.top nav button.link:hover { color: var(--accent); text-decoration: underline; }
+header.top nav a[aria-current] { color: var(--accent); font-weight: 700; text-decoration: underline; text-decoration-thickness: 2px; text-underline-offset: .35em; }
 
 main { max-width: 42rem; margin: 2.5rem auto; padding: 0 1rem; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: var(--radius); padding: 1.75rem; margin-bottom: 1.25rem; box-shadow: 0 1px 2px rgba(16, 24, 40, .05); }
@@ -137,7 +138,7 @@ details.change form { margin-top: .25rem; }
 }
 
 /* Admin areas: users, policy, services. */
-main:has(.admin-wide) { max-width: 60rem; }
+main:has(.admin-wide), main.wide { max-width: 60rem; }
 .admin-nav { display: flex; flex-wrap: wrap; gap: .25rem; margin: 0 0 1.25rem; padding: .25rem; background: var(--card); border: 1px solid var(--line); border-radius: 10px; width: fit-content; }
 .admin-nav a { padding: .375rem .875rem; border-radius: 7px; color: var(--ink); text-decoration: none; font-weight: 500; }
 .admin-nav a:hover { background: #eef1f5; color: var(--ink); }
@@ -147,6 +148,11 @@ main:has(.admin-wide) { max-width: 60rem; }
 .badge.danger { background: #fee4e2; color: var(--danger); }
 .tags { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: .25rem; }
 .table-wrap { overflow-x: auto; margin: 0 0 .5rem; }
+/* Wide tables scroll sideways inside their card; the first column stays in view, so a row is always named. */
+.table-wrap th:first-child, .table-wrap td:first-child { position: sticky; left: 0; z-index: 1; background: var(--card); box-shadow: 1px 0 0 var(--line); }
+@media (max-width: 560px) {
+  .table-wrap th:first-child, .table-wrap td:first-child { min-width: 8rem; max-width: 42vw; }
+}
 table.users { min-width: 40rem; font-size: .9375rem; }
 table.users th { font-size: .8125rem; color: var(--muted); font-weight: 600; text-transform: uppercase; letter-spacing: .03em; }
 table.users td .name { font-weight: 600; overflow-wrap: anywhere; }
@@ -183,6 +189,17 @@ table.history th { font-size: .8125rem; color: var(--muted); font-weight: 600; t
 table.history .meta { color: var(--muted); font-size: .875rem; }
 ul.plain { list-style: none; margin: 0; padding: 0; }
 form.deploy-confirm { margin-top: 1rem; }
+dl.change-values { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .125rem .75rem; margin: .5rem 0 0; font-size: .875rem; }
+dl.change-values dt { color: var(--muted); }
+dl.change-values dd { margin: 0; min-width: 0; }
+code.json, pre.json { font-family: var(--mono); font-size: .8125rem; overflow-wrap: anywhere; word-break: break-all; white-space: pre-wrap; }
+pre.json { margin: .375rem 0 0; padding: .5rem .75rem; background: var(--bg); border: 1px solid var(--line); border-radius: 8px; max-height: 20rem; overflow: auto; }
+details.json-fold summary { cursor: pointer; }
+details.setup { margin: 0 0 1.25rem; padding: .75rem 1rem; background: var(--bg); border: 1px solid var(--line); border-radius: 8px; font-size: .9375rem; }
+details.setup summary { cursor: pointer; font-weight: 600; }
+details.setup[open] summary { margin-bottom: .5rem; }
+details.setup ol { margin: 0 0 1rem; padding-left: 1.25rem; }
+details.setup > :last-child { margin-bottom: 0; }
 form.deploy-confirm input.code { max-width: 12rem; }
 /* Security centre: sessions, devices and locations, activity */
 .section-nav { display: flex; flex-wrap: wrap; gap: .25rem; margin: 0 0 1.25rem; padding: .25rem; background: var(--card); border: 1px solid var(--line); border-radius: 10px; width: fit-content; max-width: 100%; }
@@ -199,4 +216,38 @@ table.activity { min-width: 36rem; font-size: .9375rem; }
 table.activity th { font-size: .8125rem; color: var(--muted); font-weight: 600; text-transform: uppercase; letter-spacing: .03em; }
 table.activity td.when { white-space: nowrap; }
 table.activity .meta { color: var(--muted); font-size: .875rem; }
+/* The person's side: errors beside their field, copy buttons, links only phones need, lock countdowns */
+.field-error { color: var(--danger); font-weight: 600; font-size: .9375rem; margin: 0 0 .375rem; }
+.secret-row { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; }
+.secret-row button { margin-top: 0; }
+button.small { padding: .25rem .75rem; font-size: .875rem; }
+.phone-only { display: none; }
+@media (max-width: 760px), (pointer: coarse) and (max-width: 1024px) { .phone-only { display: block; } }
+form.make-default { margin-top: .375rem; font-size: .9375rem; }
+/* Dark theme: the same page, following the system's prefers-color-scheme. Colours chosen for WCAG AA
+   contrast on the dark card and background; the QR code keeps its white box so phones can scan it. */
+@media screen and (prefers-color-scheme: dark) {
+  :root { color-scheme: dark; --ink:#e6e9ee; --muted:#a9b3c1; --line:#353c47; --field:#7f8a99; --bg:#101317; --card:#191d23; --accent:#8fb0ff; --accent-hover:#b5caff; --accent-ink:#0d1117; --danger:#ff9b91; --ok:#7ddfaa; --warn:#f8c863; }
+  .card { box-shadow: none; }
+  input[type=text], input[type=email], input[type=password], input[type=number], input[type=tel], select { background: #0d1014; }
+  button.danger { color: #1b0d0b; }
+  button.secondary:hover, .button.secondary:hover, .admin-nav a:hover, .section-nav a:hover { background: #262c35; }
+  .alert.error { background: #351714; border-color: #7a2e26; }
+  .alert.info { background: #15203a; border-color: #2f4a85; }
+  .alert.warn { background: #2e2309; border-color: #6b4e0f; }
+  .badge { background: #2c333d; }
+  .badge.ok { background: #0f3321; }
+  .badge.warn { background: #3b2c06; }
+  .badge.danger { background: #451a16; }
+  .step-no, .admin-nav a[aria-current=page], .section-nav a[aria-current=page] { background: #22315a; }
+  .danger-zone { border-color: #7a2e26; }
+  .qr { border-color: #fff; }
+}
+/* Phone approvals: the number to pick, and the phone's choices. */
+.approval-number { font-size: 3.5rem; font-weight: 700; letter-spacing: .1em; text-align: center; margin: .5rem 0; }
+.approvals { list-style: none; padding: 0; }
+.approval .choices { display: flex; gap: .75rem; margin: .75rem 0; }
+.approval .choices button { flex: 1; font-size: 1.75rem; min-height: 3.5rem; }
+.approval .actions { display: flex; gap: .5rem; flex-wrap: wrap; }
+form.inline { display: inline; margin-left: .5rem; }
 `;

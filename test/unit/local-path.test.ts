@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { safeLocalPath } from '../../src/http/return-to.js';
+import { safeLocalPath } from '../../src/core/local-path.js';
 import { ENCODED_SLASH_PATHS, MALICIOUS_RETURN_PATHS, isSameSitePath } from '../helpers/redirects.js';
 
 describe('safeLocalPath', () => {

@@ -1,6 +1,3 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { CookieSettings } from './request-context.js';
-
 const SITE = 'http://twofold.invalid';
 /** A second, unrelated origin: a local path resolves to it as well; anything naming a host does not. */
 const ELSEWHERE = 'https://elsewhere.invalid:8443';
@@ -51,28 +48,4 @@ function staysOn(path: string, base: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Where the sign-in pages send someone once they are in (an app's authorization, say). */
-export const RETURN_COOKIE = 'twofold_return';
-const RETURN_PATH = '/sign-in';
-
-/** Remembers a safe `return_to` for the sign-in that starts now; an unsafe one is ignored. */
-export function rememberReturnTo(reply: FastifyReply, settings: CookieSettings, value: unknown, maxAgeMs: number): string | null {
-  const path = safeLocalPath(value);
-  if (path === null) return null;
-  reply.setCookie(RETURN_COOKIE, path, { httpOnly: true, secure: settings.secure, sameSite: 'lax', path: RETURN_PATH, maxAge: Math.floor(maxAgeMs / 1000) });
-  return path;
-}
-
-/** The remembered destination, if any; it is used once. */
-export function takeReturnTo(request: FastifyRequest, reply: FastifyReply, settings: CookieSettings): string | null {
-  const path = safeLocalPath(request.cookies[RETURN_COOKIE]);
-  if (request.cookies[RETURN_COOKIE] !== undefined) reply.clearCookie(RETURN_COOKIE, { httpOnly: true, secure: settings.secure, sameSite: 'lax', path: RETURN_PATH });
-  return path;
-}
-
-/** Forgets a remembered destination (a sign-in started without one). */
-export function forgetReturnTo(request: FastifyRequest, reply: FastifyReply, settings: CookieSettings): void {
-  if (request.cookies[RETURN_COOKIE] !== undefined) reply.clearCookie(RETURN_COOKIE, { httpOnly: true, secure: settings.secure, sameSite: 'lax', path: RETURN_PATH });
 }
