@@ -22,10 +22,11 @@ export interface TestDatabaseLocation {
 }
 
 /**
- * Kysely's migrator introspects *every* schema (`has_schema_privilege(name, ...)`), so a
- * schema dropped by a test running in parallel, between the catalog scan and that call, fails
- * another test's migration with 'schema "t_..." does not exist'. Migrations hold this advisory
- * lock shared and schema drops hold it exclusively, across all test processes.
+ * Kysely's own introspector read *every* schema, so a schema dropped by a test running in
+ * parallel failed another test's migration. Migrations now read only their own schema
+ * (src/store/postgres/schema-introspector.ts); this lock stays as a second guard for anything
+ * else that scans the catalog: migrations hold it shared, schema drops exclusively, across all
+ * test processes.
  */
 const SCHEMA_DROP_LOCK = 7_410_221;
 

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import type { Database, Organisation, Session, User } from '../../src/store/index.js';
 import { MIGRATIONS, audit, connectDatabase, migrateToLatest, organisations, rateLimits, roles, sessions, users } from '../../src/store/index.js';
 import type { TestDatabaseLocation } from '../helpers/backend.js';
@@ -221,6 +222,29 @@ describe(`store repositories (${currentBackend()})`, () => {
     } finally {
       await db.close();
       await fresh.dispose();
+    }
+  });
+
+  test('migrating looks only at its own schema, so what others do to theirs cannot fail it', { skip: currentBackend() !== 'postgres' && 'PostgreSQL only' }, async () => {
+    // Kysely's own introspector read every schema and looked each column up again by name: a
+    // table dropped elsewhere in between (a restore, another deployment, a parallel test) failed
+    // our migration with the other schema's error ('column "org_id" of relation "users" does not exist').
+    const fresh = await freshDatabaseLocation();
+    const other = await freshDatabaseLocation();
+    const admin = new pg.Client({ connectionString: fresh.databaseUrl });
+    await admin.connect();
+    const db = connectDatabase({ databaseUrl: fresh.databaseUrl, dataDir: fresh.dataDir, postgresSchema: fresh.postgresSchema! });
+    try {
+      await admin.query(`create table ${other.postgresSchema}.users (id text primary key, org_id text)`);
+      assert.equal((await withSchemasStable(fresh, () => migrateToLatest(db))).applied.length, MIGRATIONS.length);
+      const tables = await db.db.introspection.getTables();
+      assert.ok(tables.some((t) => t.name === 'users' && t.columns.some((c) => c.name === 'org_id')), 'our own tables are listed, with their columns');
+      assert.deepEqual([...new Set(tables.map((t) => t.schema))], [fresh.postgresSchema], 'and nothing of any other schema');
+    } finally {
+      await admin.end();
+      await db.close();
+      await fresh.dispose();
+      await other.dispose();
     }
   });
 });

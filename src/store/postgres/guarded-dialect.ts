@@ -1,15 +1,21 @@
 import { PostgresDialect } from 'kysely';
-import type { CompiledQuery, DatabaseConnection, Driver, QueryCompiler, QueryResult, TransactionSettings } from 'kysely';
+import type { CompiledQuery, DatabaseConnection, DatabaseIntrospector, Driver, Kysely, QueryCompiler, QueryResult, TransactionSettings } from 'kysely';
 import { translateConnectionFailure } from './errors.js';
+import { CurrentSchemaIntrospector } from './schema-introspector.js';
 
 /**
  * Kysely's PostgreSQL dialect, with every failure to reach the database (refused, dropped,
  * shut down, timed out) turned into a `database_unavailable` error, so callers see one domain
  * error instead of pg's many shapes. Query errors (constraints, syntax) pass through unchanged.
+ * Its introspector (what the migrator asks) reads only Twofold's own schema.
  */
 export class GuardedPostgresDialect extends PostgresDialect {
   override createDriver(): Driver {
     return new GuardedDriver(super.createDriver());
+  }
+
+  override createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    return new CurrentSchemaIntrospector(db);
   }
 }
 
