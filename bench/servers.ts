@@ -1,16 +1,19 @@
 /**
- * The servers under test, in their own process so the load generator does not share their
- * event loop: a bare node:http server and a Twofold server (SQLite in a temp dir), both on
- * 127.0.0.1. Prepares the users each scenario needs, reports them to the parent over IPC,
- * and shuts everything down (temp dir included) when told to or when the parent goes away.
+ * The servers under test, away from the load generator's event loop: a bare node:http server
+ * in this process and `twofold serve` (from dist/, SQLite in a temp dir or a PostgreSQL schema)
+ * in a process of its own, both on 127.0.0.1. This process prepares the people each scenario
+ * needs, reports them to the parent over IPC, samples the server's RSS, and shuts everything
+ * down (temp dir included) when told to or when the parent goes away.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
-import { LOG_REDACT, buildApp } from '../src/http/app.js';
+import type { Config } from '../src/config.js';
 import { openRuntime } from '../src/services/bootstrap.js';
 import { pgDriver } from '../src/store/postgres/pg-module.js';
 import type { Runtime } from '../src/services/bootstrap.js';
@@ -47,8 +50,8 @@ async function listenBare(): Promise<{ url: string; close(): Promise<void> }> {
 
 /** `--pg` (BENCH_PG=1): PostgreSQL at BENCH_DATABASE_URL, in a schema of its own that is dropped afterwards. */
 const PG_URL = process.env.BENCH_PG === '1' ? process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test' : null;
-/** The access log as `twofold serve` writes it (same options, redaction included), into /dev/null; BENCH_LOG=0 turns it off. */
-const LOGGER = process.env.BENCH_LOG === '0' ? false : { level: 'info', file: '/dev/null', redact: { paths: LOG_REDACT, censor: '[redacted]' } };
+/** The server writes its access log (into /dev/null) as `twofold serve` does; BENCH_LOG=0 turns it off. */
+const LOGGING = process.env.BENCH_LOG !== '0';
 
 async function pgQuery(text: string): Promise<void> {
   const client = new (pgDriver().Client)({ connectionString: PG_URL ?? '' });
@@ -60,38 +63,87 @@ async function pgQuery(text: string): Promise<void> {
   }
 }
 
-/** As `twofold serve` does it: config from env, runtime, app, listen on loopback. */
-async function listenTwofold(dataDir: string): Promise<{ url: string; runtime: Runtime; close(): Promise<void> }> {
-  const port = await freePort();
+/** The database both processes use: a temp dir for SQLite, a schema of its own on PostgreSQL. */
+interface BenchDatabase {
+  config: Config;
+  schema: string | null;
+  /** TWOFOLD_DATABASE_URL for the server process (the schema pinned in its options). */
+  serverUrl: string | null;
+}
+
+async function benchDatabase(dataDir: string): Promise<BenchDatabase> {
   const schema = PG_URL ? `bench_${Date.now().toString(36)}` : null;
   if (schema) await pgQuery(`create schema ${schema}`);
+  let serverUrl: string | null = null;
+  if (PG_URL && schema) {
+    const url = new URL(PG_URL);
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    serverUrl = url.toString();
+  }
   const config = loadConfig({
     TWOFOLD_DATA_DIR: dataDir,
     TWOFOLD_SECRET_KEY: 'b'.repeat(64),
     TWOFOLD_HOST: '127.0.0.1',
-    TWOFOLD_PORT: String(port),
-    ...(PG_URL ? { TWOFOLD_DATABASE_URL: PG_URL } : {}),
+    TWOFOLD_PORT: String(await freePort()),
+    ...(serverUrl ? { TWOFOLD_DATABASE_URL: serverUrl } : {}),
   });
-  const runtime = await openRuntime(config, schema ? { postgresSchema: schema } : {});
-  const app = await buildApp({ services: runtime.services, publicUrl: config.publicUrl, companyName: config.companyName, logger: LOGGER });
-  await app.listen({ host: config.host, port: config.port });
+  return { config, schema, serverUrl };
+}
+
+const DIST_CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+/**
+ * `twofold serve` from dist/, as an operator runs it (`npm start`), in a process of its own, so
+ * its memory is the server's alone and no TypeScript loader runs in it. Its access log goes to
+ * /dev/null as `info` lines (BENCH_LOG=0: `silent`). It shares the database with this process,
+ * which set the people up before it started.
+ */
+async function startServe(database: BenchDatabase): Promise<{ url: string; pid: number; close(): Promise<void> }> {
+  if (!existsSync(DIST_CLI)) throw new Error('bench: dist/cli.js is missing; run npm run build');
+  const { config } = database;
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    TWOFOLD_DATA_DIR: config.dataDir,
+    TWOFOLD_SECRET_KEY: 'b'.repeat(64),
+    TWOFOLD_HOST: config.host,
+    TWOFOLD_PORT: String(config.port),
+    TWOFOLD_LOG_LEVEL: LOGGING ? 'info' : 'silent',
+    ...(database.serverUrl ? { TWOFOLD_DATABASE_URL: database.serverUrl } : {}),
+  };
+  const devNull = openSync('/dev/null', 'w');
+  // BENCH_PROFILE=<dir>: the server writes a V8 CPU profile there when it stops (Chrome DevTools opens it).
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, DIST_CLI, 'serve'], { env, stdio: ['ignore', devNull, 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`bench: twofold serve exited (${child.exitCode}): ${stderr}`);
+    const ok = await fetch(`${config.publicUrl}/readyz`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`bench: twofold serve did not answer /readyz in 60 s: ${stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   return {
     url: config.publicUrl,
-    runtime,
+    pid: child.pid as number,
     async close() {
-      await app.close();
-      await runtime.close();
-      if (schema) await pgQuery(`drop schema if exists ${schema} cascade`);
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+      closeSync(devNull);
     },
   };
 }
 
-/** Resident set size of this process (the servers), sampled every 50 ms: the peak is what a machine must have. */
+/** Resident set size of the server process (VmRSS), sampled every 50 ms: the peak is what a machine must have. */
 let peakRss = 0;
-function sampleRss(): number {
-  const rss = process.memoryUsage.rss();
-  peakRss = Math.max(peakRss, rss);
-  return rss;
+function sampleRss(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
+  peakRss = Math.max(peakRss, kib * 1024);
+  return kib * 1024;
 }
 
 /** Signs in over HTTP like a client would and returns the session cookie's value. */
@@ -119,45 +171,53 @@ async function main(): Promise<void> {
   const started = Date.now();
   const dataDir = mkdtempSync(join(tmpdir(), 'twofold-bench-'));
   const bare = await listenBare();
-  const twofold = await listenTwofold(dataDir);
+  const database = await benchDatabase(dataDir);
+  // This process sets the people up through the services (and migrates); the server under test
+  // starts afterwards on the same database.
+  const runtime = await openRuntime(database.config, database.schema ? { postgresSchema: database.schema } : {});
+  const serving: { twofold?: Awaited<ReturnType<typeof startServe>> } = {};
 
   let closing: Promise<void> | undefined;
   const shutdown = () =>
     (closing ??= (async () => {
       await bare.close();
-      await twofold.close();
+      await serving.twofold?.close();
+      await runtime.close();
+      if (database.schema) await pgQuery(`drop schema if exists ${database.schema} cascade`);
       rmSync(dataDir, { recursive: true, force: true });
     })());
   // If the load generator dies, do not outlive it.
   process.on('disconnect', () => void shutdown().then(() => process.exit(0)));
   process.on('message', (raw) => {
     const message = raw as ParentMessage;
-    if (message.type === 'count') void counts(twofold.runtime).then(send);
+    if (message.type === 'count') void counts(runtime).then(send);
     if (message.type === 'stop') void shutdown().then(() => send({ type: 'stopped' }));
   });
 
-  const { services } = twofold.runtime;
+  const { services } = runtime;
   const actor = { userId: null, meta: null };
   const org = await services.accounts.createOrganisation('Bench', null, actor);
   const signInUsers: Credentials[] = Array.from({ length: SIGN_IN_USERS }, (_, i) => ({ email: `bench-pwd-${i}@example.com`, password: PASSWORD }));
   const created = await Promise.all(signInUsers.map((u) => services.accounts.createUser({ orgId: org.id, email: u.email, password: u.password }, actor)));
-  const sessionToken = await sessionTokenFor(twofold.url, signInUsers[0] as Credentials);
-  const secondFactorPool = await prepareSecondFactorPool(twofold.runtime, created[0] as User, SECOND_FACTOR_USERS);
+  const secondFactorPool = await prepareSecondFactorPool(runtime, created[0] as User, SECOND_FACTOR_USERS);
+  const server = await startServe(database);
+  serving.twofold = server;
+  const sessionToken = await sessionTokenFor(server.url, signInUsers[0] as Credentials);
 
-  // Idle: set up, warm, nothing in flight. Peak: sampled from here to the end of the run.
-  global.gc?.();
-  const idleRssBytes = sampleRss();
-  setInterval(sampleRss, 50).unref();
+  // Idle: started, one sign-in served, a second to settle, nothing in flight. Peak: sampled from here to the end of the run.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const idleRssBytes = sampleRss(server.pid);
+  setInterval(() => sampleRss(server.pid), 50).unref();
   send({
     type: 'ready',
     bareUrl: bare.url,
-    twofoldUrl: twofold.url,
+    twofoldUrl: server.url,
     sessionToken,
     signInUsers,
     secondFactorPool,
     setupMs: Date.now() - started,
     backend: PG_URL ? 'postgres' : 'sqlite',
-    logging: LOGGER !== false,
+    logging: LOGGING,
     idleRssBytes,
   });
 }
