@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
-import { generateAuthenticationOptions, generateRegistrationOptions, verifyRegistrationResponse } from '@simplewebauthn/server';
+import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON, VerifiedRegistrationResponse } from '@simplewebauthn/server';
 import { conflict, invalidInput, notFound, unauthenticated } from '../core/errors.js';
 import { parseClientData, webAuthnAmr } from '../core/webauthn.js';
+import { simpleWebAuthn } from './second-factor/simplewebauthn.js';
 import type { Executor } from '../store/index.js';
 import { factors, webauthn } from '../store/index.js';
 import type { Actor } from './actor.js';
@@ -66,6 +66,7 @@ export class SecurityKeyService {
     const rp = relyingPartyOf(this.deps);
     const held = await webauthn.listActiveCredentials(this.db, user.id);
     const challenge = await issueChallenge(this.deps, this.db, registrationScope(actor, user), user.id);
+    const { generateRegistrationOptions } = await simpleWebAuthn();
     return generateRegistrationOptions({
       rpName: rp.name,
       rpID: rp.id,
@@ -103,10 +104,11 @@ export class SecurityKeyService {
     const rp = relyingPartyOf(this.deps);
     if (clientData.origin !== rp.origin) throw unauthenticated('webauthn_origin_mismatch', 'This security key answer was made for another website.');
 
+    const { verifyRegistrationResponse } = await simpleWebAuthn(); // before the transaction: the first load takes a moment
     const result = await this.db.transaction().execute(async (trx) => {
       const spent = await spendChallenge(this.deps, trx, clientData.challenge, registrationScope(actor, user), user.id);
       if (!spent.ok) throw unauthenticated(spent.reason, CHALLENGE_REFUSALS[spent.reason]);
-      let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
+      let verified: VerifiedRegistrationResponse;
       try {
         verified = await verifyRegistrationResponse({ response: registration, expectedChallenge: clientData.challenge, expectedOrigin: rp.origin, expectedRPID: rp.id, requireUserVerification: false });
       } catch (error) {
@@ -161,6 +163,7 @@ export class SecurityKeyService {
     const held = await webauthn.listActiveCredentials(this.db, user.id);
     if (held.length === 0) throw notFound('factor_not_found', 'You have no security key or passkey.');
     const challenge = await issueChallenge(this.deps, this.db, ref, user.id, challengeBytes);
+    const { generateAuthenticationOptions } = await simpleWebAuthn();
     return generateAuthenticationOptions({
       rpID: relyingPartyOf(this.deps).id,
       challenge: bytesOf(challenge),
@@ -176,6 +179,7 @@ export class SecurityKeyService {
    */
   async discoverableOptions(ref: ChallengeScopeRef): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const challenge = await issueChallenge(this.deps, this.db, ref, null);
+    const { generateAuthenticationOptions } = await simpleWebAuthn();
     return generateAuthenticationOptions({ rpID: relyingPartyOf(this.deps).id, challenge: bytesOf(challenge), allowCredentials: [], userVerification: 'preferred' });
   }
 }

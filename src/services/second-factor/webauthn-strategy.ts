@@ -1,7 +1,7 @@
-import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
-import { verifyAuthenticationResponse } from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON, VerifiedAuthenticationResponse } from '@simplewebauthn/server';
 import { constantTimeEqual } from '../../core/crypto.js';
 import { counterAcceptable, parseAuthenticatorData, parseClientData, rpIdHash, webAuthnAmr } from '../../core/webauthn.js';
+import { simpleWebAuthn } from './simplewebauthn.js';
 import type { Executor, Factor, WebAuthnCredential } from '../../store/index.js';
 import { factors, webauthn } from '../../store/index.js';
 import type { ServiceDeps } from '../context.js';
@@ -74,7 +74,8 @@ export async function checkAssertion(
   const spent = await spendChallenge(deps, db, clientData.challenge, ref, credential.user_id);
   if (!spent.ok) return { ok: false, failureCode: spent.reason, details: { factorId: factor.id } };
 
-  let verification: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
+  const { verifyAuthenticationResponse } = await simpleWebAuthn();
+  let verification: VerifiedAuthenticationResponse;
   try {
     verification = await verifyAuthenticationResponse({
       response: assertion,
