@@ -140,7 +140,12 @@ async function startServe(database: BenchDatabase): Promise<{ url: string; pid: 
 /** Resident set size of the server process (VmRSS), sampled every 50 ms: the peak is what a machine must have. */
 let peakRss = 0;
 function sampleRss(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return 0; // the server has already stopped
+  }
   const kib = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
   peakRss = Math.max(peakRss, kib * 1024);
   return kib * 1024;
@@ -175,11 +180,12 @@ async function main(): Promise<void> {
   // This process sets the people up through the services (and migrates); the server under test
   // starts afterwards on the same database.
   const runtime = await openRuntime(database.config, database.schema ? { postgresSchema: database.schema } : {});
-  const serving: { twofold?: Awaited<ReturnType<typeof startServe>> } = {};
+  const serving: { twofold?: Awaited<ReturnType<typeof startServe>>; sampler?: NodeJS.Timeout } = {};
 
   let closing: Promise<void> | undefined;
   const shutdown = () =>
     (closing ??= (async () => {
+      clearInterval(serving.sampler);
       await bare.close();
       await serving.twofold?.close();
       await runtime.close();
@@ -207,7 +213,8 @@ async function main(): Promise<void> {
   // Idle: started, one sign-in served, a second to settle, nothing in flight. Peak: sampled from here to the end of the run.
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const idleRssBytes = sampleRss(server.pid);
-  setInterval(() => sampleRss(server.pid), 50).unref();
+  serving.sampler = setInterval(() => sampleRss(server.pid), 50);
+  serving.sampler.unref();
   send({
     type: 'ready',
     bareUrl: bare.url,

@@ -17,7 +17,7 @@ export async function hitCounter(db: Executor, key: string, windowMs: number, no
     .onConflict((oc) =>
       oc.column('key').doUpdateSet((eb) => ({
         count: eb.case().when('rate_limits.reset_at', '<=', nowMs).then(1).else(eb('rate_limits.count', '+', 1)).end(),
-        reset_at: eb.case().when('rate_limits.reset_at', '<=', nowMs).then(resetAt).else(eb.ref('rate_limits.reset_at')).end(),
+        reset_at: eb.case().when('rate_limits.reset_at', '<=', nowMs).then(eb.val(resetAt)).else(eb.ref('rate_limits.reset_at')).end(),
       })),
     )
     .returning(['count', 'reset_at'])
@@ -40,7 +40,7 @@ export async function takeSlot(db: Executor, key: string, max: number, windowMs:
         .column('key')
         .doUpdateSet((eb) => ({
           count: eb.case().when('rate_limits.reset_at', '<=', nowMs).then(1).else(eb('rate_limits.count', '+', 1)).end(),
-          reset_at: eb.case().when('rate_limits.reset_at', '<=', nowMs).then(resetAt).else(eb.ref('rate_limits.reset_at')).end(),
+          reset_at: eb.case().when('rate_limits.reset_at', '<=', nowMs).then(eb.val(resetAt)).else(eb.ref('rate_limits.reset_at')).end(),
         }))
         .where((eb) => eb.or([eb('rate_limits.reset_at', '<=', nowMs), eb('rate_limits.count', '<', max)])),
     )
