@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import type { KyselyPlugin, QueryId } from 'kysely';
 import type { Database, Organisation, Session, User } from '../../src/store/index.js';
 import { MIGRATIONS, audit, connectDatabase, migrateToLatest, organisations, rateLimits, roles, sessions, users } from '../../src/store/index.js';
 import type { TestDatabaseLocation } from '../helpers/backend.js';
@@ -147,6 +148,26 @@ describe(`store repositories (${currentBackend()})`, () => {
     assert.deepEqual(await rateLimits.hitCounter(database.db, key, 1000, T0 + 1000), { count: 1, resetAt: T0 + 2000 });
     await rateLimits.clearCounter(database.db, key);
     assert.equal(await rateLimits.readCounter(database.db, key, T0 + 1001), undefined);
+  });
+
+  test('a counter statement has one SQL text whatever the time, so it is prepared once', async () => {
+    // A value inlined into the text (the window's end once was) makes every call a new
+    // statement: SQLite prepares it anew and the statement cache fills and empties.
+    const texts = new Set<string>();
+    const capture: KyselyPlugin = {
+      transformQuery: ({ node }) => {
+        texts.add(database.db.getExecutor().compileQuery(node, { queryId: 'capture' } as QueryId).sql);
+        return node;
+      },
+      transformResult: async ({ result }) => result,
+    };
+    const db = database.db.withPlugin(capture);
+    const key = `text:${randomUUID()}`;
+    for (const now of [T0, T0 + 1234, T0 + 99_999]) await rateLimits.hitCounter(db, key, 1000, now);
+    assert.equal(texts.size, 1, [...texts].join('\n'));
+    texts.clear();
+    for (const now of [T0, T0 + 1234, T0 + 99_999]) await rateLimits.takeSlot(db, key, 5, 1000, now);
+    assert.equal(texts.size, 1, [...texts].join('\n'));
   });
 
   test('20 concurrent hits on one counter are all counted', async () => {
