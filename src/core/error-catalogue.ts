@@ -171,6 +171,7 @@ export const ERROR_CATALOGUE = {
   client_not_found: 'not_found',
   client_is_public: 'invalid_input',
   audience_invalid: 'invalid_input',
+  audience_everyone_not_allowed: 'forbidden',
   scopes_invalid: 'invalid_input',
   redirect_uri_invalid: 'invalid_input',
   post_logout_redirect_uri_invalid: 'invalid_input',

@@ -1,5 +1,5 @@
 import { constantTimeEqual, hmacSha256, randomToken } from '../core/crypto.js';
-import { invalidInput, notFound } from '../core/errors.js';
+import { forbidden, invalidInput, notFound } from '../core/errors.js';
 import type { OidcScope } from '../core/oidc.js';
 import { normaliseRedirectUris, normaliseScopes } from '../core/oidc.js';
 import type { Executor } from '../store/index.js';
@@ -109,6 +109,7 @@ export class OidcClientService {
     return this.db.transaction().execute(async (trx) => {
       if (admin) await requireInTree(trx, admin, orgId);
       else if (!(await organisations.findOrganisation(trx, orgId))) throw notFound('organisation_not_found', 'No such organisation.');
+      if (audience === 'everyone' && admin) await requireMayOpenToEveryone(trx, admin);
       const now = this.deps.clock();
       const row: oidc.StoredOidcClient = {
         id: `${CLIENT_PREFIX}${randomToken(16)}`,
@@ -135,6 +136,12 @@ export class OidcClientService {
       });
       return { client: toView(row), secret };
     });
+  }
+
+  /** Whether this admin may open an app to everyone (the Apps page offers the choice only then). */
+  async mayOpenToEveryone(actor: Actor): Promise<boolean> {
+    const admin = await requireSudoAdmin(this.deps, actor);
+    return opensToEveryone(this.db, admin);
   }
 
   /** The clients of the admin's own organisation and every one below it, or of one of them. */
@@ -164,6 +171,7 @@ export class OidcClientService {
     };
     return this.db.transaction().execute(async (trx) => {
       const row = await this.managed(trx, admin, id);
+      if (patch.audience === 'everyone' && row.audience !== 'everyone') await requireMayOpenToEveryone(trx, admin);
       const now = this.deps.clock();
       await oidc.updateClient(trx, id, { ...patch, updated_at: now });
       await recordAudit(trx, now, { type: 'oidc_client.changed', actorUserId: admin.id, orgId: row.org_id, meta, details: { clientId: id, changed: Object.keys(patch), ...(patch.audience ? { audience: patch.audience } : {}) } });
@@ -234,6 +242,21 @@ export class OidcClientService {
     await requireInTree(db, admin, row.org_id, CLIENT_NOT_FOUND);
     return row;
   }
+}
+
+/**
+ * An app open to everyone signs in people of organisations its admin does not manage, and
+ * receives their email and organisation: a sub-organisation's admin could dress one up as the
+ * parent's app. Only an admin of a top-level organisation (or the command line) may open one;
+ * anyone who manages an app may narrow it.
+ */
+async function opensToEveryone(db: Executor, admin: Principal): Promise<boolean> {
+  const org = await organisations.findOrganisation(db, admin.org_id);
+  return org !== undefined && org.parent_id === null;
+}
+
+async function requireMayOpenToEveryone(db: Executor, admin: Principal): Promise<void> {
+  if (!(await opensToEveryone(db, admin))) throw forbidden('audience_everyone_not_allowed', 'Only an admin of a top-level organisation can open an app to everyone.');
 }
 
 function validAudience(value: string | undefined): OidcAudience {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as oidc from 'openid-client';
 import { SYSTEM_ACTOR } from '../../src/services/actor.js';
-import { PASSWORD, dbOf } from '../helpers/authenticator.js';
+import { PASSWORD, dbOf, signedInClient } from '../helpers/authenticator.js';
 import { currentBackend } from '../helpers/backend.js';
 import { SYSTEM, deliveryWorld } from '../helpers/delivery.js';
 import { hiddenFields, postForm } from '../helpers/forms.js';
@@ -189,5 +189,41 @@ describe(`OpenID Connect: who an app may sign in (${currentBackend()})`, () => {
     const own = await postForm(admin, '/admin/clients', { ...fields, name: 'Own desk', redirectUris: REDIRECT_URI, kind: 'confidential' });
     const ownId = /data-testid="client-id">([^<]+)</.exec(own.text)?.[1];
     assert.equal((await server.services.oidcClients.find(ownId!))?.audience, 'organisation');
+  });
+
+  test("a sub-organisation's admin cannot open an app to everyone, on the API or the page; they may narrow one", async (t) => {
+    const { server, subId, admin, orgId } = await twoTrees(t);
+    const email = `sub-admin-${Date.now()}@example.com`;
+    await server.services.accounts.createUser({ orgId: subId, email, password: PASSWORD, roles: ['admin'] }, SYSTEM);
+    const subAdmin = await signedInClient(server, email);
+    const body = { name: 'Look-alike portal', redirectUris: [REDIRECT_URI] };
+
+    const refused = await subAdmin.post(`/api/v1/organisations/${subId}/clients`, { ...body, audience: 'everyone' });
+    assert.equal(refused.status, 403, refused.text);
+    assert.equal(refused.json?.error?.code, 'audience_everyone_not_allowed');
+    const own = await subAdmin.post(`/api/v1/organisations/${subId}/clients`, body);
+    assert.equal(own.status, 201, own.text);
+    const ownId = (own.json?.client as { id: string }).id;
+    const widened = await subAdmin.request('PATCH', `/api/v1/clients/${ownId}`, { audience: 'everyone' });
+    assert.equal(widened.status, 403, widened.text);
+    assert.equal((await server.services.oidcClients.find(ownId))?.audience, 'organisation');
+    const created = await dbOf(server).selectFrom('audit_events').select('details').where('event_type', 'in', ['oidc_client.created', 'oidc_client.changed']).execute();
+    assert.equal(created.length, 1, 'only the narrow app was recorded');
+
+    // The page does not offer the choice, and a forged form is refused with the page's own error.
+    const page = await subAdmin.get(`/admin/clients?org=${subId}`);
+    assert.equal(page.status, 200);
+    assert.doesNotMatch(page.text, /value="everyone"/);
+    const fields = await hiddenFields(subAdmin, `/admin/clients?org=${subId}`);
+    const forged = await postForm(subAdmin, '/admin/clients', { ...fields, org: subId, name: 'Forged', redirectUris: REDIRECT_URI, kind: 'confidential', audience: 'everyone' });
+    assert.equal(forged.status, 403, forged.text);
+    assert.match(forged.text, /top-level organisation/);
+
+    // The top-level admin may open an app the sub-organisation registered; anyone may narrow it again.
+    const opened = await admin.request('PATCH', `/api/v1/clients/${ownId}`, { audience: 'everyone' });
+    assert.equal(opened.status, 200, opened.text);
+    assert.match((await admin.get(`/admin/clients?org=${orgId}`)).text, /value="everyone"/);
+    const narrowed = await subAdmin.request('PATCH', `/api/v1/clients/${ownId}`, { audience: 'organisation' });
+    assert.equal(narrowed.status, 200, narrowed.text);
   });
 });

@@ -35,7 +35,7 @@ export function apiClientRoutes(app: FastifyInstance, services: Services): void 
     {
       schema: {
         tags: ['clients'],
-        summary: "Register an OpenID Connect client; a confidential client's secret is in this answer only. It signs in people of the organisation and those below it, or anyone with audience 'everyone' (admins; needs re-authentication)", response: { 201: oidcClientWithSecret, ...errorReplies(ADMIN_SUDO, 'organisation_not_found', 'name_invalid', 'redirect_uri_invalid', 'post_logout_redirect_uri_invalid', 'scopes_invalid', 'audience_invalid') },
+        summary: "Register an OpenID Connect client; a confidential client's secret is in this answer only. It signs in people of the organisation and those below it, or anyone with audience 'everyone' (admins; needs re-authentication)", response: { 201: oidcClientWithSecret, ...errorReplies(ADMIN_SUDO, 'organisation_not_found', 'name_invalid', 'redirect_uri_invalid', 'post_logout_redirect_uri_invalid', 'scopes_invalid', 'audience_invalid', 'audience_everyone_not_allowed') },
         params: idParams,
         body: { type: 'object', required: ['name', 'redirectUris'], additionalProperties: false, properties: clientFields },
       },
@@ -54,7 +54,7 @@ export function apiClientRoutes(app: FastifyInstance, services: Services): void 
     {
       schema: {
         tags: ['clients'],
-        summary: 'Change a client: name, redirect URIs, scopes, whether it requires two-step verification, who may sign in to it (admins; needs re-authentication)', response: { 200: clientReply, ...errorReplies(ADMIN_SUDO, 'client_not_found', 'name_invalid', 'redirect_uri_invalid', 'post_logout_redirect_uri_invalid', 'scopes_invalid', 'audience_invalid') },
+        summary: 'Change a client: name, redirect URIs, scopes, whether it requires two-step verification, who may sign in to it (admins; needs re-authentication)', response: { 200: clientReply, ...errorReplies(ADMIN_SUDO, 'client_not_found', 'name_invalid', 'redirect_uri_invalid', 'post_logout_redirect_uri_invalid', 'scopes_invalid', 'audience_invalid', 'audience_everyone_not_allowed') },
         params: idParams,
         body: {
           type: 'object',

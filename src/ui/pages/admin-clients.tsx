@@ -27,6 +27,8 @@ export interface AdminClientsView {
   organisations: ManagedOrganisation[];
   orgId: string;
   orgName: string;
+  /** Only an admin of a top-level organisation may open an app to everyone. */
+  mayOpenToEveryone: boolean;
   clients: AdminClientRow[];
   allScopes: readonly string[];
   issuer: string;
@@ -168,15 +170,19 @@ export function AdminClientsPage(props: { chrome: PageChrome; view: AdminClients
               </label>
             ))}
           </fieldset>
-          <fieldset class="choices">
-            <legend>Who may sign in to it</legend>
-            <label class="check">
-              <input type="radio" name="audience" value="organisation" checked={v.values.audience !== 'everyone'} /> People of {v.orgName} and its sub-organisations
-            </label>
-            <label class="check">
-              <input type="radio" name="audience" value="everyone" checked={v.values.audience === 'everyone'} /> Everyone with an account here: an app shared by several organisations
-            </label>
-          </fieldset>
+          {v.mayOpenToEveryone ? (
+            <fieldset class="choices">
+              <legend>Who may sign in to it</legend>
+              <label class="check">
+                <input type="radio" name="audience" value="organisation" checked={v.values.audience !== 'everyone'} /> People of {v.orgName} and its sub-organisations
+              </label>
+              <label class="check">
+                <input type="radio" name="audience" value="everyone" checked={v.values.audience === 'everyone'} /> Everyone with an account here: an app shared by several organisations
+              </label>
+            </fieldset>
+          ) : (
+            <p class="hint">It signs in people of {v.orgName} and its sub-organisations.</p>
+          )}
           <p class="hint">The ID token carries each person's organisation (the org_id claim), so a shared app can tell them apart.</p>
           <label class="check">
             <input type="checkbox" name="requireTwoFactor" value="1" checked={v.values.requireTwoFactor === true} /> Require two-step verification for this app
