@@ -72,14 +72,16 @@ export function authPageRoutes(app: FastifyInstance, services: Services, cookies
 
   /**
    * A passkey sign-in for the page: a fresh challenge, bound to a handle the form carries. When
-   * this address has asked for too many, the page simply offers the password (never an error page).
+   * this address has asked for too many, the page simply offers the password (never an error page);
+   * any other failure (the database gone) is the page's failure too.
    */
   const passkeyOffer = async (request: FastifyRequest): Promise<PasskeyOffer | undefined> => {
     try {
       const { handle, options } = await services.signIn.passkeyOptions(requestMeta(request));
       return { handle, options: JSON.stringify(options) };
-    } catch {
-      return undefined;
+    } catch (error) {
+      if (isTwofoldError(error) && error.kind === 'rate_limited') return undefined;
+      throw error;
     }
   };
 
