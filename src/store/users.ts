@@ -125,8 +125,8 @@ export interface UserStatusRow {
   emailNormalized: string;
   displayName: string;
   status: UserStatus;
-  /** Kinds of active factors, in FactorType order. */
-  methods: FactorType[];
+  /** Kinds of active factors, in FactorType order, then 'push' for a paired phone (it lives outside the factors table). */
+  methods: Array<FactorType | 'push'>;
   lastUsedAt: number | null;
   backupCodesLeft: number;
   /** A role the person holds (directly or through a group) requires 2FA. */
@@ -177,6 +177,7 @@ export async function listUserStatusPage(db: Executor, filter: UserStatusFilter)
             .where('rp.require_two_factor', '=', 1),
         )
         .as('group_role_requires'),
+      eb.selectFrom('approver_devices as a').select((a) => a.fn.countAll().as('n')).whereRef('a.user_id', '=', 'u.id').where('a.removed_at', 'is', null).as('phones'),
       // A count per kind, not EXISTS: PostgreSQL may run an EXISTS in the select list as one hashed
       // scan of every active factor of that kind (300,000 rows at a million people) for each page.
       ...types.map((type) =>
@@ -231,7 +232,7 @@ export async function listUserStatusPage(db: Executor, filter: UserStatusFilter)
       emailNormalized: r.email_normalized,
       displayName: r.display_name,
       status: r.status,
-      methods: types.filter((type) => Number(flags[`factors_${type}`] ?? 0) > 0),
+      methods: [...types.filter((type) => Number(flags[`factors_${type}`] ?? 0) > 0), ...(Number(r.phones ?? 0) > 0 ? (['push'] as const) : [])],
       lastUsedAt: r.last_used_at === null || r.last_used_at === undefined ? null : Number(r.last_used_at),
       backupCodesLeft: Number(r.backup_left ?? 0),
       roleRequiresTwoFactor: truthy(r.direct_role_requires) || truthy(r.group_role_requires),

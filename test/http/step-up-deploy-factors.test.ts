@@ -199,6 +199,10 @@ test('a paired phone counts as holding a factor: removing the only TOTP leaves t
   assert.equal(without.status, 200, without.text);
   assert.ok(JSON.stringify(without.json).includes(bare.email), 'someone without any factor is listed');
   assert.ok(!JSON.stringify(without.json).includes(person.email), 'someone with only a phone is not');
+  // The full list names the phone as their method, and does not say they must enrol.
+  const all = await world.admin.client.get(`/api/v1/users?org=${world.agencyId}`);
+  const listed = (all.json?.users as Array<{ email: string; methods: string[]; mustEnrol: boolean }>).find((u) => u.email === person.email);
+  assert.deepEqual(listed && { methods: listed.methods, mustEnrol: listed.mustEnrol }, { methods: ['push'], mustEnrol: false }, all.text);
   // Step-up asks for a second factor (the phone), not only the password, once the proofs are stale.
   world.clock.advance(world.server.services.settings.adminReauthMs + 1000);
   const step = await person.client.get('/api/v1/auth/reauthenticate');
