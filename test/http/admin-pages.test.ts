@@ -190,6 +190,11 @@ test('a role can be made to require 2FA from the policy page, and released again
   assert.match(key.text, /Key required/);
   assert.match(key.text, /Stop requiring a security key for editor/);
   assert.deepEqual((await tree.server.services.policy.effectiveFor(editor.user)).phishingResistant.sources, [{ kind: 'role', name: 'editor' }]);
+  // The roles page says so too, and where to change it.
+  const rolesPage = await tree.admin.get(`/admin/roles?org=${tree.clientOrgId}`);
+  const editorItem = /<li[^>]*data-role="editor"[\s\S]*?<\/li>/.exec(rolesPage.text)?.[0] ?? '';
+  assert.match(editorItem, /Security key required/);
+  assert.match(editorItem, /Only a security key or passkey is accepted/);
 
   const off = await postRoleForm(tree.admin, page, `/admin/policy/roles/${role.id}`, { requireTwoFactor: 'off' });
   assert.equal(off.status, 200, off.text);

@@ -7,7 +7,7 @@ export interface AdminRolesView {
   organisations: ManagedOrganisation[];
   orgId: string;
   orgName: string;
-  roles: Array<{ id: string; name: string; requireTwoFactor: boolean; holders: number; protected: boolean }>;
+  roles: Array<{ id: string; name: string; requireTwoFactor: boolean; requirePhishingResistant: boolean; holders: number; protected: boolean }>;
   groups: Array<{ id: string; name: string; roles: Array<{ id: string; name: string }>; members: Array<{ id: string; email: string; displayName: string }> }>;
   people: Array<{ id: string; email: string; displayName: string }>;
 }
@@ -37,9 +37,14 @@ export function AdminRolesPage(props: { chrome: PageChrome; view: AdminRolesView
               <li key={r.id} data-role={r.name}>
                 <div>
                   <div class="name">
-                    {r.name} {r.requireTwoFactor ? <span class="badge ok">2FA required</span> : null}
+                    {r.name} {r.requireTwoFactor ? <span class="badge ok">2FA required</span> : null} {r.requirePhishingResistant ? <span class="badge ok">Security key required</span> : null}
                   </div>
                   <div class="meta">Held by {people(r.holders)}{r.protected ? ' · lets people manage the organisation; cannot be renamed or deleted' : ''}</div>
+                  {r.requireTwoFactor ? (
+                    <div class="meta">
+                      {r.requirePhishingResistant ? 'Only a security key or passkey is accepted.' : 'Any allowed method is accepted.'} <a href={`/admin/policy?org=${encodeURIComponent(v.orgId)}`}>Change on the policy page</a>
+                    </div>
+                  ) : null}
                 </div>
                 <div class="actions">
                   <form method="post" action={`/admin/roles/${encodeURIComponent(r.id)}/requirement`} class="inline">
