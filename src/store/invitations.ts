@@ -1,5 +1,6 @@
 import type { Executor } from './database.js';
 import type { Invitation } from './schema.js';
+import { spendLink, voidLinks } from './single-use-links.js';
 
 export async function insertInvitation(db: Executor, row: Invitation): Promise<void> {
   await db.insertInto('invitations').values(row).execute();
@@ -22,19 +23,11 @@ export async function liveInvitation(db: Executor, userId: string, nowMs: number
 }
 
 /** Marks an invitation used once and only while it still works; concurrent uses get one true. */
-export async function spendInvitation(db: Executor, tokenHash: string, nowMs: number): Promise<boolean> {
-  const r = await db
-    .updateTable('invitations')
-    .set({ used_at: nowMs })
-    .where('token_hash', '=', tokenHash)
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', nowMs)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
+export function spendInvitation(db: Executor, tokenHash: string, nowMs: number): Promise<boolean> {
+  return spendLink(db, 'invitations', tokenHash, nowMs);
 }
 
 /** A resend, a revocation or an acceptance ends every other outstanding link of the user; returns how many. */
-export async function voidInvitations(db: Executor, userId: string, nowMs: number): Promise<number> {
-  const r = await db.updateTable('invitations').set({ used_at: nowMs }).where('user_id', '=', userId).where('used_at', 'is', null).executeTakeFirst();
-  return Number(r.numUpdatedRows);
+export function voidInvitations(db: Executor, userId: string, nowMs: number): Promise<number> {
+  return voidLinks(db, 'invitations', userId, nowMs);
 }

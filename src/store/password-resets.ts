@@ -1,5 +1,6 @@
 import type { Executor } from './database.js';
 import type { PasswordResetToken } from './schema.js';
+import { spendLink, voidLinks } from './single-use-links.js';
 
 export async function insertResetToken(db: Executor, row: PasswordResetToken): Promise<void> {
   await db.insertInto('password_reset_tokens').values(row).execute();
@@ -10,18 +11,11 @@ export async function findResetToken(db: Executor, tokenHash: string): Promise<P
 }
 
 /** Marks a token used once and only while it is still valid; concurrent uses get one true. */
-export async function spendResetToken(db: Executor, tokenHash: string, nowMs: number): Promise<boolean> {
-  const r = await db
-    .updateTable('password_reset_tokens')
-    .set({ used_at: nowMs })
-    .where('token_hash', '=', tokenHash)
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', nowMs)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) === 1;
+export function spendResetToken(db: Executor, tokenHash: string, nowMs: number): Promise<boolean> {
+  return spendLink(db, 'password_reset_tokens', tokenHash, nowMs);
 }
 
 /** A new link, or a finished reset, ends every other outstanding link of the user. */
 export async function voidResetTokens(db: Executor, userId: string, nowMs: number): Promise<void> {
-  await db.updateTable('password_reset_tokens').set({ used_at: nowMs }).where('user_id', '=', userId).where('used_at', 'is', null).execute();
+  await voidLinks(db, 'password_reset_tokens', userId, nowMs);
 }
