@@ -117,7 +117,7 @@ test('a permanent refusal (HTTP 400, invalid number) is not retried', async (t) 
   const { peer, state } = await switchableTwilio(t);
   await bindChannel(world, 'sms', twilioConfig(peer));
   const member = await memberWithPhone(world, peer, PHONE);
-  state.failing = json(400, { code: 21211, message: "The 'To' number is not a valid phone number.", status: 400 });
+  state.failing = json(400, { code: 21211, message: `The 'To' number ${PHONE.e164} is not a valid phone number.`, status: 400 });
 
   const before = peer.requests.length;
   const { browser, challenge } = await passwordStepIn(world, member.email);
@@ -126,6 +126,9 @@ test('a permanent refusal (HTTP 400, invalid number) is not retried', async (t) 
   const [audit] = await auditEvents(world.server, 'code.send_failed', { subjectUserId: member.userId });
   assert.equal(audit?.details.providerCode, 21211);
   assert.equal(audit?.details.transient, false);
+  // The provider's words are kept, with the number masked as everywhere else an admin looks.
+  assert.match(audit?.details.error as string, /The 'To' number …\d\d is not a valid phone number/);
+  assert.ok(!JSON.stringify(audit?.details).includes(PHONE.e164.slice(1)), JSON.stringify(audit?.details));
 });
 
 test('provider hanging past TWOFOLD_DELIVERY_TIMEOUT_MS: each attempt is cut off, the answer comes in bounded time', async (t) => {

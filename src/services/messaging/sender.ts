@@ -66,7 +66,22 @@ export function deliveryFailedForUser(channel: Channel, error: unknown): Error {
   return failure;
 }
 
+/**
+ * A provider's failure, for the audit log and the server log: its words, status and codes. Its
+ * words often repeat the destination ("The 'To' number +4915112345678 is not valid"); the audit
+ * log is read by admins and shown to the person, who see destinations masked everywhere else, so
+ * phone numbers and email addresses in them are masked too, and the text is cut at 500 characters.
+ */
 export function deliveryFailureDetails(error: unknown): Record<string, unknown> {
-  if (isDeliveryError(error)) return { error: error.message, ...error.details };
-  return { error: error instanceof Error ? error.message : String(error) };
+  const words = maskDestinations(error instanceof Error ? error.message : String(error));
+  if (isDeliveryError(error)) return { ...error.details, error: words };
+  return { error: words };
+}
+
+export function maskDestinations(text: string): string {
+  return text
+    .replace(/[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+\.)+[A-Za-z]{2,}/g, (email) => `${email[0]}…@${email.split('@')[1]}`)
+    // International (+…), a bare run of 7 to 15 digits, or a North American 3-3-4 number; not dates or times.
+    .replace(/\+\d[\d ().-]{5,}\d|\b\d{7,15}\b|\(?\b\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b/g, (number) => `…${number.replace(/\D/g, '').slice(-2)}`)
+    .slice(0, 500);
 }
