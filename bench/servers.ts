@@ -113,7 +113,8 @@ async function startServe(database: BenchDatabase): Promise<{ url: string; pid: 
   };
   const devNull = openSync('/dev/null', 'w');
   // BENCH_PROFILE=<dir>: the server writes a V8 CPU profile there when it stops (Chrome DevTools opens it).
-  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  // BENCH_NODE_FLAGS: flags for the server's node (e.g. --max-semi-space-size=2), to measure a tuning.
+  const profile = [...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ').filter(Boolean) : [])];
   const child = spawn(process.execPath, [...profile, DIST_CLI, 'serve'], { env, stdio: ['ignore', devNull, 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
