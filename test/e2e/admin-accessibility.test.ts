@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { policies, roles } from '../../src/store/index.js';
 import type { TestServer } from '../helpers/server.js';
 import { startTestServer } from '../helpers/server.js';
 import { axeViolations } from './axe.js';
@@ -18,6 +20,12 @@ before(async () => {
   await server.services.accounts.createOrganisation('Acme Europe', org.id, system);
   await server.services.accounts.createUser({ orgId: org.id, email: adminEmail, password: PASSWORD, displayName: 'Grace Hopper', roles: ['admin'] }, system);
   const member = await server.services.accounts.createUser({ orgId: org.id, email: 'ada.lovelace.with.a.long.address@example.test', password: PASSWORD, displayName: 'Ada Lovelace' }, system);
+  // A role that requires a security key, so the roles page shows that state too.
+  const db = server.runtime.database.db;
+  const releaseManager = { id: randomUUID(), org_id: org.id, name: 'release-manager', created_at: Date.now() };
+  await roles.insertRole(db, releaseManager);
+  await roles.grantRoleToUser(db, member.id, releaseManager.id);
+  await policies.setRoleRequirement(db, { roleId: releaseManager.id, requireTwoFactor: true, requirePhishingResistant: true, updatedAt: Date.now(), updatedBy: null });
   pages.push(
     { name: 'users', path: '/admin/users' },
     { name: 'user', path: `/admin/users/${member.id}` },

@@ -129,6 +129,7 @@ details.change form { margin-top: .25rem; }
   .codes { grid-template-columns: 1fr; grid-template-rows: none; grid-auto-flow: row; }
   .actions > button, .actions > .button { flex: 1 1 auto; }
   .items li { flex-wrap: wrap; }
+  .items li > form { flex: 0 1 auto; min-width: 0; }
 }
 @media print {
   header.top, form, .no-print { display: none !important; }
