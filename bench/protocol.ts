@@ -36,6 +36,12 @@ export interface CountsMessage {
   peakRssBytes: number;
 }
 
-export type ChildMessage = ReadyMessage | CountsMessage | { type: 'stopped' };
+/** The server's highest RSS since the last such message (or since ready): one scenario's peak. */
+export interface PeakMessage {
+  type: 'peak';
+  peakRssBytes: number;
+}
 
-export type ParentMessage = { type: 'count' } | { type: 'stop' };
+export type ChildMessage = ReadyMessage | CountsMessage | PeakMessage | { type: 'stopped' };
+
+export type ParentMessage = { type: 'count' } | { type: 'peak' } | { type: 'stop' };

@@ -201,16 +201,26 @@ async function main(): Promise<void> {
       `database ${ready.backend}, access log ${ready.logging ? 'on (to /dev/null)' : 'off'}\n`,
   );
   const floor = await bare(ready);
+  // The server's peak RSS during each of its scenarios (the bare server is another process).
+  const peaks: string[] = [];
+  const scenarioPeak = async (name: string) => {
+    tell({ type: 'peak' });
+    peaks.push(`${name} ${mib((await nextMessage('peak')).peakRssBytes)} MiB`);
+  };
+  await scenarioPeak('before the server scenarios');
   const session = await sessionCheck(ready);
+  await scenarioPeak('session check');
   const signIn = await passwordSignIn(ready);
+  await scenarioPeak('sign-in');
   const { row: sf, sent: sfSent } = await secondFactor(ready);
+  await scenarioPeak('second factor');
   const rows = [floor, session, signIn, sf];
   table(rows, floor.reqPerSec);
 
   tell({ type: 'count' });
   const counts = await nextMessage('counts');
   const found = problems(rows, sf, sfSent, signIn, counts, ready.secondFactorPool.length);
-  console.log(`\nserver memory (RSS): idle ${mib(ready.idleRssBytes)} MiB, peak ${mib(counts.peakRssBytes)} MiB`);
+  console.log(`\nserver memory (RSS): idle ${mib(ready.idleRssBytes)} MiB, peak ${mib(counts.peakRssBytes)} MiB (by scenario: ${peaks.slice(1).join(', ')})`);
   console.log(`\nchecks: ${sfSent} second-factor requests sent, ${counts.completedFlows} completed sign-in flows, ${counts.sessions} sessions, ${counts.failedSecondFactorEvents} failed second-factor events in the database`);
   for (const p of found) console.log(`PROBLEM: ${p}`);
 

@@ -140,6 +140,8 @@ async function startServe(database: BenchDatabase): Promise<{ url: string; pid: 
 
 /** Resident set size of the server process (VmRSS), sampled every 50 ms: the peak is what a machine must have. */
 let peakRss = 0;
+/** Peak since the last 'peak' message: the scenario that just ran. */
+let scenarioPeakRss = 0;
 function sampleRss(pid: number): number {
   let status: string;
   try {
@@ -149,6 +151,7 @@ function sampleRss(pid: number): number {
   }
   const kib = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
   peakRss = Math.max(peakRss, kib * 1024);
+  scenarioPeakRss = Math.max(scenarioPeakRss, kib * 1024);
   return kib * 1024;
 }
 
@@ -198,6 +201,10 @@ async function main(): Promise<void> {
   process.on('message', (raw) => {
     const message = raw as ParentMessage;
     if (message.type === 'count') void counts(runtime).then(send);
+    if (message.type === 'peak') {
+      send({ type: 'peak', peakRssBytes: scenarioPeakRss });
+      scenarioPeakRss = 0;
+    }
     if (message.type === 'stop') void shutdown().then(() => send({ type: 'stopped' }));
   });
 
