@@ -3,9 +3,9 @@
  * Parsing uses libphonenumber-js with its full metadata ("max"), so a number is checked against
  * the real numbering plan of its country, not only its length.
  */
-import { ParseError, getCountryCallingCode, isSupportedCountry, parsePhoneNumberWithError } from 'libphonenumber-js/max';
 import type { CountryCode, NumberType, PhoneNumber } from 'libphonenumber-js/max';
 import { TwofoldError } from '../core/errors.js';
+import { phoneNumbering } from '../core/phone-numbering.js';
 import { isEmailAddress } from './message.js';
 
 export interface ParsedPhone {
@@ -40,6 +40,7 @@ const PARSE_MESSAGES: Record<string, string> = {
  * Throws invalid_input `phone_invalid` with a message fit to show next to the form field.
  */
 export function parsePhoneNumber(countryCode: string, number: string, options: ParsePhoneOptions = {}): ParsedPhone {
+  const { ParseError, isSupportedCountry, parsePhoneNumberWithError } = phoneNumbering();
   const country = countryCode.trim();
   let parseOptions: { defaultCountry: CountryCode } | { defaultCallingCode: string } | undefined;
   if (/^[A-Za-z]{2}$/.test(country)) {
@@ -82,6 +83,7 @@ export function parsePhoneNumber(countryCode: string, number: string, options: P
 /** The calling code of an ISO country ('US' → '1'), or undefined when unknown. */
 export function callingCodeOf(country: string): string | undefined {
   const iso = country.toUpperCase();
+  const { getCountryCallingCode, isSupportedCountry } = phoneNumbering();
   return isSupportedCountry(iso) ? getCountryCallingCode(iso) : undefined;
 }
 
@@ -93,7 +95,7 @@ export function maskPhone(e164: string): string {
   if (!/^\+[1-9]\d{6,14}$/.test(e164)) return `${'•'.repeat(4)}${e164.slice(-2)}`;
   let callingCode = '';
   try {
-    callingCode = parsePhoneNumberWithError(e164).countryCallingCode;
+    callingCode = phoneNumbering().parsePhoneNumberWithError(e164).countryCallingCode;
   } catch {
     callingCode = e164.slice(1, 2);
   }

@@ -1,4 +1,4 @@
-import { getCountries, getCountryCallingCode } from 'libphonenumber-js/max';
+import { phoneNumbering } from '../../core/phone-numbering.js';
 import type { ComponentChildren } from 'preact';
 import type { PageChrome } from '../layout.js';
 import { Alert, CodeInput, CsrfField, Layout } from '../layout.js';
@@ -8,10 +8,16 @@ export const METHOD_LABELS: Record<string, string> = { totp: 'Authenticator app'
 
 const regionNames = new Intl.DisplayNames(['en'], { type: 'region' });
 
-/** Every country the phone parser knows, by English name, with its calling code. */
-const COUNTRIES = getCountries()
-  .map((iso) => ({ iso: iso as string, name: regionNames.of(iso) ?? iso, callingCode: getCountryCallingCode(iso) }))
-  .sort((a, b) => a.name.localeCompare(b.name, 'en'));
+let countries: Array<{ iso: string; name: string; callingCode: string }> | undefined;
+/** Every country the phone parser knows, by English name, with its calling code (worked out at first use). */
+function allCountries() {
+  if (countries) return countries;
+  const { getCountries, getCountryCallingCode } = phoneNumbering();
+  countries = getCountries()
+    .map((iso) => ({ iso: iso as string, name: regionNames.of(iso) ?? iso, callingCode: getCountryCallingCode(iso) }))
+    .sort((a, b) => a.name.localeCompare(b.name, 'en'));
+  return countries;
+}
 
 /** Country select and number field; the number may also start with + and its own country code. */
 export function PhoneFields(props: { idPrefix: string; country?: string | undefined; number?: string | undefined }) {
@@ -23,7 +29,7 @@ export function PhoneFields(props: { idPrefix: string; country?: string | undefi
         <option value="" selected={!props.country}>
           Other (type the number with + and the country code)
         </option>
-        {COUNTRIES.map((c) => (
+        {allCountries().map((c) => (
           <option key={c.iso} value={c.iso} selected={c.iso === props.country}>
             {c.name} (+{c.callingCode})
           </option>
