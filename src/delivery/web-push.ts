@@ -4,7 +4,8 @@
  * this project's one network path (http.ts), so a push endpoint is held to the same address rule
  * as every provider (no internal addresses unless TWOFOLD_DELIVERY_ALLOW_PRIVATE) and to a timeout.
  */
-import webPush from 'web-push';
+import { createRequire } from 'node:module';
+import type WebPush from 'web-push';
 import { post, withTimeout } from './http.js';
 import { isAddressNotAllowed } from './network.js';
 
@@ -18,11 +19,18 @@ export interface VapidKeyPair {
   privateKey: string;
 }
 
+const require = createRequire(import.meta.url);
+let loaded: typeof WebPush | undefined;
+/** `web-push` (and its JWT and ASN.1 libraries), loaded at the first push rather than at start. */
+function webPush(): typeof WebPush {
+  return (loaded ??= require('web-push') as typeof WebPush);
+}
+
 export type PushOutcome = { ok: true; status: number } | { ok: false; reason: 'gone' | 'refused' | 'unreachable' | 'address_not_allowed'; status?: number };
 
 /** A fresh VAPID key pair (P-256, base64url), made once per installation. */
 export function generateVapidKeys(): VapidKeyPair {
-  return webPush.generateVAPIDKeys();
+  return webPush().generateVAPIDKeys();
 }
 
 /**
@@ -47,9 +55,9 @@ export async function sendWebPush(
   options: { vapid: VapidKeyPair; subject: string; ttlSeconds: number; timeoutMs: number; allowPrivate: boolean },
 ): Promise<PushOutcome> {
   if (!pushEndpointAllowed(subscription.endpoint, options.allowPrivate)) return { ok: false, reason: 'address_not_allowed' };
-  let details: ReturnType<typeof webPush.generateRequestDetails>;
+  let details: ReturnType<typeof WebPush.generateRequestDetails>;
   try {
-    details = webPush.generateRequestDetails(subscription, payload, {
+    details = webPush().generateRequestDetails(subscription, payload, {
       vapidDetails: { subject: options.subject, publicKey: options.vapid.publicKey, privateKey: options.vapid.privateKey },
       TTL: options.ttlSeconds,
       contentEncoding: 'aes128gcm',
