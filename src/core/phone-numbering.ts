@@ -1,8 +1,5 @@
-import { createRequire } from 'node:module';
 import type * as PhoneNumbering from 'libphonenumber-js/max';
-
-const require = createRequire(import.meta.url);
-let loaded: typeof PhoneNumbering | undefined;
+import { loadOnFirstUse } from './load-on-first-use.js';
 
 /**
  * libphonenumber-js with its full metadata, loaded at the first phone number (an enrolment form,
@@ -10,5 +7,5 @@ let loaded: typeof PhoneNumbering | undefined;
  * server whose people never use text messages does not need.
  */
 export function phoneNumbering(): typeof PhoneNumbering {
-  return (loaded ??= require('libphonenumber-js/max') as typeof PhoneNumbering);
+  return loadOnFirstUse<typeof PhoneNumbering>('libphonenumber-js/max');
 }

@@ -14,9 +14,9 @@
 import { connect as netConnect, isIP } from 'node:net';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { createRequire } from 'node:module';
 import type nodemailer from 'nodemailer';
 import type { NodemailerError, Transporter } from 'nodemailer';
+import { loadOnFirstUse } from '../core/load-on-first-use.js';
 import { deliveryFailed, deliveryUnavailable, isDeliveryError, providerConfigInvalid } from './errors.js';
 import type { DeliveryError } from './errors.js';
 import type { NetworkOptions } from './http.js';
@@ -99,7 +99,7 @@ export function createSmtpProvider(input: SmtpProviderConfig, network: NetworkOp
   const sender = parseSender(config.from) as ParsedSender;
   const allowPrivate = network.allowPrivateAddresses === true;
   // Loaded when a provider is first set up, not at start: a server that sends no mail never holds it.
-  const mailer = createRequire(import.meta.url)('nodemailer') as typeof nodemailer;
+  const mailer = loadOnFirstUse<typeof nodemailer>('nodemailer');
   const transporter: Transporter = mailer.createTransport({
     getSocket: (_options, callback) => {
       openSocket(config, allowPrivate).then(

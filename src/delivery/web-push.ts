@@ -4,8 +4,8 @@
  * this project's one network path (http.ts), so a push endpoint is held to the same address rule
  * as every provider (no internal addresses unless TWOFOLD_DELIVERY_ALLOW_PRIVATE) and to a timeout.
  */
-import { createRequire } from 'node:module';
 import type WebPush from 'web-push';
+import { loadOnFirstUse } from '../core/load-on-first-use.js';
 import { post, withTimeout } from './http.js';
 import { isAddressNotAllowed } from './network.js';
 
@@ -19,11 +19,9 @@ export interface VapidKeyPair {
   privateKey: string;
 }
 
-const require = createRequire(import.meta.url);
-let loaded: typeof WebPush | undefined;
 /** `web-push` (and its JWT and ASN.1 libraries), loaded at the first push rather than at start. */
 function webPush(): typeof WebPush {
-  return (loaded ??= require('web-push') as typeof WebPush);
+  return loadOnFirstUse<typeof WebPush>('web-push');
 }
 
 export type PushOutcome = { ok: true; status: number } | { ok: false; reason: 'gone' | 'refused' | 'unreachable' | 'address_not_allowed'; status?: number };

@@ -1,12 +1,10 @@
-import { createRequire } from 'node:module';
 import type pg from 'pg';
-
-const require = createRequire(import.meta.url);
+import { loadOnFirstUse } from '../../core/load-on-first-use.js';
 
 /**
  * The pg driver, loaded on first use: a server on SQLite never needs it, and loading it costs
  * resident memory for the life of the process (about 8 MiB measured with the whole app).
  */
 export function pgDriver(): typeof pg {
-  return require('pg') as typeof pg;
+  return loadOnFirstUse<typeof pg>('pg');
 }
