@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import QRCode from 'qrcode';
 import { conflict, forbidden, gone, invalidInput, notFound } from '../core/errors.js';
+import { qrSvgOf } from '../core/qr-code.js';
 import { formatSecretForDisplay, generateTotpSecret, totpKeyUri } from '../core/totp.js';
 import type { Executor, Factor } from '../store/index.js';
 import { backupCodes, defaultMethods, factors, trustedBrowsers, users } from '../store/index.js';
@@ -163,7 +163,7 @@ export class FactorService {
   private async enrolmentView(user: Principal, e: { id: string; label: string; secret: string; expiresAt: number }): Promise<TotpEnrolment> {
     // The issuer is the company name the person's organisation shows (see branding.ts).
     const uri = totpKeyUri({ issuer: await companyNameFor(this.deps, user.org_id), account: user.email, secret: e.secret });
-    const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+    const qrSvg = await qrSvgOf(uri);
     return { id: e.id, label: e.label, secret: e.secret, secretGroups: formatSecretForDisplay(e.secret), uri, qrSvg, expiresAt: new Date(e.expiresAt).toISOString() };
   }
 

@@ -15,17 +15,20 @@ const KEY_CHECK_MS = 5 * 60_000;
  * signs here within KEY_CHECK_MS, and every node publishes the same keys.
  */
 export class OidcProviderHandle {
-  private built: Promise<BuiltProvider>;
+  private built: Promise<BuiltProvider> | undefined;
   private checkedAt = 0;
 
   constructor(
     private readonly services: Services,
     private readonly build: () => Promise<BuiltProvider>,
-  ) {
-    this.built = this.start();
-  }
+  ) {}
 
+  /**
+   * Built at the first OIDC request, not at start: the provider and its libraries hold about
+   * 15 MiB that a server whose people use no OIDC app never needs.
+   */
   async current(): Promise<BuiltProvider> {
+    this.built ??= this.start();
     const now = this.services.clock();
     if (now - this.checkedAt >= KEY_CHECK_MS) {
       this.checkedAt = now;
@@ -60,7 +63,6 @@ export interface OidcMountOptions {
  */
 export async function mountOidc(app: FastifyInstance, services: Services, kit: PageKit, options: OidcMountOptions): Promise<OidcProviderHandle> {
   const handle = new OidcProviderHandle(services, () => buildProvider(services, { publicUrl: options.publicUrl, onError: (error) => app.log.error({ err: error }, 'oidc provider error') }));
-  await handle.current();
   const scheme = new URL(options.publicUrl).protocol.replace(':', '');
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import QRCode from 'qrcode';
 import { isTwofoldError } from '../../core/errors.js';
+import { qrSvgOf } from '../../core/qr-code.js';
 import { formatInTimeZone } from '../../core/time-zone.js';
 import type { Services } from '../../services/index.js';
 import { sessionActor } from '../../services/index.js';
@@ -62,7 +62,7 @@ export function approvalPageRoutes(app: FastifyInstance, services: Services, kit
     if (!auth) return reply;
     try {
       const link = await services.approvals.startPairing(sessionActor(auth), requestMeta(request));
-      const qrSvg = await QRCode.toString(link.url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+      const qrSvg = await qrSvgOf(link.url);
       return render(request, reply, auth, { pairing: { url: link.url, qrSvg, until: formatInTimeZone(link.expiresAt, auth.user.time_zone) } });
     } catch (error) {
       if (needsStepUp(error)) return stepUpFirst(reply, '/account/security/approvers');
