@@ -65,11 +65,13 @@ export class PolicyService implements SecondFactorPolicy {
   }
 
   /**
-   * Whether an organisation's policy chain requires 2FA of its members, roles aside (a role that
-   * requires it decides on its own). The admin user list asks this once per organisation on a page.
+   * Which of these organisations' policy chains require 2FA of their members, roles aside (a role
+   * that requires it decides on its own). The admin user list asks this once for a page's
+   * organisations: one statement however many there are.
    */
-  async organisationRequiresSecondFactor(orgId: string, db: Executor = this.db): Promise<boolean> {
-    return this.compute(await policies.policyChain(db, orgId), orgId, []).mode.value === 'required';
+  async organisationsRequiringSecondFactor(orgIds: readonly string[], db: Executor = this.db): Promise<Set<string>> {
+    const chains = await policies.policyChains(db, orgIds);
+    return new Set([...chains].filter(([orgId, chain]) => this.compute(chain, orgId, []).mode.value === 'required').map(([orgId]) => orgId));
   }
 
   async effectiveFor(user: Principal, db: Executor = this.db): Promise<EffectivePolicy> {

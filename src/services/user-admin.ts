@@ -77,29 +77,21 @@ export class UserAdminService {
     await requireInTree(this.db, admin, rootId);
     const limit = Math.min(Math.max(q.limit ?? 50, 1), 200);
     // One statement for the page (the tree, the factors, the backup codes, the role rules) and
-    // one policy chain per organisation on it, however many people the page holds.
+    // one for the policy chains of the organisations whose people on it hold no method.
     const rows = await users.listUserStatusPage(this.db, { rootOrgId: rootId, query: q.query, withoutTwoFactor: q.withoutTwoFactor, limit, afterEmail: q.after, dialect: this.deps.database.dialect });
-    const orgRequires = new Map<string, Promise<boolean>>();
-    const requiredBy = (orgId: string) => {
-      let known = orgRequires.get(orgId);
-      if (!known) orgRequires.set(orgId, (known = this.policy.organisationRequiresSecondFactor(orgId)));
-      return known;
-    };
-    const out: UserTwoFactorStatus[] = [];
-    for (const row of rows) {
-      const mustEnrol = row.methods.length === 0 && (row.roleRequiresTwoFactor || (await requiredBy(row.orgId)));
-      out.push({
-        id: row.id,
-        orgId: row.orgId,
-        email: row.email,
-        displayName: row.displayName,
-        status: row.status,
-        methods: row.methods,
-        lastUsedAt: iso(row.lastUsedAt),
-        backupCodesLeft: row.backupCodesLeft,
-        mustEnrol,
-      });
-    }
+    const undecided = rows.filter((row) => row.methods.length === 0 && !row.roleRequiresTwoFactor).map((row) => row.orgId);
+    const orgRequires = await this.policy.organisationsRequiringSecondFactor(undecided);
+    const out: UserTwoFactorStatus[] = rows.map((row) => ({
+      id: row.id,
+      orgId: row.orgId,
+      email: row.email,
+      displayName: row.displayName,
+      status: row.status,
+      methods: row.methods,
+      lastUsedAt: iso(row.lastUsedAt),
+      backupCodesLeft: row.backupCodesLeft,
+      mustEnrol: row.methods.length === 0 && (row.roleRequiresTwoFactor || orgRequires.has(row.orgId)),
+    }));
     const last = rows[rows.length - 1];
     return { users: out, next: rows.length === limit && last ? last.emailNormalized : null };
   }

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { KyselyPlugin, QueryId } from 'kysely';
 import type { Database, Organisation, Session, User } from '../../src/store/index.js';
-import { MIGRATIONS, audit, connectDatabase, migrateToLatest, organisations, rateLimits, roles, sessions, users } from '../../src/store/index.js';
+import { MIGRATIONS, audit, connectDatabase, migrateToLatest, organisations, policies, rateLimits, roles, sessions, users } from '../../src/store/index.js';
 import type { TestDatabaseLocation } from '../helpers/backend.js';
 import { currentBackend, freshDatabaseLocation, openTestDatabase, withSchemasStable } from '../helpers/backend.js';
 
@@ -67,6 +67,24 @@ describe(`store repositories (${currentBackend()})`, () => {
     assert.deepEqual(await organisations.subtreeIds(database.db, team.id), [team.id]);
     assert.deepEqual(await organisations.subtreeIds(database.db, randomUUID()), []);
     assert.equal((await organisations.findOrganisation(database.db, team.id))?.parent_id, client.id);
+  });
+
+  test('policy chains for several organisations in one statement: each root first, with its own policies, the same as one by one', async () => {
+    const root = await newOrg('Chains root');
+    const middle = await newOrg('Chains middle', root.id);
+    const leaf = await newOrg('Chains leaf', middle.id);
+    const other = await newOrg('Chains other root');
+    const policy = { mode: 'required' as const, appliesToSubOrganisations: true, triggers: ['every_sign_in' as const], allowedMethods: ['totp'], trustBrowserDays: 30, requirePhishingResistant: false, updatedAt: T0, updatedBy: null };
+    await policies.upsertOrganisationPolicy(database.db, { ...policy, orgId: middle.id });
+    await policies.upsertOrganisationPolicy(database.db, { ...policy, orgId: other.id, mode: 'optional' });
+
+    const chains = await policies.policyChains(database.db, [leaf.id, other.id, middle.id, leaf.id, 'no-such-organisation']);
+    assert.deepEqual([...chains.keys()].sort(), [leaf.id, middle.id, other.id].sort(), 'one chain per known organisation');
+    assert.deepEqual(chains.get(leaf.id)?.map((l) => l.orgName), ['Chains root', 'Chains middle', 'Chains leaf']);
+    assert.deepEqual(chains.get(leaf.id)?.map((l) => l.policy?.mode ?? null), [null, 'required', null]);
+    assert.deepEqual(chains.get(other.id)?.map((l) => l.policy?.mode ?? null), ['optional']);
+    for (const id of [leaf.id, middle.id, other.id]) assert.deepEqual(chains.get(id), await policies.policyChain(database.db, id));
+    assert.equal((await policies.policyChains(database.db, [])).size, 0);
   });
 
   test('users are found by normalised email', async () => {
