@@ -14,6 +14,8 @@ export interface PendingSecondFactor {
 export interface ReadyMessage {
   type: 'ready';
   bareUrl: string;
+  /** The Fastify reference: one route, one SQLite read (bench/framework-floor.ts). */
+  floorUrl: string;
   twofoldUrl: string;
   /** Raw value of a live twofold_session cookie. */
   sessionToken: string;
@@ -40,8 +42,11 @@ export interface CountsMessage {
 export interface PeakMessage {
   type: 'peak';
   peakRssBytes: number;
+  /** CPU time the server process used since the last 'mark' (ms, 10 ms resolution). */
+  cpuMs: number;
 }
 
-export type ChildMessage = ReadyMessage | CountsMessage | PeakMessage | { type: 'stopped' };
+export type ChildMessage = ReadyMessage | CountsMessage | PeakMessage | { type: 'marked' } | { type: 'stopped' };
 
-export type ParentMessage = { type: 'count' } | { type: 'peak' } | { type: 'stop' };
+/** 'mark' starts counting the server's CPU time for the next 'peak'. */
+export type ParentMessage = { type: 'count' } | { type: 'mark' } | { type: 'peak' } | { type: 'stop' };

@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: autocannon against real servers on 127.0.0.1 (started by bench/servers.ts in
- * a child process), four scenarios, each compared with the bare node:http floor of the same run.
+ * a child process), four scenarios and a Fastify reference, each compared with the bare node:http floor of the same run.
  * Every scenario must answer 2xx only; the run exits non-zero otherwise.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { totpCodeAt } from '../src/core/totp.js';
+import { FLOOR_COOKIE, FLOOR_TOKEN } from './framework-floor.js';
 import type { ChildMessage, CountsMessage, ParentMessage, ReadyMessage } from './protocol.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION || 5);
@@ -27,6 +28,8 @@ interface Row {
   timeouts: number;
   /** Responses our own check accepted (status and body), where the scenario checks bodies. */
   verified: number | null;
+  /** CPU time the Twofold server process used per response (µs); null for the bare and reference servers. */
+  serverCpuUs: number | null;
 }
 
 // `npm run bench -- --pg`: the same scenarios against PostgreSQL (BENCH_DATABASE_URL, default the local test database).
@@ -72,6 +75,7 @@ async function measure(name: string, options: autocannon.Options, verified: () =
     errors: result.errors,
     timeouts: result.timeouts,
     verified: verified(),
+    serverCpuUs: null,
   };
   const codes = Object.entries(result.statusCodeStats)
     .map(([code, { count }]) => `${code}×${count}`)
@@ -98,12 +102,20 @@ function bare(ready: ReadyMessage): Promise<Row> {
   return measure('bare node:http', { url: `${ready.bareUrl}/`, warmup: { connections: CONNECTIONS, duration: 1 } });
 }
 
-function sessionCheck(ready: ReadyMessage): Promise<Row> {
-  return measure('GET /api/v1/session', {
-    url: `${ready.twofoldUrl}/api/v1/session`,
-    headers: { cookie: `twofold_session=${ready.sessionToken}` },
+function frameworkFloor(ready: ReadyMessage): Promise<Row> {
+  return measure('reference: Fastify + 1 SQLite read', {
+    url: `${ready.floorUrl}/session`,
+    headers: { cookie: `${FLOOR_COOKIE}=${FLOOR_TOKEN}` },
     warmup: { connections: CONNECTIONS, duration: 1 },
   });
+}
+
+async function sessionCheck(ready: ReadyMessage, mark: () => Promise<void>): Promise<Row> {
+  const target = { url: `${ready.twofoldUrl}/api/v1/session`, headers: { cookie: `twofold_session=${ready.sessionToken}` } };
+  // Warmed up outside the measurement, so the server's CPU time counts only the measured requests.
+  await autocannon({ ...target, connections: CONNECTIONS, duration: 1 });
+  await mark();
+  return measure('GET /api/v1/session', target);
 }
 
 function passwordSignIn(ready: ReadyMessage): Promise<Row> {
@@ -165,8 +177,16 @@ async function secondFactor(ready: ReadyMessage): Promise<{ row: Row; sent: numb
 }
 
 function table(rows: Row[], floor: number): void {
-  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'vs bare'];
-  const lines = rows.map((r) => [r.name, r.reqPerSec.toFixed(1), ms(r.p50), ms(r.p99), String(r.non2xx), `${((r.reqPerSec / floor) * 100).toFixed(2)} %`]);
+  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'vs bare', 'server CPU/req'];
+  const lines = rows.map((r) => [
+    r.name,
+    r.reqPerSec.toFixed(1),
+    ms(r.p50),
+    ms(r.p99),
+    String(r.non2xx),
+    `${((r.reqPerSec / floor) * 100).toFixed(2)} %`,
+    r.serverCpuUs === null ? '' : `${r.serverCpuUs.toFixed(0)} µs`,
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const format = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   console.log(`\n${format(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
@@ -201,26 +221,40 @@ async function main(): Promise<void> {
       `database ${ready.backend}, access log ${ready.logging ? 'on (to /dev/null)' : 'off'}\n`,
   );
   const floor = await bare(ready);
-  // The server's peak RSS during each of its scenarios (the bare server is another process).
+  const reference = await frameworkFloor(ready);
+  // The server's peak RSS and CPU time during each of its scenarios (the bare and reference servers are another process).
   const peaks: string[] = [];
-  const scenarioPeak = async (name: string) => {
-    tell({ type: 'peak' });
-    peaks.push(`${name} ${mib((await nextMessage('peak')).peakRssBytes)} MiB`);
+  const mark = async () => {
+    tell({ type: 'mark' });
+    await nextMessage('marked');
   };
-  await scenarioPeak('before the server scenarios');
-  const session = await sessionCheck(ready);
-  await scenarioPeak('session check');
-  const signIn = await passwordSignIn(ready);
-  await scenarioPeak('sign-in');
-  const { row: sf, sent: sfSent } = await secondFactor(ready);
-  await scenarioPeak('second factor');
-  const rows = [floor, session, signIn, sf];
+  const serverScenario = async <T extends { row: Row }>(name: string, run: (mark: () => Promise<void>) => Promise<T>): Promise<T> => {
+    const result = await run(mark);
+    tell({ type: 'peak' });
+    const peak = await nextMessage('peak');
+    peaks.push(`${name} ${mib(peak.peakRssBytes)} MiB`);
+    result.row.serverCpuUs = result.row.total > 0 ? (peak.cpuMs * 1000) / result.row.total : null;
+    return result;
+  };
+  await mark();
+  tell({ type: 'peak' });
+  await nextMessage('peak'); // the RSS peak so far (setup) is not a scenario's
+  const { row: session } = await serverScenario('session check', async (marked) => ({ row: await sessionCheck(ready, marked) }));
+  const { row: signIn } = await serverScenario('sign-in', async (marked) => {
+    await marked();
+    return { row: await passwordSignIn(ready) };
+  });
+  const { row: sf, sent: sfSent } = await serverScenario('second factor', async (marked) => {
+    await marked();
+    return secondFactor(ready);
+  });
+  const rows = [floor, reference, session, signIn, sf];
   table(rows, floor.reqPerSec);
 
   tell({ type: 'count' });
   const counts = await nextMessage('counts');
   const found = problems(rows, sf, sfSent, signIn, counts, ready.secondFactorPool.length);
-  console.log(`\nserver memory (RSS): idle ${mib(ready.idleRssBytes)} MiB, peak ${mib(counts.peakRssBytes)} MiB (by scenario: ${peaks.slice(1).join(', ')})`);
+  console.log(`\nserver memory (RSS): idle ${mib(ready.idleRssBytes)} MiB, peak ${mib(counts.peakRssBytes)} MiB (by scenario: ${peaks.join(', ')})`);
   console.log(`\nchecks: ${sfSent} second-factor requests sent, ${counts.completedFlows} completed sign-in flows, ${counts.sessions} sessions, ${counts.failedSecondFactorEvents} failed second-factor events in the database`);
   for (const p of found) console.log(`PROBLEM: ${p}`);
 

@@ -1,6 +1,6 @@
 /**
  * The servers under test, away from the load generator's event loop: a bare node:http server
- * in this process and `twofold serve` (from dist/, SQLite in a temp dir or a PostgreSQL schema)
+ * and the Fastify reference (framework-floor.ts) in this process and `twofold serve` (from dist/, SQLite in a temp dir or a PostgreSQL schema)
  * in a process of its own, both on 127.0.0.1. This process prepares the people each scenario
  * needs, reports them to the parent over IPC, samples the server's RSS, and shuts everything
  * down (temp dir included) when told to or when the parent goes away.
@@ -20,6 +20,7 @@ import type { Runtime } from '../src/services/bootstrap.js';
 import type { User } from '../src/store/index.js';
 import type { ChildMessage, Credentials, ParentMessage } from './protocol.js';
 import { freePort } from './free-port.js';
+import { listenFrameworkFloor } from './framework-floor.js';
 import { prepareSecondFactorPool } from './second-factor-pool.js';
 
 const PASSWORD = 'correct horse battery staple 42';
@@ -155,6 +156,23 @@ function sampleRss(pid: number): number {
   return kib * 1024;
 }
 
+/**
+ * CPU time (user + system) the server process has used, from /proc/<pid>/stat (fields 14 and 15,
+ * in clock ticks of 10 ms): divided by the responses of a scenario, it is the server's own cost
+ * of a request, which moves far less from run to run than req/s on a shared machine.
+ */
+function serverCpuMs(pid: number): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 0;
+  }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+let cpuMarkMs = 0;
+
 /** Signs in over HTTP like a client would and returns the session cookie's value. */
 async function sessionTokenFor(url: string, who: Credentials): Promise<string> {
   const res = await fetch(`${url}/api/v1/auth/sign-in`, {
@@ -180,6 +198,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const dataDir = mkdtempSync(join(tmpdir(), 'twofold-bench-'));
   const bare = await listenBare();
+  const floor = await listenFrameworkFloor();
   const database = await benchDatabase(dataDir);
   // This process sets the people up through the services (and migrates); the server under test
   // starts afterwards on the same database.
@@ -191,6 +210,7 @@ async function main(): Promise<void> {
     (closing ??= (async () => {
       clearInterval(serving.sampler);
       await bare.close();
+      await floor.close();
       await serving.twofold?.close();
       await runtime.close();
       if (database.schema) await pgQuery(`drop schema if exists ${database.schema} cascade`);
@@ -201,8 +221,13 @@ async function main(): Promise<void> {
   process.on('message', (raw) => {
     const message = raw as ParentMessage;
     if (message.type === 'count') void counts(runtime).then(send);
-    if (message.type === 'peak') {
-      send({ type: 'peak', peakRssBytes: scenarioPeakRss });
+    const pid = serving.twofold?.pid;
+    if (message.type === 'mark' && pid) {
+      cpuMarkMs = serverCpuMs(pid);
+      send({ type: 'marked' });
+    }
+    if (message.type === 'peak' && pid) {
+      send({ type: 'peak', peakRssBytes: scenarioPeakRss, cpuMs: serverCpuMs(pid) - cpuMarkMs });
       scenarioPeakRss = 0;
     }
     if (message.type === 'stop') void shutdown().then(() => send({ type: 'stopped' }));
@@ -226,6 +251,7 @@ async function main(): Promise<void> {
   send({
     type: 'ready',
     bareUrl: bare.url,
+    floorUrl: floor.url,
     twofoldUrl: server.url,
     sessionToken,
     signInUsers,

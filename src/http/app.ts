@@ -9,6 +9,7 @@ import { pageCsp } from './csp.js';
 import { assertSameOrigin, requireFormToken } from './csrf.js';
 import { errorBody, sendError } from './errors.js';
 import { installMetrics } from './metrics.js';
+import type { RequestObserver } from './metrics.js';
 import { installPageKit } from './page-kit.js';
 import { securityHeadersOf } from './security-headers.js';
 import { COOKIE, cookieSettingsFor } from './request-context.js';
@@ -160,33 +161,37 @@ export function safeLoggerOptions(logger: AppOptions['logger']): AppOptions['log
 }
 
 /**
- * Fastify's own per-request lines are off (its "incoming request", its 404 and error-handler
- * lines: our error handler logs what matters); in their place one access line when the reply
- * is done, with the method, the URL as serializeRequest redacts it, the status and the time.
- * The line holds only these fields, so pino's path redaction has nothing to find in it, and it
- * cost two thirds of the line (bench/README.md): its child logger skips it, every other log line
- * keeps it, and every line is still scrubbed. Written here rather than in an onResponse hook,
- * which would cost every request a hook run.
+ * What happens once per request when its reply is done: the request metrics, and the access log
+ * line. Fastify's own per-request lines are off (its "incoming request", its 404 and
+ * error-handler lines: our error handler logs what matters); in their place one access line
+ * with the method, the URL as serializeRequest redacts it, the status and the time. The line
+ * holds only these fields, so pino's path redaction has nothing to find in it, and it cost two
+ * thirds of the line (bench/README.md): its child logger skips it, every other log line keeps
+ * it, and every line is still scrubbed. Done here rather than in onResponse hooks, which would
+ * cost every request a run of the hook chain.
  */
-class AccessLogController extends LogController {
+class RequestCompletion extends LogController {
   accessLog: FastifyBaseLogger | null = null;
+  observe: RequestObserver | null = null;
 
   constructor() {
     super({ disableRequestLogging: true });
   }
 
   override requestCompleted(_error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    this.observe?.(request, reply);
     this.accessLog?.info({ reqId: request.id, req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
   }
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { services } = options;
-  const logger = safeLoggerOptions(options.logger);
-  const logController = new AccessLogController();
+  // Fastify calls RequestCompletion only when it has a logger, so a quiet app gets a silent one.
+  const logger = safeLoggerOptions(options.logger) || { level: 'silent' };
+  const completion = new RequestCompletion();
   const app = Fastify({
     logger,
-    logController,
+    logController: completion,
     trustProxy: options.trustProxy ?? false,
     bodyLimit: BODY_LIMIT_BYTES,
     // Wrong types are refused, not coerced: "123" is not a boolean and {} is not a string.
@@ -221,7 +226,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   options.instrument?.(app);
-  if (logger) logController.accessLog = app.log.child({}, { redact: { paths: [] } });
+  completion.accessLog = app.log.child({}, { redact: { paths: [] } });
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
   app.decorateRequest('auth', null);
   // Only requests that carry our cookies can be forged cross-site; then the session, if any.
@@ -233,7 +238,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   };
 
   // At the root: health, metrics, static assets and the OpenAPI document.
-  installMetrics(app, services.signals, options.metricsToken);
+  completion.observe = installMetrics(app, services.signals, options.metricsToken).observeRequest;
   healthRoutes(app, services.readiness);
   const kit = installPageKit(app, options.companyName, cookies, async (user) => ({ admin: await services.accounts.isAdmin(user.id), companyName: await services.branding.companyNameFor(user.org_id) }));
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -241,18 +246,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // The JSON API: JSON errors, JSON bodies only, never cached.
   await app.register(async (api) => {
     api.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+    // One hook for what every API request needs before its route: a hook run costs every request.
     api.addHook('onRequest', async (request, reply) => {
+      // Never cached, errors included. The bundle and the JWKS (outside /api/) set their own caching.
+      if (request.url.startsWith('/api/')) reply.header('Cache-Control', 'no-store');
       // The API speaks JSON only: a form or text/plain body (what a cross-site form can send
       // without a preflight) is refused before any parser sees it.
       if (carriesBody(request.headers) && !isJson(request.headers['content-type'])) {
         return reply.code(415).type('application/json; charset=utf-8').send(errorBody('unsupported_media_type', 'Send the body as application/json.'));
       }
-    });
-    api.addHook('onRequest', authenticate);
-    api.addHook('onSend', async (request, reply, payload) => {
-      // The bundle and the JWKS (outside /api/) set their own caching.
-      if (request.url.startsWith('/api/')) reply.header('Cache-Control', 'no-store');
-      return payload;
+      await authenticate(request);
     });
     apiAuthRoutes(api, services, cookies);
     apiAccountRoutes(api, services);

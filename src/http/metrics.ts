@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { unauthenticated } from '../core/errors.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Signals } from '../services/index.js';
@@ -13,7 +13,10 @@ import { watchAuditEvents } from './metrics-audit.js';
  * covered by that one hook, and a rolled-back change counts nothing. What happened to requests
  * (routes, statuses, limit refusals, an unreachable database) is counted here, per response.
  */
-export function installMetrics(app: FastifyInstance, signals: Signals, token?: string): Registry {
+/** Counts a finished request (its route, status and time): called once per request when its reply is done. */
+export type RequestObserver = (request: FastifyRequest, reply: FastifyReply) => void;
+
+export function installMetrics(app: FastifyInstance, signals: Signals, token?: string): { registry: Registry; observeRequest: RequestObserver } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'twofold_' });
   const requests = new Counter({
@@ -68,12 +71,12 @@ export function installMetrics(app: FastifyInstance, signals: Signals, token?: s
   app.addHook('onError', async (_request, _reply, error) => {
     if ((error as { code?: unknown }).code === 'database_unavailable') databaseUnavailable.inc();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  const observeRequest: RequestObserver = (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
     if (reply.statusCode === 429) refusals.inc({ route });
-  });
+  };
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
     if (token !== undefined && !bearerMatches(request.headers.authorization, token)) {
       reply.header('WWW-Authenticate', 'Bearer realm="metrics"');
@@ -82,7 +85,7 @@ export function installMetrics(app: FastifyInstance, signals: Signals, token?: s
     reply.type(registry.contentType);
     return registry.metrics();
   });
-  return registry;
+  return { registry, observeRequest };
 }
 
 /** Compares in constant time, so the token cannot be guessed a character at a time. */
