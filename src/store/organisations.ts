@@ -36,6 +36,17 @@ export async function listSubtree(db: Executor, rootId: string): Promise<Organis
 }
 
 /** The organisation and every organisation below it, at any depth. */
+/**
+ * Whether this organisation's tree is every organisation: it is the only one without a parent.
+ * Organisations are made under an existing parent and never moved, so every chain ends at a
+ * root, and with one root every organisation is below it. A list over that tree needs no
+ * organisation filter at all (the usual single-company or single-agency deployment's top admin).
+ */
+export async function isSoleRoot(db: Executor, id: string): Promise<boolean> {
+  const roots = await db.selectFrom('organisations').select('id').where('parent_id', 'is', null).limit(2).execute();
+  return roots.length === 1 && roots[0]?.id === id;
+}
+
 export async function subtreeIds(db: Executor, rootId: string): Promise<string[]> {
   const rows = await db
     .withRecursive('subtree(id)', (qb) =>

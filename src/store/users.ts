@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { DialectName, Executor } from './database.js';
-import { subtreeIds } from './organisations.js';
+import { isSoleRoot, subtreeIds } from './organisations.js';
 import type { FactorType, NewUser, User, UserStatus } from './schema.js';
 
 export async function insertUser(db: Executor, user: NewUser): Promise<void> {
@@ -109,8 +109,8 @@ export interface UserStatusFilter {
 }
 
 /**
- * Up to this many organisations in the tree, the people of a page are picked organisation by
- * organisation: each one's next `limit` people by (org_id, email_normalized), then the best
+ * For a tree that is not everyone (see isSoleRoot): up to this many organisations in it, the
+ * people of a page are picked organisation by organisation: each one's next `limit` people by (org_id, email_normalized), then the best
  * `limit` of those. That reads at most organisations × limit index entries however big any one
  * organisation is (a 200,000-person organisation's deep page included). A bigger tree walks
  * the email index in order and keeps the people of the tree, which stops after one page when
@@ -190,11 +190,14 @@ export async function listUserStatusPage(db: Executor, filter: UserStatusFilter)
           .as(`factors_${type}`),
       ),
     ]);
+  // The sole root's tree is everyone: no organisation filter, so the page walks the email index
+  // (a filter there made SQLite fetch and sort the whole tree for a first page).
+  const everyone = await isSoleRoot(db, filter.rootOrgId);
   if (filter.query) {
     const like = `%${filter.query.toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
     q = q.where((eb) => eb.or([eb('u.email_normalized', 'like', like), eb(eb.fn('lower', ['u.display_name']), 'like', like)]));
-    q = q.where('u.org_id', 'in', (eb) => eb.selectFrom('tree').select('tree.id'));
-  } else {
+    if (!everyone) q = q.where('u.org_id', 'in', (eb) => eb.selectFrom('tree').select('tree.id'));
+  } else if (!everyone) {
     // A search finds its few people through the trigram indexes; a plain page is picked here.
     const orgIds = await subtreeIds(db, filter.rootOrgId);
     if (orgIds.length === 0) return [];

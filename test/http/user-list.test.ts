@@ -76,3 +76,26 @@ test('the list says who must enrol: from the organisation policy (resolved per o
   for (const m of [inAgency, inClient, viaGroup]) assert.ok(ids.includes(m.user.id));
   assert.equal(new Set(ids).size, ids.length, 'nobody twice');
 });
+
+test('the top admin of the only top-level organisation lists everyone with no organisation filter; once another top-level organisation exists its people stay out of every list', async (t) => {
+  const tree = await agencyTree(t);
+  const { accounts } = tree.server.services;
+  const inClient = await addMember(tree.server, tree.clientOrgId);
+  const emailsOf = async (query: string) => {
+    const res = await tree.admin.get(`/api/v1/users?limit=200${query}`);
+    assert.equal(res.status, 200, res.text);
+    return (res.json?.users as Row[]).map((u) => u.email);
+  };
+  // The agency is the sole root here: everyone is in its tree.
+  assert.ok((await emailsOf('')).includes(inClient.email));
+
+  const other = await accounts.createOrganisation('Another company', null, SYSTEM);
+  const outsider = await addMember(tree.server, other.id);
+  const outsiderChild = await addMember(tree.server, (await accounts.createOrganisation('Its branch', other.id, SYSTEM)).id);
+  for (const query of ['', '&filter=no_2fa', `&q=${encodeURIComponent(outsider.email.slice(0, 6))}`, `&org=${tree.agencyId}`]) {
+    const emails = await emailsOf(query);
+    assert.ok(!emails.includes(outsider.email) && !emails.includes(outsiderChild.email), `another company's people are not listed (${query || 'plain list'})`);
+  }
+  assert.ok((await emailsOf('')).includes(inClient.email), 'the agency still lists its own tree');
+  assert.ok((await emailsOf(`&q=${encodeURIComponent(inClient.email.slice(0, 10))}`)).includes(inClient.email), 'and finds its own people by search');
+});
