@@ -5,6 +5,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Signals } from '../services/index.js';
 import { watchAuditEvents } from './metrics-audit.js';
 
+/** Counts a finished request (its route, status and time): called once per request when its reply is done. */
+export type RequestObserver = (request: FastifyRequest, reply: FastifyReply) => void;
+
 /**
  * One registry per app instance, so several servers in one process (tests) do not collide.
  *
@@ -13,9 +16,6 @@ import { watchAuditEvents } from './metrics-audit.js';
  * covered by that one hook, and a rolled-back change counts nothing. What happened to requests
  * (routes, statuses, limit refusals, an unreachable database) is counted here, per response.
  */
-/** Counts a finished request (its route, status and time): called once per request when its reply is done. */
-export type RequestObserver = (request: FastifyRequest, reply: FastifyReply) => void;
-
 export function installMetrics(app: FastifyInstance, signals: Signals, token?: string): { registry: Registry; observeRequest: RequestObserver } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'twofold_' });

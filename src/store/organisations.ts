@@ -35,7 +35,6 @@ export async function listSubtree(db: Executor, rootId: string): Promise<Organis
     .execute();
 }
 
-/** The organisation and every organisation below it, at any depth. */
 /**
  * Whether this organisation's tree is every organisation: it is the only one without a parent.
  * Organisations are made under an existing parent and never moved, so every chain ends at a
@@ -47,6 +46,7 @@ export async function isSoleRoot(db: Executor, id: string): Promise<boolean> {
   return roots.length === 1 && roots[0]?.id === id;
 }
 
+/** The organisation and every organisation below it, at any depth. */
 export async function subtreeIds(db: Executor, rootId: string): Promise<string[]> {
   const rows = await db
     .withRecursive('subtree(id)', (qb) =>
