@@ -37,7 +37,7 @@ export async function listenFrameworkFloor(): Promise<{ url: string; close(): Pr
   app.get('/session', { schema: { response: { 200: reply } } }, (request, res) => {
     const token = request.cookies[FLOOR_COOKIE];
     const row = token ? lookup.get(hashOf(token)) : undefined;
-    if (!row) throw new Error("reference: no session");
+    if (!row) throw new Error('reference: no session');
     return res.send({ user: { id: row.user_id, email: row.email }, session: { id: row.id, createdAt: new Date(row.created_at).toISOString() } });
   });
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: autocannon against real servers on 127.0.0.1 (started by bench/servers.ts in
- * a child process), four scenarios and a Fastify reference, each compared with the bare node:http floor of the same run.
+ * a child process): the bare node:http floor, a Fastify reference and Twofold's three scenarios,
+ * each compared with the floor of the same run.
  * Every scenario must answer 2xx only; the run exits non-zero otherwise.
  */
 import { fork } from 'node:child_process';
@@ -110,12 +111,17 @@ function frameworkFloor(ready: ReadyMessage): Promise<Row> {
   });
 }
 
-async function sessionCheck(ready: ReadyMessage, mark: () => Promise<void>): Promise<Row> {
-  const target = { url: `${ready.twofoldUrl}/api/v1/session`, headers: { cookie: `twofold_session=${ready.sessionToken}` } };
-  // Warmed up outside the measurement, so the server's CPU time counts only the measured requests.
-  await autocannon({ ...target, connections: CONNECTIONS, duration: 1 });
-  await mark();
-  return measure('GET /api/v1/session', target);
+function sessionCheckTarget(ready: ReadyMessage) {
+  return { url: `${ready.twofoldUrl}/api/v1/session`, headers: { cookie: `twofold_session=${ready.sessionToken}` } };
+}
+
+/** A second of session checks before that scenario, outside it, so the server's CPU time counts only measured requests. */
+async function warmUpSessionCheck(ready: ReadyMessage): Promise<void> {
+  await autocannon({ ...sessionCheckTarget(ready), connections: CONNECTIONS, duration: 1 });
+}
+
+function sessionCheck(ready: ReadyMessage): Promise<Row> {
+  return measure('GET /api/v1/session', sessionCheckTarget(ready));
 }
 
 function passwordSignIn(ready: ReadyMessage): Promise<Row> {
@@ -224,30 +230,23 @@ async function main(): Promise<void> {
   const reference = await frameworkFloor(ready);
   // The server's peak RSS and CPU time during each of its scenarios (the bare and reference servers are another process).
   const peaks: string[] = [];
-  const mark = async () => {
+  // Counts the server's CPU time and peak RSS over one scenario's requests.
+  const serverScenario = async <T extends { row: Row }>(name: string, run: () => Promise<T>): Promise<T> => {
     tell({ type: 'mark' });
     await nextMessage('marked');
-  };
-  const serverScenario = async <T extends { row: Row }>(name: string, run: (mark: () => Promise<void>) => Promise<T>): Promise<T> => {
-    const result = await run(mark);
+    const result = await run();
     tell({ type: 'peak' });
     const peak = await nextMessage('peak');
     peaks.push(`${name} ${mib(peak.peakRssBytes)} MiB`);
     result.row.serverCpuUs = result.row.total > 0 ? (peak.cpuMs * 1000) / result.row.total : null;
     return result;
   };
-  await mark();
   tell({ type: 'peak' });
   await nextMessage('peak'); // the RSS peak so far (setup) is not a scenario's
-  const { row: session } = await serverScenario('session check', async (marked) => ({ row: await sessionCheck(ready, marked) }));
-  const { row: signIn } = await serverScenario('sign-in', async (marked) => {
-    await marked();
-    return { row: await passwordSignIn(ready) };
-  });
-  const { row: sf, sent: sfSent } = await serverScenario('second factor', async (marked) => {
-    await marked();
-    return secondFactor(ready);
-  });
+  await warmUpSessionCheck(ready);
+  const { row: session } = await serverScenario('session check', async () => ({ row: await sessionCheck(ready) }));
+  const { row: signIn } = await serverScenario('sign-in', async () => ({ row: await passwordSignIn(ready) }));
+  const { row: sf, sent: sfSent } = await serverScenario('second factor', () => secondFactor(ready));
   const rows = [floor, reference, session, signIn, sf];
   table(rows, floor.reqPerSec);
 

@@ -1,7 +1,7 @@
 /**
  * The servers under test, away from the load generator's event loop: a bare node:http server
- * and the Fastify reference (framework-floor.ts) in this process and `twofold serve` (from dist/, SQLite in a temp dir or a PostgreSQL schema)
- * in a process of its own, both on 127.0.0.1. This process prepares the people each scenario
+ * and the Fastify reference (framework-floor.ts) in this process, and `twofold serve` (from
+ * dist/, SQLite in a temp dir or a PostgreSQL schema) in a process of its own, all on 127.0.0.1. This process prepares the people each scenario
  * needs, reports them to the parent over IPC, samples the server's RSS, and shuts everything
  * down (temp dir included) when told to or when the parent goes away.
  */

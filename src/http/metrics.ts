@@ -16,7 +16,7 @@ export type RequestObserver = (request: FastifyRequest, reply: FastifyReply) => 
  * covered by that one hook, and a rolled-back change counts nothing. What happened to requests
  * (routes, statuses, limit refusals, an unreachable database) is counted here, per response.
  */
-export function installMetrics(app: FastifyInstance, signals: Signals, token?: string): { registry: Registry; observeRequest: RequestObserver } {
+export function installMetrics(app: FastifyInstance, signals: Signals, token?: string): RequestObserver {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'twofold_' });
   const requests = new Counter({
@@ -85,7 +85,7 @@ export function installMetrics(app: FastifyInstance, signals: Signals, token?: s
     reply.type(registry.contentType);
     return registry.metrics();
   });
-  return { registry, observeRequest };
+  return observeRequest;
 }
 
 /** Compares in constant time, so the token cannot be guessed a character at a time. */
