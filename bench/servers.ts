@@ -159,7 +159,7 @@ function sampleRss(pid: number): number {
 /**
  * CPU time (user + system) the server process has used, from /proc/<pid>/stat (fields 14 and 15,
  * in clock ticks of 10 ms): divided by the responses of a scenario, it is the server's own cost
- * of a request, which moves far less from run to run than req/s on a shared machine.
+ * of a request, independent of the client's speed and of the bare floor (bench/README.md).
  */
 function serverCpuMs(pid: number): number {
   let stat: string;
